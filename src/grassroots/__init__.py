@@ -1,0 +1,3 @@
+"""Grassroots: an open-source engine for content social e-commerce."""
+
+__version__ = "0.1.0"

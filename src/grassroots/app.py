@@ -1,0 +1,118 @@
+"""The FastAPI application factory: mounts every domain's API and pages."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from importlib.resources import files
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
+from fastapi.staticfiles import StaticFiles
+
+from grassroots import __version__
+from grassroots.config import Settings
+from grassroots.domains import load_tasks
+from grassroots.identity import api as identity_api
+from grassroots.identity import pages as identity_pages
+from grassroots.kernel.auth import Policy
+from grassroots.kernel.http import BodyLimitMiddleware, ErrorResponse, RequestContextMiddleware, install_error_handlers
+from grassroots.kernel.platform import Platform
+from grassroots.ops import api as ops_api
+from grassroots.ops import pages as ops_pages
+from grassroots.web import pages as web_pages
+
+BODY_LIMITS: dict[str, int] = {}  # path prefix -> bytes, for routes that take uploads
+PUBLIC_MOUNTS = {"/static"}  # served files, no policy needed (checked by tests/test_policies.py)
+
+
+def iter_routes(app: FastAPI) -> Iterator[RouteContext]:
+    """Every route of the app as served, with included routers flattened."""
+    return iter_route_contexts(app.routes)
+
+
+def route_policy(route: RouteContext | APIRoute) -> Policy | None:
+    """The policy a route declared, found anywhere in its (effective) dependency tree."""
+    root = getattr(route, "dependant", None)
+    stack = [root] if root is not None else []
+    while stack:
+        dep = stack.pop()
+        if isinstance(dep.call, Policy):
+            return dep.call
+        stack.extend(dep.dependencies)
+    return None
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    error_schema = ErrorResponse.model_json_schema(ref_template="#/components/schemas/{model}")
+    for name, sub in error_schema.pop("$defs", {}).items():
+        components[name] = sub
+    components["ErrorResponse"] = error_schema
+    components.pop("HTTPValidationError", None)
+    components.pop("ValidationError", None)
+    error_ref = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}}
+    policies = {
+        (r.path, m.lower()): route_policy(r)
+        for r in iter_routes(app)
+        if isinstance(r.original_route, APIRoute)
+        for m in (r.methods or ())
+    }
+    for path, ops in schema.get("paths", {}).items():
+        for method, op in ops.items():
+            responses = op.setdefault("responses", {})
+            responses.pop("422", None)
+            responses["4XX"] = {"description": "Error: `{error: {code, message, fields?}}`", **error_ref}
+            policy = policies.get((path, method))
+            if policy is not None:
+                op["x-policy"] = policy.describe()
+    app.openapi_schema = schema
+    return schema
+
+
+def create_app(settings: Settings | None = None, platform: Platform | None = None) -> FastAPI:
+    settings = settings or Settings()
+    load_tasks()
+    platform = platform or Platform(settings)
+    platform.authenticator = identity_api.BearerOrCookieAuthenticator()
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await platform.start()
+        try:
+            yield
+        finally:
+            await platform.close()
+
+    app = FastAPI(
+        title="Grassroots",
+        version=__version__,
+        description="Content social e-commerce: API for shoppers, creators, suppliers, MCNs and operators. "
+        'Every error is `{"error": {"code", "message", "fields"?}}`; codes are stable.',
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.platform = platform
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+
+    install_error_handlers(app, html=web_pages.html_error)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_size, overrides=BODY_LIMITS)
+    app.add_middleware(RequestContextMiddleware, log_requests=settings.log_requests)
+
+    app.include_router(ops_api.router)
+    app.include_router(ops_api.docs_router(app))
+    if not settings.is_production:
+        app.include_router(ops_api.clock_router)
+        app.include_router(ops_pages.router)
+    app.include_router(identity_api.router)
+    app.include_router(web_pages.router)
+    app.include_router(identity_pages.router)
+    app.mount("/static", StaticFiles(directory=str(files("grassroots.web") / "static")), name="static")
+    return app

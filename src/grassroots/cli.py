@@ -1,0 +1,264 @@
+"""The ``grassroots`` command."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
+from rich.table import Table
+
+from grassroots import __version__
+from grassroots.config import SQLITE_FILE, Settings
+
+app = typer.Typer(
+    help="Grassroots: content social e-commerce you can run yourself.", no_args_is_help=True, add_completion=False
+)
+console = Console()
+err = Console(stderr=True)
+
+
+def _fail(message: str, code: int = 1) -> None:
+    err.print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(code)
+
+
+async def _schema_problem(settings: Settings) -> str | None:
+    from grassroots.kernel.db import Database
+    from grassroots.kernel.migrations import schema_status
+
+    db = Database(settings.effective_database_url)
+    try:
+        status = await schema_status(db)
+    except Exception as exc:  # unreachable or unusable database: say so, no traceback
+        return f"Cannot open the database at {_redact(settings.effective_database_url)}: {exc}"
+    finally:
+        await db.dispose()
+    if status.up_to_date:
+        return None
+    return f"{status.describe()} Run `grassroots migrate` first."
+
+
+def _redact(url: str) -> str:
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        user = creds.split(":", 1)[0]
+        return f"{scheme}://{user}:***@{host}" if ":" in creds else url
+    return url
+
+
+def _check_schema(settings: Settings) -> None:
+    problem = asyncio.run(_schema_problem(settings))
+    if problem:
+        _fail(problem)
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    console.print(__version__)
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the configured database to the latest schema."""
+    from grassroots.kernel.db import Database
+    from grassroots.kernel.migrations import head_revision, schema_status, upgrade
+
+    settings = Settings()
+    if settings.is_sqlite:
+        settings.ensure_data_dir()
+
+    async def run() -> tuple[str | None, str | None]:
+        db = Database(settings.effective_database_url)
+        try:
+            before = (await schema_status(db)).current
+            await upgrade(db)
+            return before, head_revision()
+        finally:
+            await db.dispose()
+
+    try:
+        before, after = asyncio.run(run())
+    except Exception as exc:
+        _fail(f"migration failed on {_redact(settings.effective_database_url)}: {exc}")
+        return
+    if before == after:
+        console.print(f"Database already at the latest schema ({after}).")
+    else:
+        console.print(f"Database migrated: {before or 'empty'} → {after}.")
+
+
+@app.command("create-admin")
+def create_admin(
+    email: Annotated[str, typer.Option(help="Email of the operator account")],
+    password: Annotated[str, typer.Option(help="At least 8 characters", prompt=True, hide_input=True)],
+    handle: Annotated[str | None, typer.Option(help="Handle (default: from the email)")] = None,
+) -> None:
+    """Create an operator (admin) account."""
+    from grassroots.identity import service as identity
+    from grassroots.kernel.errors import DomainError
+    from grassroots.kernel.platform import Platform
+
+    settings = Settings()
+    _check_schema(settings)
+
+    async def run() -> str:
+        platform = Platform(settings)
+        try:
+            async with platform.unit_of_work() as uow:
+                user = await identity.create_admin(uow, email=email, password=password, handle=handle)
+                return user.handle
+        finally:
+            await platform.close()
+
+    try:
+        made = asyncio.run(run())
+    except DomainError as exc:
+        _fail(f"{exc.message} ({exc.code})")
+        return
+    console.print(f"Admin @{made} created for {email}.")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes (more than 1 needs Redis)")] = 1,
+) -> None:
+    """Run the platform with the configured storage."""
+    import uvicorn
+
+    from grassroots.kernel.logs import configure_logging
+
+    settings = Settings()
+    if workers > 1 and not settings.redis_url:
+        _fail("More than one worker process needs shared state: set GRASSROOTS_REDIS_URL.")
+    if settings.is_sqlite:
+        settings.ensure_data_dir()
+    _check_schema(settings)
+    settings.resolved_secret_key()  # create it once, before workers race for it
+    configure_logging()
+    if workers > 1:
+        metrics_dir = Path(tempfile.mkdtemp(prefix="grassroots-metrics-"))
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+    console.print(
+        f"Grassroots {__version__} on http://{host}:{port}  ({settings.env.value}, "
+        f"{'SQLite' if settings.is_sqlite else 'PostgreSQL'}, "
+        f"{'Redis' if settings.redis_url else 'in-process state'}, {workers} worker(s))"
+    )
+    uvicorn.run(
+        "grassroots.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+        access_log=False,
+        proxy_headers=True,
+    )
+
+
+@app.command()
+def worker() -> None:
+    """Run background work (event deliveries, periodic jobs) in production mode."""
+    from arq.worker import Worker
+
+    from grassroots.kernel.logs import configure_logging
+    from grassroots.kernel.worker import worker_settings
+
+    settings = Settings()
+    if not settings.redis_url:
+        _fail("`grassroots worker` needs GRASSROOTS_REDIS_URL; without Redis, `grassroots serve` runs jobs itself.")
+    _check_schema(settings)
+    configure_logging()
+    console.print("Grassroots worker starting (arq).")
+    Worker(**worker_settings(settings)).run()
+
+
+@app.command()
+def demo(
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port")] = 8000,
+    data_dir: Annotated[Path, typer.Option(help="Where the demo platform lives")] = Path("grassroots-demo"),
+    seed: Annotated[int, typer.Option(help="Seed for the demo world")] = 42,
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="Seed and exit")] = False,
+) -> None:
+    """Create a fresh embedded (SQLite) platform filled with demo data, and serve it."""
+    from grassroots.domains import load_tasks
+    from grassroots.kernel.migrations import upgrade
+    from grassroots.kernel.platform import Platform
+    from grassroots.simulation.service import DemoAccount, seed_demo
+
+    data_dir = data_dir.expanduser().resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        (data_dir / f"{SQLITE_FILE}{suffix}").unlink(missing_ok=True)
+    shutil.rmtree(data_dir / "media", ignore_errors=True)
+    os.environ.update({"GRASSROOTS_DATA_DIR": str(data_dir), "GRASSROOTS_ENV": "development"})
+    for var in ("GRASSROOTS_DATABASE_URL", "GRASSROOTS_REDIS_URL", "GRASSROOTS_RUN_IN_PROCESS_WORKER"):
+        os.environ.pop(var, None)
+    settings = Settings()
+    load_tasks()
+
+    async def build() -> list[DemoAccount]:
+        platform = Platform(settings)
+        try:
+            await upgrade(platform.db)
+            with Progress(
+                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console, transient=False
+            ) as bar:
+                tasks: dict[str, TaskID] = {}
+
+                def report(stage: str, done: int, total: int) -> None:
+                    if stage not in tasks:
+                        tasks[stage] = bar.add_task(f"Seeding {stage}", total=total)
+                    bar.update(tasks[stage], completed=done)
+
+                accounts = await seed_demo(platform, seed=seed, progress=report)
+            await platform.start(in_process_worker=True)
+            assert platform.worker is not None
+            await platform.worker.drain()
+            return accounts
+        finally:
+            await platform.close()
+
+    accounts = asyncio.run(build())
+    url = f"http://{host}:{port}"
+    table = Table(title="Demo logins (password for all: " + accounts[0].password + ")")
+    table.add_column("role")
+    table.add_column("email")
+    table.add_column("handle")
+    for a in accounts:
+        table.add_row(a.role.value, a.email, "@" + a.handle)
+    console.print(table)
+    console.print(f"Demo data in {data_dir}")
+    if no_serve:
+        return
+    console.print(f"[bold green]Grassroots demo on {url}[/]  (Ctrl+C to stop)")
+    import uvicorn
+
+    from grassroots.app import create_app
+    from grassroots.kernel.logs import configure_logging
+
+    configure_logging()
+    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

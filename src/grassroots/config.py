@@ -1,0 +1,122 @@
+"""Settings from the environment (``GRASSROOTS_*``) with embedded defaults.
+
+Unset values give an embedded platform: a SQLite file in the data dir, in-process
+shared state and in-process background work, and a secret key generated once and
+kept in the data dir.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Env(StrEnum):
+    production = "production"
+    development = "development"
+    test = "test"
+
+
+def default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "grassroots"
+
+
+SECRET_FILE = "secret_key"  # noqa: S105 - a file name
+SQLITE_FILE = "grassroots.db"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GRASSROOTS_", extra="ignore")
+
+    env: Env = Env.development
+    data_dir: Path = Field(default_factory=default_data_dir)
+    database_url: str | None = None
+    redis_url: str | None = None
+    secret_key: str | None = None
+
+    # Identity
+    access_token_ttl_seconds: int = 12 * 3600
+    session_ttl_seconds: int = 14 * 24 * 3600
+    login_ip_limit: int = 30
+    login_ip_window_seconds: int = 300
+    login_account_limit: int = 10
+    login_account_window_seconds: int = 900
+    signup_ip_limit: int = 20
+    signup_ip_window_seconds: int = 3600
+    cookie_secure: bool | None = None  # None: Secure when the request came over https or in production
+
+    # HTTP
+    max_body_size: int = 1024 * 1024  # bytes; upload routes have their own limits (app.BODY_LIMITS)
+    log_requests: bool = True
+
+    # Storage
+    db_pool_size: int = 10
+    db_max_overflow: int = 20
+    db_echo: bool = False
+
+    # Background work
+    outbox_poll_seconds: float = 1.0
+    # None: run events and jobs inside the app when there is no Redis (embedded mode);
+    # with Redis, ``grassroots worker`` processes do it.
+    run_in_process_worker: bool | None = None
+
+    @field_validator("data_dir")
+    @classmethod
+    def _expand(cls, v: Path) -> Path:
+        return v.expanduser().resolve()
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == Env.production
+
+    @property
+    def in_process_worker(self) -> bool:
+        if self.run_in_process_worker is not None:
+            return self.run_in_process_worker
+        return not self.redis_url
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.data_dir / SQLITE_FILE}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.effective_database_url.startswith("sqlite")
+
+    def ensure_data_dir(self) -> Path:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return self.data_dir
+
+    def resolved_secret_key(self) -> str:
+        """The configured key, else the one stored in the data dir (created on first use).
+
+        The file is created with O_EXCL so two processes starting together agree on one key.
+        """
+        if self.secret_key:
+            return self.secret_key
+        path = self.ensure_data_dir() / SECRET_FILE
+        if not path.exists():
+            # Write a private temp file, then hard-link it into place: the link either
+            # publishes a complete key or fails because another process won the race.
+            tmp = path.with_name(f".{SECRET_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_urlsafe(48))
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                pass
+            finally:
+                tmp.unlink()
+        key = path.read_text().strip()
+        if not key:
+            raise RuntimeError(f"{path} is empty; delete it or set GRASSROOTS_SECRET_KEY")
+        return key

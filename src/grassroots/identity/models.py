@@ -1,0 +1,27 @@
+"""Identity tables: accounts with one role each."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Enum, Integer, String, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from grassroots.kernel.auth import Role
+from grassroots.kernel.db import Base, UTCDateTime
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)  # normalised, lower-case
+    handle: Mapped[str] = mapped_column(String(30))  # as the user typed it
+    handle_key: Mapped[str] = mapped_column(String(30), unique=True)  # case-folded, for uniqueness
+    role: Mapped[Role] = mapped_column(Enum(Role, name="user_role", native_enum=False, length=16))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    # Bumped to invalidate every token and session of the account at once.
+    auth_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

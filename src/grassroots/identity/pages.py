@@ -1,0 +1,192 @@
+"""Identity pages: sign up, log in, log out, account, and the operator's user list."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import FormData
+from starlette.status import HTTP_303_SEE_OTHER
+
+from grassroots.identity import service
+from grassroots.identity.api import client_ip
+from grassroots.identity.models import User
+from grassroots.kernel.auth import SIGNUP_ROLES, AdminUser, CurrentUser, MaybeUser, Role, public
+from grassroots.kernel.deps import UoW
+from grassroots.kernel.errors import DomainError
+from grassroots.kernel.pagination import Paging
+from grassroots.web import nav
+from grassroots.web.nav import N_
+from grassroots.web.pages import safe_next
+from grassroots.web.session import clear_session, flash, set_session, verify_form
+from grassroots.web.templating import gettext, render
+
+router = APIRouter(include_in_schema=False)
+
+nav.register("/admin/users", N_("Users"), (Role.admin,), order=10)
+
+CHOOSE_ROLE = N_("Choose one of the roles.")
+FIELD_MESSAGES = {
+    "invalid_email": ("email", N_("Enter a valid email address.")),
+    "email_taken": ("email", N_("An account with this email already exists. Log in instead?")),
+    "invalid_handle": ("handle", N_("Use 3 to 30 letters, digits, “_” or “.”, starting with a letter or digit.")),
+    "handle_taken": ("handle", N_("That handle is taken. Try another.")),
+    "weak_password": ("password", N_("Use at least 8 characters; not a common password, your email or your handle.")),
+    "role_not_allowed": ("role", CHOOSE_ROLE),
+}
+FORM_MESSAGES = {
+    "invalid_credentials": N_("Wrong email or password."),
+    "rate_limited": N_("Too many attempts. Wait a moment and try again."),
+}
+
+
+def text(form: FormData, name: str, limit: int = 300) -> str:
+    value = form.get(name)
+    return value[:limit] if isinstance(value, str) else ""
+
+
+def _see_other(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=HTTP_303_SEE_OTHER)
+
+
+def _start_session(request: Request, response: Response, uow: UoW, user: User) -> None:
+    ttl = uow.settings.session_ttl_seconds
+    set_session(request, response, service.issue_token(uow.platform.secret_key, user, service.SESSION, ttl), ttl)
+
+
+# ------------------------------------------------------------------- sign up
+
+
+@router.get("/signup")
+async def signup_form(request: Request, user: MaybeUser) -> Response:
+    if user is not None:
+        return _see_other("/home")
+    return render(
+        request, "identity/signup.html", {"values": {"role": "consumer"}, "errors": {}, "roles": SIGNUP_ROLES}
+    )
+
+
+@router.post("/signup", dependencies=[Depends(public)])
+async def signup_submit(request: Request, uow: UoW) -> Response:
+    form = await verify_form(request)
+    values = {k: text(form, k) for k in ("email", "handle", "role")}
+    password = text(form, "password", 1000)
+    _ = gettext(request)
+    errors: dict[str, str] = {}
+    form_error = None
+    try:
+        role = Role(values["role"]) if values["role"] in {r.value for r in SIGNUP_ROLES} else None
+        if role is None:
+            errors["role"] = _(CHOOSE_ROLE)
+        else:
+            user = await service.signup(
+                uow, email=values["email"], password=password, handle=values["handle"], role=role, ip=client_ip(request)
+            )
+            response = _see_other("/home")
+            _start_session(request, response, uow, user)
+            flash(request, response, _("Welcome to Grassroots, %(handle)s!", handle="@" + user.handle))
+            return response
+    except DomainError as exc:
+        if exc.code in FIELD_MESSAGES:
+            field, message = FIELD_MESSAGES[exc.code]
+            errors[field] = _(message)
+        else:
+            form_error = _(FORM_MESSAGES.get(exc.code, exc.message))
+    return render(
+        request,
+        "identity/signup.html",
+        {"values": values, "errors": errors, "form_error": form_error, "roles": SIGNUP_ROLES},
+        status=422,
+    )
+
+
+# ------------------------------------------------------------------- log in / out
+
+
+@router.get("/login")
+async def login_form(
+    request: Request, user: MaybeUser, next: Annotated[str | None, Query(max_length=500)] = None
+) -> Response:
+    if user is not None:
+        return _see_other(safe_next(next, "/home"))
+    return render(request, "identity/login.html", {"values": {}, "next": safe_next(next, "/home")})
+
+
+@router.post("/login", dependencies=[Depends(public)])
+async def login_submit(request: Request, uow: UoW) -> Response:
+    form = await verify_form(request)
+    email = text(form, "email")
+    target = safe_next(text(form, "next", 500), "/home")
+    _ = gettext(request)
+    try:
+        user = await service.login(uow, email=email, password=text(form, "password", 1000), ip=client_ip(request))
+    except DomainError as exc:
+        status = exc.status if exc.status in (401, 429) else 422
+        page: Response = render(
+            request,
+            "identity/login.html",
+            {"values": {"email": email}, "next": target, "form_error": _(FORM_MESSAGES.get(exc.code, exc.message))},
+            status=status,
+        )
+        if exc.headers:
+            page.headers.update(exc.headers)
+        return page
+    response = _see_other(target)
+    _start_session(request, response, uow, user)
+    flash(request, response, _("Welcome back, %(handle)s.", handle="@" + user.handle))
+    return response
+
+
+@router.post("/logout", dependencies=[Depends(public)])
+async def logout(request: Request) -> Response:
+    await verify_form(request)
+    response = _see_other("/")
+    clear_session(response)
+    _ = gettext(request)
+    flash(request, response, _("You are logged out."), "info")
+    return response
+
+
+# ------------------------------------------------------------------- account
+
+
+@router.get("/account")
+async def account(request: Request, principal: CurrentUser, uow: UoW) -> Response:
+    user = await service.get_user(uow, principal.id)
+    return render(request, "identity/account.html", {"account": user})
+
+
+@router.post("/account/revoke-sessions")
+async def revoke_sessions(request: Request, principal: CurrentUser, uow: UoW) -> Response:
+    await verify_form(request)
+    await service.revoke_sessions(uow, principal.id)
+    response = _see_other("/login")
+    clear_session(response)
+    _ = gettext(request)
+    flash(request, response, _("You are logged out on every device."), "info")
+    return response
+
+
+# ------------------------------------------------------------------- admin
+
+
+@router.get("/admin/users")
+async def admin_users(
+    request: Request, _admin: AdminUser, uow: UoW, paging: Paging, role: Annotated[Role | None, Query()] = None
+) -> Response:
+    users, next_cursor = await service.list_users(uow, paging, role)
+    counts = await service.role_counts(uow)
+    base = f"/admin/users?role={role.value}" if role else "/admin/users"
+    return render(
+        request,
+        "identity/admin_users.html",
+        {
+            "users": users,
+            "next_cursor": next_cursor,
+            "role": role,
+            "counts": counts,
+            "all_roles": list(Role),
+            "base": base,
+        },
+    )

@@ -1,0 +1,54 @@
+"""All queries on identity tables."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from grassroots.identity.models import User
+from grassroots.kernel.auth import Role
+from grassroots.kernel.pagination import PageParams, paginate
+
+
+async def get(session: AsyncSession, user_id: uuid.UUID) -> User | None:
+    return await session.get(User, user_id)
+
+
+async def get_by_email(session: AsyncSession, email: str) -> User | None:
+    return (await session.scalars(select(User).where(User.email == email))).one_or_none()
+
+
+async def email_exists(session: AsyncSession, email: str) -> bool:
+    return (await session.scalar(select(func.count()).select_from(User).where(User.email == email)) or 0) > 0
+
+
+async def handle_exists(session: AsyncSession, handle_key: str) -> bool:
+    stmt = select(func.count()).select_from(User).where(User.handle_key == handle_key)
+    return (await session.scalar(stmt) or 0) > 0
+
+
+async def add(session: AsyncSession, user: User) -> str | None:
+    """Insert ``user``; on a unique clash return the clashing column (``email`` or
+    ``handle_key``) and leave the session usable."""
+    try:
+        async with session.begin_nested():
+            session.add(user)
+    except IntegrityError as exc:
+        text = str(exc.orig).lower()
+        return "handle_key" if "handle" in text else "email"
+    return None
+
+
+async def page(session: AsyncSession, params: PageParams, role: Role | None = None) -> tuple[list[User], str | None]:
+    stmt = select(User)
+    if role is not None:
+        stmt = stmt.where(User.role == role)
+    return await paginate(session, stmt, params, [User.id])
+
+
+async def count_by_role(session: AsyncSession) -> dict[Role, int]:
+    rows = await session.execute(select(User.role, func.count()).group_by(User.role))
+    return {Role(r): int(n) for r, n in rows.all()}

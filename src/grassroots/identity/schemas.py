@@ -1,0 +1,49 @@
+"""Request and response bodies of the identity API."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from grassroots.kernel.auth import Role
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SignupIn(Strict):
+    email: str = Field(max_length=254, examples=["mei@example.com"])
+    password: str = Field(max_length=256, examples=["correct horse battery"])
+    handle: str = Field(max_length=64, examples=["mei_daily"])
+    role: Role = Field(examples=["consumer"])
+
+
+class TokenIn(Strict):
+    email: str = Field(max_length=254)
+    password: str = Field(max_length=256)
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: str = "bearer"  # noqa: S105
+    expires_in: int
+
+
+class UserOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    email: str
+    handle: str
+    role: Role
+
+
+class MeOut(UserOut):
+    created_at: datetime
+
+
+class AdminUserOut(MeOut):
+    disabled: bool = False

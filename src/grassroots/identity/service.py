@@ -1,0 +1,353 @@
+"""Identity use cases: sign up, log in, tokens and sessions, admin accounts.
+
+Passwords are hashed with argon2id (RFC 9106 parameters; cheap ones only when
+``GRASSROOTS_ENV=test``). Tokens are HS256 JWTs carrying the account's
+``auth_version``, so they work on every app instance without server-side sessions
+and can all be revoked at once by bumping that number.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import uuid
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from typing import Any
+
+import anyio.to_thread
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from email_validator import EmailNotValidError, validate_email
+
+from grassroots.config import Env
+from grassroots.identity import repository
+from grassroots.identity.models import User
+from grassroots.kernel.auth import SIGNUP_ROLES, Principal, Role
+from grassroots.kernel.errors import Conflict, Invalid, NotFound, RateLimited, Unauthorized
+from grassroots.kernel.ids import new_id
+from grassroots.kernel.pagination import PageParams
+from grassroots.kernel.uow import UnitOfWork
+
+MIN_PASSWORD = 8
+MAX_PASSWORD = 256
+HANDLE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.]{1,28}[A-Za-z0-9_]$")
+RESERVED_HANDLES = frozenset(
+    {
+        "admin",
+        "administrator",
+        "root",
+        "system",
+        "support",
+        "help",
+        "grassroots",
+        "api",
+        "static",
+        "login",
+        "logout",
+        "signup",
+        "settings",
+        "me",
+        "www",
+        "mail",
+        "official",
+        "staff",
+        "security",
+    }
+)
+COMMON_PASSWORDS = frozenset(
+    {
+        "password",
+        "password1",
+        "password123",
+        "12345678",
+        "123456789",
+        "1234567890",
+        "qwertyuiop",
+        "11111111",
+        "00000000",
+        "abc12345",
+        "iloveyou",
+        "passw0rd",
+        "qwerty123",
+        "1q2w3e4r",
+        "88888888",
+        "66666666",
+        "a1234567",
+        "asdfghjk",
+        "zxcvbnm1",
+        "letmein1",
+        "welcome1",
+        "admin123",
+        "football",
+        "baseball",
+        "sunshine",
+        "princess",
+        "superman",
+        "trustno1",
+        "woaini1314",
+        "5201314520",
+    }
+)
+TOKEN_ISSUER = "grassroots"  # noqa: S105
+
+
+# ---------------------------------------------------------------- validation
+
+
+def normalize_email(raw: str) -> str:
+    try:
+        info = validate_email(raw.strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise Invalid(
+            f"That email address is not valid: {exc}", code="invalid_email", fields={"email": "invalid"}
+        ) from None
+    # Domain is case-insensitive by standard; local parts are in practice too.
+    return str(info.normalized).lower()
+
+
+def handle_key(handle: str) -> str:
+    return unicodedata.normalize("NFKC", handle).casefold()
+
+
+def validate_handle(raw: str) -> tuple[str, str]:
+    handle = raw.strip()
+    if not HANDLE_RE.match(handle) or ".." in handle:
+        raise Invalid(
+            "A handle is 3 to 30 letters, digits, '_' or '.', starting with a letter or digit.",
+            code="invalid_handle",
+            fields={"handle": "invalid"},
+        )
+    key = handle_key(handle)
+    if key in RESERVED_HANDLES:
+        raise Conflict("That handle is not available.", code="handle_taken", fields={"handle": "taken"})
+    return handle, key
+
+
+def check_password(password: str, *, email: str = "", handle: str = "") -> None:
+    reason = None
+    if len(password) < MIN_PASSWORD:
+        reason = f"at least {MIN_PASSWORD} characters"
+    elif len(password) > MAX_PASSWORD:
+        reason = f"at most {MAX_PASSWORD} characters"
+    elif password.lower() in COMMON_PASSWORDS or len(set(password)) < 3:
+        reason = "not a common or repetitive password"
+    elif password.lower() in {email.lower(), handle.lower(), email.split("@")[0].lower()}:
+        reason = "different from your email and handle"
+    if reason:
+        raise Invalid(f"The password must be {reason}.", code="weak_password", fields={"password": reason})
+
+
+# ---------------------------------------------------------------- passwords
+
+
+@cache
+def _hasher(env: Env) -> PasswordHasher:
+    if env == Env.test:
+        return PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    return PasswordHasher()  # argon2id, RFC 9106 low-memory profile
+
+
+@cache
+def _dummy_hash(env: Env) -> str:
+    return _hasher(env).hash("not-a-real-password-" + env.value)
+
+
+async def hash_password(env: Env, password: str) -> str:
+    return await anyio.to_thread.run_sync(_hasher(env).hash, password)
+
+
+async def verify_password(env: Env, stored: str, password: str) -> bool:
+    def check() -> bool:
+        try:
+            return _hasher(env).verify(stored, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
+
+    return await anyio.to_thread.run_sync(check)
+
+
+# ---------------------------------------------------------------- tokens
+
+
+ACCESS = "access"
+SESSION = "session"
+
+
+def issue_token(secret: str, user: User, kind: str, ttl_seconds: int) -> str:
+    # Real time, not the platform clock: moving the test clock must not log people out.
+    now = datetime.now(UTC)
+    claims: dict[str, Any] = {
+        "sub": str(user.id),
+        "ver": user.auth_version,
+        "typ": kind,
+        "iss": TOKEN_ISSUER,
+        "iat": now,
+        "exp": now + timedelta(seconds=ttl_seconds),
+    }
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+def decode_token(secret: str, token: str, kind: str) -> tuple[uuid.UUID, int] | None:
+    try:
+        claims = jwt.decode(
+            token,
+            secret,
+            algorithms=["HS256"],
+            issuer=TOKEN_ISSUER,
+            options={"require": ["sub", "exp", "ver", "typ"]},
+        )
+        if claims.get("typ") != kind:
+            return None
+        return uuid.UUID(str(claims["sub"])), int(claims["ver"])
+    except (jwt.PyJWTError, ValueError, TypeError):
+        return None
+
+
+def principal_of(user: User, *, via_cookie: bool = False) -> Principal:
+    return Principal(id=user.id, role=user.role, handle=user.handle, email=user.email, via_cookie=via_cookie)
+
+
+async def principal_from_token(uow: UnitOfWork, token: str, kind: str) -> Principal | None:
+    decoded = decode_token(uow.platform.secret_key, token, kind)
+    if decoded is None:
+        return None
+    user_id, version = decoded
+    user = await repository.get(uow.session, user_id)
+    if user is None or user.disabled_at is not None or user.auth_version != version:
+        return None
+    return principal_of(user, via_cookie=kind == SESSION)
+
+
+# ---------------------------------------------------------------- use cases
+
+
+async def signup(
+    uow: UnitOfWork,
+    *,
+    email: str,
+    password: str,
+    handle: str,
+    role: Role,
+    ip: str | None = None,
+    allow_admin: bool = False,
+) -> User:
+    if role == Role.admin and not allow_admin:
+        raise Invalid(
+            "Admin accounts are created by an operator, not by sign-up.",
+            code="role_not_allowed",
+            fields={"role": "not allowed"},
+        )
+    if role not in SIGNUP_ROLES and role != Role.admin:
+        raise Invalid("Unknown role.", code="role_not_allowed", fields={"role": "unknown"})
+    s = uow.settings
+    if ip is not None:
+        decision = await uow.state.limiter.hit(f"signup:ip:{ip}", s.signup_ip_limit, s.signup_ip_window_seconds)
+        if not decision.allowed:
+            raise RateLimited(
+                "Too many sign-ups from this address; try later.", retry_after=int(decision.retry_after) + 1
+            )
+    email_n = normalize_email(email)
+    handle_n, key = validate_handle(handle)
+    check_password(password, email=email_n, handle=handle_n)
+    if await repository.email_exists(uow.session, email_n):
+        raise Conflict("An account with that email already exists.", code="email_taken", fields={"email": "taken"})
+    if await repository.handle_exists(uow.session, key):
+        raise Conflict("That handle is taken.", code="handle_taken", fields={"handle": "taken"})
+    user = User(
+        id=new_id(),
+        email=email_n,
+        handle=handle_n,
+        handle_key=key,
+        role=role,
+        password_hash=await hash_password(s.env, password),
+        auth_version=1,
+        created_at=uow.now(),
+    )
+    clash = await repository.add(uow.session, user)  # the constraint settles concurrent sign-ups
+    if clash == "handle_key":
+        raise Conflict("That handle is taken.", code="handle_taken", fields={"handle": "taken"})
+    if clash == "email":
+        raise Conflict("An account with that email already exists.", code="email_taken", fields={"email": "taken"})
+    uow.emit("identity.user_signed_up", {"user_id": user.id, "role": user.role.value})
+    return user
+
+
+def _invalid_credentials() -> Unauthorized:
+    return Unauthorized("Wrong email or password.", code="invalid_credentials")
+
+
+async def login(uow: UnitOfWork, *, email: str, password: str, ip: str) -> User:
+    """The account for these credentials. Unknown email and wrong password get the same
+    answer in about the same time. Attempts are limited per IP, and failures per account
+    (a locked account stays locked for the rest of the window)."""
+    s = uow.settings
+    limiter, kv = uow.state.limiter, uow.state.kv
+    decision = await limiter.hit(f"login:ip:{ip}", s.login_ip_limit, s.login_ip_window_seconds)
+    if not decision.allowed:
+        raise RateLimited(
+            "Too many login attempts from this address; try later.", retry_after=int(decision.retry_after) + 1
+        )
+    try:
+        email_n = normalize_email(email)
+    except Invalid:
+        await verify_password(s.env, _dummy_hash(s.env), password)
+        raise _invalid_credentials() from None
+    lock_key = f"login:lock:{email_n}"
+    locked_until = await kv.get(lock_key)
+    if locked_until is not None:
+        wait = float(locked_until) - datetime.now(UTC).timestamp()
+        if wait > 0:
+            raise RateLimited("Too many failed logins for this account; try later.", retry_after=int(wait) + 1)
+    user = await repository.get_by_email(uow.session, email_n)
+    ok = await verify_password(s.env, user.password_hash if user else _dummy_hash(s.env), password)
+    if user is None or not ok or user.disabled_at is not None:
+        limit, window = s.login_account_limit, s.login_account_window_seconds
+        failed = await limiter.hit(f"login:fail:{email_n}", limit, window)
+        if not failed.allowed or failed.remaining == 0:
+            # Out of attempts: lock until the limiter grants the next one.
+            wait = failed.retry_after if not failed.allowed else window / max(1, limit)
+            await kv.set(lock_key, str(datetime.now(UTC).timestamp() + wait), ttl_seconds=wait + 1)
+        raise _invalid_credentials()
+    if _hasher(s.env).check_needs_rehash(user.password_hash):
+        user.password_hash = await hash_password(s.env, password)
+    return user
+
+
+async def get_user(uow: UnitOfWork, user_id: uuid.UUID) -> User:
+    user = await repository.get(uow.session, user_id)
+    if user is None:
+        raise NotFound("No such user.", code="user_not_found")
+    return user
+
+
+async def list_users(uow: UnitOfWork, params: PageParams, role: Role | None = None) -> tuple[list[User], str | None]:
+    return await repository.page(uow.session, params, role)
+
+
+async def role_counts(uow: UnitOfWork) -> dict[Role, int]:
+    return await repository.count_by_role(uow.session)
+
+
+async def revoke_sessions(uow: UnitOfWork, user_id: uuid.UUID) -> None:
+    """Invalidate every token and session cookie of the account."""
+    user = await get_user(uow, user_id)
+    user.auth_version += 1
+
+
+def handle_from_email(email: str) -> str:
+    local = re.sub(r"[^A-Za-z0-9_]", "_", email.split("@")[0])[:24].strip("_") or "user"
+    return local if len(local) >= 3 else f"{local}_user"
+
+
+async def create_admin(uow: UnitOfWork, *, email: str, password: str, handle: str | None = None) -> User:
+    base = handle or handle_from_email(email)
+    candidate = base
+    n = 1
+    while handle is None and (
+        handle_key(candidate) in RESERVED_HANDLES or await repository.handle_exists(uow.session, handle_key(candidate))
+    ):
+        n += 1
+        candidate = f"{base[:26]}_{n}"
+    return await signup(uow, email=email, password=password, handle=candidate, role=Role.admin, allow_admin=True)

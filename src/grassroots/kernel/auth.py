@@ -1,0 +1,151 @@
+"""Roles, the authenticated principal and route policies.
+
+Every route declares a policy (``public``, ``authenticated`` or ``require(roles)``);
+``tests/test_policies.py`` walks the app and fails on a route without one. Policies
+answer "who may call this"; ownership ("is this *their* order") is checked by the
+services, which receive the principal.
+"""
+
+from __future__ import annotations
+
+import hmac
+import uuid
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated, Protocol
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from grassroots.kernel.deps import SAFE_METHODS, UoW
+from grassroots.kernel.errors import Forbidden, Unauthorized
+from grassroots.kernel.uow import UnitOfWork
+
+CSRF_COOKIE = "gr_csrf"
+CSRF_HEADER = "x-csrf-token"
+CSRF_FIELD = "csrf_token"
+
+
+class Role(StrEnum):
+    consumer = "consumer"
+    creator = "creator"
+    supplier = "supplier"
+    mcn = "mcn"
+    admin = "admin"
+
+
+SIGNUP_ROLES = (Role.consumer, Role.creator, Role.supplier, Role.mcn)
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    id: uuid.UUID
+    role: Role
+    handle: str
+    email: str
+    via_cookie: bool = False
+
+
+class Authenticator(Protocol):
+    async def authenticate(self, request: Request, uow: UnitOfWork) -> Principal | None:
+        """The principal behind the request's bearer token or session cookie, else None."""
+        ...
+
+
+def csrf_ok(request: Request, submitted: str | None) -> bool:
+    cookie = request.cookies.get(CSRF_COOKIE)
+    return bool(cookie and submitted and hmac.compare_digest(cookie, submitted))
+
+
+async def _authenticate(request: Request, uow: UnitOfWork) -> Principal | None:
+    if hasattr(request.state, "principal"):
+        cached: Principal | None = request.state.principal
+        return cached
+    authenticator = uow.platform.authenticator
+    principal = await authenticator.authenticate(request, uow) if authenticator else None
+    if (
+        principal is not None
+        and principal.via_cookie
+        and request.method not in SAFE_METHODS
+        and request.url.path.startswith("/api/")
+        and not csrf_ok(request, request.headers.get(CSRF_HEADER))
+    ):
+        # A cookie rides along on cross-site requests; the API then needs the CSRF header.
+        raise Forbidden("Missing or wrong CSRF token for a cookie-authenticated request.", code="csrf_failed")
+    request.state.principal = principal
+    return principal
+
+
+_bearer = HTTPBearer(auto_error=False, description="Token from POST /api/v1/auth/token")
+
+
+class Policy:
+    """Base of route policies; the route-walking test looks for instances of this."""
+
+    public: bool = False
+    roles: frozenset[Role] = frozenset()
+
+    def describe(self) -> str:
+        raise NotImplementedError
+
+
+class OpenPolicy(Policy):
+    """Anyone, and no identity is looked up: for health, metrics and docs, which must
+    answer even when the database or Redis is down."""
+
+    public = True
+
+    async def __call__(self) -> None:
+        return None
+
+    def describe(self) -> str:
+        return "open"
+
+
+class PublicPolicy(Policy):
+    public = True
+
+    async def __call__(self, request: Request, uow: UoW) -> Principal | None:
+        try:
+            return await _authenticate(request, uow)
+        except Unauthorized:
+            return None
+
+    def describe(self) -> str:
+        return "public"
+
+
+class RolePolicy(Policy):
+    def __init__(self, *roles: Role) -> None:
+        self.roles = frozenset(roles)
+
+    async def __call__(
+        self,
+        request: Request,
+        uow: UoW,
+        _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)] = None,
+    ) -> Principal:
+        principal = await _authenticate(request, uow)
+        if principal is None:
+            raise Unauthorized("Log in first: send a bearer token or a session cookie.", code="not_authenticated")
+        if self.roles and principal.role not in self.roles:
+            allowed = ", ".join(sorted(self.roles))
+            raise Forbidden(f"This needs one of the roles: {allowed}.", code="forbidden_role")
+        return principal
+
+    def describe(self) -> str:
+        return "roles: " + ", ".join(sorted(self.roles)) if self.roles else "authenticated"
+
+
+open_access = OpenPolicy()
+public = PublicPolicy()
+authenticated = RolePolicy()
+
+
+def require(*roles: Role) -> RolePolicy:
+    return RolePolicy(*roles)
+
+
+MaybeUser = Annotated[Principal | None, Depends(public)]
+CurrentUser = Annotated[Principal, Depends(authenticated)]
+AdminUser = Annotated[Principal, Depends(require(Role.admin))]

@@ -1,0 +1,179 @@
+"""Domain events through a transactional outbox.
+
+``uow.emit(name, payload)`` writes an ``outbox_events`` row in the caller's
+transaction, so an event exists if and only if the change that caused it committed.
+After commit a dispatcher delivers each event to every handler registered for its
+name, each delivery in its own transaction together with an ``event_deliveries`` row:
+a handler's effects commit once, however many times delivery is attempted. Failed
+deliveries are retried with exponential backoff and given up after ``MAX_ATTEMPTS``.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+
+from grassroots.kernel.models import EventDelivery, OutboxEvent
+
+if TYPE_CHECKING:
+    from grassroots.kernel.platform import Platform
+    from grassroots.kernel.uow import UnitOfWork
+
+log = logging.getLogger("grassroots.events")
+
+MAX_ATTEMPTS = 10
+BATCH = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    id: uuid.UUID
+    name: str
+    payload: dict[str, Any]
+    created_at: datetime
+
+
+Handler = Callable[["UnitOfWork", Event], Awaitable[None]]
+
+
+class EventRegistry:
+    def __init__(self) -> None:
+        self._handlers: dict[str, dict[str, Handler]] = {}
+
+    def on(self, name: str, *, key: str | None = None) -> Callable[[Handler], Handler]:
+        """Register a handler for events called ``name``. ``key`` names the handler in the
+        delivery log; keep it stable across releases (default: module and function)."""
+
+        def register(fn: Handler) -> Handler:
+            handler_key = key or f"{fn.__module__}.{fn.__qualname__}"
+            self._handlers.setdefault(name, {})[handler_key] = fn
+            return fn
+
+        return register
+
+    def remove(self, name: str, key: str) -> None:
+        self._handlers.get(name, {}).pop(key, None)
+
+    def handlers_for(self, name: str) -> dict[str, Handler]:
+        return dict(self._handlers.get(name, {}))
+
+    def handler(self, name: str, key: str) -> Handler | None:
+        return self._handlers.get(name, {}).get(key)
+
+
+registry = EventRegistry()
+on = registry.on
+
+
+def backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(3600, 2 ** max(0, attempts - 1)))
+
+
+async def claim_pending(uow: UnitOfWork, limit: int = BATCH) -> list[OutboxEvent]:
+    """Events due for dispatch, locked against other dispatchers on PostgreSQL."""
+    now = uow.now()
+    stmt = (
+        select(OutboxEvent)
+        .where(OutboxEvent.dispatched_at.is_(None), OutboxEvent.failed_at.is_(None))
+        .where((OutboxEvent.next_attempt_at.is_(None)) | (OutboxEvent.next_attempt_at <= now))
+        .order_by(OutboxEvent.id)
+        .limit(limit)
+    )
+    if uow.session.bind is not None and uow.session.bind.dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    return list((await uow.session.scalars(stmt)).all())
+
+
+async def deliver(platform: Platform, event_id: uuid.UUID, handler_key: str) -> bool:
+    """Run one handler for one event in its own transaction. False when it had already run."""
+    async with platform.unit_of_work() as uow:
+        row = await uow.session.get(OutboxEvent, event_id)
+        if row is None:
+            return False
+        fn = platform.events.handler(row.name, handler_key)
+        if fn is None:
+            log.warning("no handler %s for event %s", handler_key, row.name)
+            return False
+        try:
+            async with uow.session.begin_nested():
+                uow.session.add(EventDelivery(event_id=event_id, handler=handler_key, delivered_at=uow.now()))
+        except IntegrityError:
+            return False
+        await fn(uow, Event(row.id, row.name, dict(row.payload), row.created_at))
+    return True
+
+
+async def delivered_keys(platform: Platform, event_id: uuid.UUID) -> set[str]:
+    async with platform.unit_of_work(write=False) as uow:
+        rows = await uow.session.scalars(select(EventDelivery.handler).where(EventDelivery.event_id == event_id))
+        return set(rows.all())
+
+
+async def record_failure(platform: Platform, event_id: uuid.UUID, error: str) -> None:
+    async with platform.unit_of_work() as uow:
+        row = await uow.session.get(OutboxEvent, event_id)
+        if row is None:
+            return
+        row.attempts += 1
+        row.last_error = error[:2000]
+        if row.attempts >= MAX_ATTEMPTS:
+            row.failed_at = uow.now()
+            log.error("event %s (%s) failed %d times; giving up: %s", row.id, row.name, row.attempts, error)
+        else:
+            row.next_attempt_at = uow.now() + backoff(row.attempts)
+
+
+async def mark_dispatched(platform: Platform, event_ids: list[uuid.UUID]) -> None:
+    if not event_ids:
+        return
+    async with platform.unit_of_work() as uow:
+        await uow.session.execute(
+            update(OutboxEvent).where(OutboxEvent.id.in_(event_ids)).values(dispatched_at=uow.now())
+        )
+
+
+async def dispatch_pending(platform: Platform) -> int:
+    """Deliver every due event in-process (embedded mode). Returns events completed."""
+    done = 0
+    while True:
+        async with platform.unit_of_work() as uow:
+            batch = [(e.id, e.name) for e in await claim_pending(uow)]
+        if not batch:
+            return done
+        completed: list[uuid.UUID] = []
+        for event_id, name in batch:
+            ok = True
+            already = await delivered_keys(platform, event_id)
+            for key in platform.events.handlers_for(name):
+                if key in already:
+                    continue
+                try:
+                    await deliver(platform, event_id, key)
+                except Exception as exc:
+                    log.exception("handler %s failed for event %s", key, event_id)
+                    await record_failure(platform, event_id, f"{key}: {exc!r}")
+                    ok = False
+                    break
+            if ok:
+                completed.append(event_id)
+        await mark_dispatched(platform, completed)
+        done += len(completed)
+        if len(batch) < BATCH:
+            return done
+
+
+async def purge_dispatched(platform: Platform, older_than: timedelta = timedelta(days=7)) -> int:
+    """Drop delivered events past the retention period; the outbox is not an archive."""
+    async with platform.unit_of_work() as uow:
+        cutoff = uow.now() - older_than
+        result = await uow.session.execute(
+            delete(OutboxEvent).where(OutboxEvent.dispatched_at.is_not(None), OutboxEvent.dispatched_at < cutoff)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)

@@ -1,0 +1,261 @@
+"""HTTP plumbing shared by the whole app: the error shape, request ids, access logs,
+Prometheus metrics and the request body limit. Pure ASGI middleware (no per-request
+task, no body buffering)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import multiprocess as prom_multiprocess
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy.exc import IntegrityError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from grassroots.kernel.errors import DomainError
+
+access_log = logging.getLogger("grassroots.http")
+log = logging.getLogger("grassroots.errors")
+
+REQUESTS = Counter(
+    "grassroots_http_requests_total", "HTTP requests by route, method and status", ["method", "route", "status"]
+)
+LATENCY = Histogram(
+    "grassroots_http_request_duration_seconds",
+    "HTTP request latency by route and method",
+    ["method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+
+
+# ------------------------------------------------------------------ error shape
+
+
+class ErrorBody(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"example": {"code": "not_found", "message": "No such order."}})
+    code: str
+    message: str
+    fields: dict[str, str] | None = None
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
+
+
+STATUS_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "rate_limited",
+}
+
+
+def error_json(
+    status: int, code: str, message: str, fields: dict[str, str] | None = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    body: dict[str, Any] = {"code": code, "message": message}
+    if fields:
+        body["fields"] = fields
+    return JSONResponse({"error": body}, status_code=status, headers=headers)
+
+
+def wants_html(request: Request) -> bool:
+    path = request.url.path
+    if path.startswith(("/api/", "/healthz", "/metrics", "/openapi.json")):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+HtmlErrorRenderer = Callable[[Request, int, str, str], Awaitable[Response]]
+
+
+def _loc(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "cookie")]
+    return ".".join(parts) or "body"
+
+
+def install_error_handlers(app: FastAPI, html: HtmlErrorRenderer | None = None) -> None:
+    async def render(
+        request: Request,
+        status: int,
+        code: str,
+        message: str,
+        fields: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Response:
+        if html is not None and wants_html(request):
+            resp = await html(request, status, code, message)
+            if headers:
+                resp.headers.update(headers)
+            return resp
+        return error_json(status, code, message, fields, headers)
+
+    async def on_domain(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, DomainError)
+        return await render(request, exc.status, exc.code, exc.message, exc.fields, exc.headers)
+
+    async def on_validation(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        errors = exc.errors()
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return await render(request, 400, "malformed_json", "The request body is not valid JSON.")
+        fields: dict[str, str] = {}
+        for e in errors:
+            fields.setdefault(_loc(e.get("loc", ())), str(e.get("msg", "invalid")))
+        return await render(request, 422, "validation_error", "Some fields are missing or invalid.", fields)
+
+    async def on_http(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        code = STATUS_CODES.get(exc.status_code, f"http_{exc.status_code}")
+        message = (
+            exc.detail
+            if isinstance(exc.detail, str) and exc.status_code != 404
+            else ("Nothing lives at this address." if exc.status_code == 404 else "Request failed.")
+        )
+        return await render(request, exc.status_code, code, message, None, dict(exc.headers or {}))
+
+    async def on_integrity(request: Request, exc: Exception) -> Response:
+        log.warning("integrity error reached the boundary: %s", exc)
+        return await render(request, 409, "conflict", "The change conflicts with existing data; retry.")
+
+    async def on_unhandled(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return error_json(500, "internal_error", "Something broke on our side; it has been logged.")
+
+    app.add_exception_handler(DomainError, on_domain)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(IntegrityError, on_integrity)
+    app.add_exception_handler(Exception, on_unhandled)
+
+
+# ------------------------------------------------------------------ middleware
+
+
+class BodyTooLarge(StarletteHTTPException):
+    """Raised from ``receive`` when a streamed body passes the limit; an HTTPException so
+    FastAPI's body parsing lets it through to the error handlers (413, our shape)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(status_code=413, detail=f"The request body is over the {limit}-byte limit.")
+
+
+class BodyLimitMiddleware:
+    """Refuse bodies over ``max_bytes`` (per path prefix in ``overrides``): at once when
+    Content-Length says so, else as soon as the streamed body passes the limit."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, overrides: dict[str, int] | None = None) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.overrides = sorted((overrides or {}).items(), key=lambda kv: -len(kv[0]))
+
+    def limit_for(self, path: str) -> int:
+        for prefix, limit in self.overrides:
+            if path.startswith(prefix):
+                return limit
+        return self.max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.limit_for(scope["path"])
+        for name, value in scope.get("headers", []):
+            if name == b"content-length":
+                if value.isdigit() and int(value) > limit:
+                    exc = BodyTooLarge(limit)
+                    await error_json(413, "payload_too_large", str(exc.detail))(scope, receive, send)
+                    return
+                break
+        seen = 0
+
+        async def limited_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise BodyTooLarge(limit)
+            return message
+
+        await self.app(scope, limited_receive, send)
+
+
+class RequestContextMiddleware:
+    """Request id, one JSON access-log line per request, and Prometheus metrics."""
+
+    def __init__(self, app: ASGIApp, *, log_requests: bool = True) -> None:
+        self.app = app
+        self.log_requests = log_requests
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = ""
+        for name, value in scope.get("headers", []):
+            if name == b"x-request-id":
+                request_id = value.decode("latin-1")[:64]
+                break
+        request_id = request_id or uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        status = 500
+        start = time.perf_counter()
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode("latin-1"))]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            duration = time.perf_counter() - start
+            route = scope.get("route")
+            route_path = getattr(route, "path", None) or (
+                "<static>" if scope["path"].startswith("/static/") else "<unmatched>"
+            )
+            method = scope.get("method", "")
+            REQUESTS.labels(method, route_path, str(status)).inc()
+            LATENCY.labels(method, route_path).observe(duration)
+            if self.log_requests:
+                access_log.info(
+                    "request",
+                    extra={
+                        "request_id": request_id,
+                        "method": method,
+                        "route": route_path,
+                        "path": scope["path"],
+                        "status": status,
+                        "duration_ms": round(duration * 1000, 2),
+                    },
+                )
+
+
+def metrics_response() -> Response:
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        prom_multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        data = generate_latest(registry)
+    else:
+        data = generate_latest()
+    return Response(data, media_type=CONTENT_TYPE_LATEST)

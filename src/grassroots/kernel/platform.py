@@ -1,0 +1,107 @@
+"""The platform container: settings, storage, shared state, clock, events and jobs.
+
+One ``Platform`` per process. The web app, the worker, the CLI and the tests all
+build one and open units of work from it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
+
+from grassroots.config import Settings
+from grassroots.kernel.clock import Clock, OffsetClock, SystemClock
+from grassroots.kernel.db import Database
+from grassroots.kernel.events import EventRegistry
+from grassroots.kernel.events import registry as default_events
+from grassroots.kernel.jobs import InProcessWorker, JobRegistry
+from grassroots.kernel.jobs import registry as default_jobs
+from grassroots.kernel.state import SharedState, create_state
+from grassroots.kernel.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from grassroots.kernel.auth import Authenticator
+
+EVENTS_CHANNEL = "outbox"
+
+
+class Platform:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        db: Database | None = None,
+        state: SharedState | None = None,
+        clock: Clock | None = None,
+        events: EventRegistry | None = None,
+        jobs: JobRegistry | None = None,
+        db_connect_args: dict[str, Any] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.db = db or Database(
+            settings.effective_database_url,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+            echo=settings.db_echo,
+            connect_args=db_connect_args,
+        )
+        self.state: SharedState = state or create_state(settings.redis_url)
+        if clock is not None:
+            self.clock: Clock = clock
+        elif settings.is_production:
+            self.clock = SystemClock()
+        else:
+            self.clock = OffsetClock(self.state.kv)
+        self.events = events or default_events
+        self.jobs = jobs or default_jobs
+        self.secret_key = settings.resolved_secret_key()
+        self.authenticator: Authenticator | None = None
+        self.worker: InProcessWorker | None = None
+        self.started = False
+
+    @property
+    def test_clock(self) -> OffsetClock | None:
+        return self.clock if isinstance(self.clock, OffsetClock) else None
+
+    @asynccontextmanager
+    async def unit_of_work(self, *, write: bool = True) -> AsyncIterator[UnitOfWork]:
+        """The transaction boundary: commits once on success, rolls back on error.
+
+        ``write=False`` marks a read-mostly unit (SQLite then skips the writer lock);
+        it still commits, so a stray write is never silently dropped.
+        """
+        await self.clock.refresh()
+        async with self.db.session(write=write) as session:
+            uow = UnitOfWork(self, session)
+            try:
+                yield uow
+            except BaseException:
+                await session.rollback()
+                raise
+            await session.commit()
+        if uow.emitted:
+            await self.kick_events()
+        await uow._run_after_commit()
+
+    async def kick_events(self) -> None:
+        """Wake the dispatcher: the local one, or the worker processes over pub/sub."""
+        if self.worker is not None:
+            self.worker.kick()
+        elif self.state.kind != "memory":
+            await self.state.pubsub.publish(EVENTS_CHANNEL, "kick")
+
+    async def start(self, *, in_process_worker: bool | None = None) -> None:
+        run_worker = self.settings.in_process_worker if in_process_worker is None else in_process_worker
+        if run_worker and self.worker is None:
+            self.worker = InProcessWorker(self)
+            await self.worker.start()
+        self.started = True
+
+    async def close(self) -> None:
+        if self.worker is not None:
+            await self.worker.stop()
+            self.worker = None
+        await self.state.close()
+        await self.db.dispose()
+        self.started = False

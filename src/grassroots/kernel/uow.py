@@ -1,0 +1,69 @@
+"""The unit of work handed to services: one database transaction plus the clock,
+the shared state and the outbox.
+
+Services never commit. The boundary that opened the unit (a request, a task, a CLI
+command) commits once at the end, then runs after-commit hooks (waking the event
+dispatcher). Any exception rolls everything back, outbox events included.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from grassroots.config import Settings
+from grassroots.kernel.clock import Clock
+from grassroots.kernel.ids import new_id
+from grassroots.kernel.models import OutboxEvent
+from grassroots.kernel.state import SharedState
+
+if TYPE_CHECKING:
+    from grassroots.kernel.platform import Platform
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    raise TypeError(f"event payload value of type {type(value).__name__} is not JSON-safe")
+
+
+class UnitOfWork:
+    def __init__(self, platform: Platform, session: AsyncSession) -> None:
+        self.platform = platform
+        self.session = session
+        self.settings: Settings = platform.settings
+        self.clock: Clock = platform.clock
+        self.state: SharedState = platform.state
+        self.emitted: list[str] = []
+        self._after_commit: list[Callable[[], Awaitable[None]]] = []
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def emit(self, name: str, payload: dict[str, Any]) -> uuid.UUID:
+        """Record a domain event in this transaction; handlers run after commit."""
+        event_id = new_id()
+        self.session.add(
+            OutboxEvent(id=event_id, name=name, payload=_jsonable(payload), created_at=self.now(), attempts=0)
+        )
+        self.emitted.append(name)
+        return event_id
+
+    def after_commit(self, hook: Callable[[], Awaitable[None]]) -> None:
+        self._after_commit.append(hook)
+
+    async def _run_after_commit(self) -> None:
+        for hook in self._after_commit:
+            await hook()

@@ -1,0 +1,119 @@
+"""``grassroots worker``: background work in production, on arq (Redis), see ADR 0003.
+
+Each worker process runs arq jobs (event deliveries and the periodic jobs as cron
+jobs) and an outbox relay: it claims committed outbox events with
+``FOR UPDATE SKIP LOCKED``, enqueues one delivery job per handler with a
+deterministic job id, and marks the events dispatched in the same transaction. The
+relay wakes on the pub/sub kick the app sends after each commit with events, and
+polls as a fallback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from arq import Retry, cron
+from arq.connections import ArqRedis, RedisSettings
+from arq.cron import CronJob
+
+from grassroots.config import Settings
+from grassroots.kernel import events
+from grassroots.kernel.jobs import Periodic
+from grassroots.kernel.platform import EVENTS_CHANNEL, Platform
+
+log = logging.getLogger("grassroots.worker")
+
+MAX_TRIES = 10
+
+
+async def relay_once(platform: Platform, redis: ArqRedis) -> int:
+    """Move due outbox events onto the queue; returns how many."""
+    async with platform.unit_of_work() as uow:
+        batch = await events.claim_pending(uow)
+        for event in batch:
+            for key in platform.events.handlers_for(event.name):
+                await redis.enqueue_job(
+                    "deliver_event", str(event.id), key, _job_id=f"evt:{event.id}:{key}", _queue_name=QUEUE
+                )
+            event.dispatched_at = uow.now()
+        return len(batch)
+
+
+async def relay_loop(platform: Platform, redis: ArqRedis) -> None:
+    poll = platform.settings.outbox_poll_seconds
+    async with platform.state.pubsub.subscribe(EVENTS_CHANNEL) as sub:
+        kicks = sub.__aiter__()
+        while True:
+            try:
+                while await relay_once(platform, redis) == events.BATCH:
+                    pass
+            except Exception:
+                log.exception("outbox relay failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(anext(kicks), timeout=poll)
+
+
+async def deliver_event(ctx: dict[str, Any], event_id: str, handler: str) -> bool:
+    platform: Platform = ctx["platform"]
+    try:
+        return await events.deliver(platform, uuid.UUID(event_id), handler)
+    except Exception as exc:
+        tries = int(ctx.get("job_try", 1))
+        await events.record_failure(platform, uuid.UUID(event_id), f"{handler}: {exc!r}")
+        if tries >= MAX_TRIES:
+            raise
+        raise Retry(defer=events.backoff(tries).total_seconds()) from exc
+
+
+def _cron_for(job: Periodic) -> CronJob:
+    async def run(ctx: dict[str, Any]) -> None:
+        await job.fn(ctx["platform"])
+
+    run.__qualname__ = run.__name__ = "periodic_" + job.name.replace(".", "_")
+    s = job.every_seconds
+    if s < 60:
+        return cron(run, name=job.name, second=set(range(0, 60, s)), unique=True)
+    minutes = s // 60
+    return cron(run, name=job.name, minute=set(range(0, 60, minutes)), second={0}, unique=True)
+
+
+QUEUE = "grassroots:queue"
+
+
+def worker_settings(settings: Settings) -> dict[str, Any]:
+    """Keyword arguments for ``arq.Worker``."""
+    if not settings.redis_url:
+        raise RuntimeError("grassroots worker needs GRASSROOTS_REDIS_URL (embedded mode runs jobs in the app)")
+    from grassroots.domains import load_tasks
+
+    load_tasks()
+    platform = Platform(settings)
+
+    async def startup(ctx: dict[str, Any]) -> None:
+        ctx["platform"] = platform
+        ctx["relay"] = asyncio.create_task(relay_loop(platform, ctx["redis"]), name="outbox-relay")
+
+    async def shutdown(ctx: dict[str, Any]) -> None:
+        relay: asyncio.Task[None] | None = ctx.get("relay")
+        if relay is not None:
+            relay.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await relay
+        await platform.close()
+
+    functions: list[Callable[..., Awaitable[Any]]] = [deliver_event]
+    return {
+        "functions": functions,
+        "cron_jobs": [_cron_for(j) for j in platform.jobs.all()],
+        "redis_settings": RedisSettings.from_dsn(settings.redis_url),
+        "queue_name": QUEUE,
+        "on_startup": startup,
+        "on_shutdown": shutdown,
+        "max_tries": MAX_TRIES,
+        "handle_signals": True,
+    }

@@ -1,0 +1,79 @@
+"""Shell pages: landing, each role's home, the language switch, error pages."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.status import HTTP_303_SEE_OTHER
+
+from grassroots.kernel.auth import CurrentUser, MaybeUser, open_access
+from grassroots.web import i18n
+from grassroots.web.nav import N_
+from grassroots.web.templating import gettext, render
+
+router = APIRouter(include_in_schema=False)
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """Only same-site paths: no scheme, no host, no protocol-relative ``//``."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    return target
+
+
+@router.get("/")
+async def landing(request: Request, user: MaybeUser) -> Response:
+    if user is not None:
+        return RedirectResponse("/home", status_code=HTTP_303_SEE_OTHER)
+    return render(request, "home/landing.html")
+
+
+@router.get("/home")
+async def role_home(request: Request, user: CurrentUser) -> Response:
+    return render(request, "home/role.html")
+
+
+@router.get("/lang/{code}", dependencies=[Depends(open_access)])
+async def switch_language(code: str, request: Request, next: str | None = None) -> Response:
+    response = RedirectResponse(safe_next(next), status_code=HTTP_303_SEE_OTHER)
+    if code in i18n.LOCALES:
+        response.set_cookie(i18n.LANG_COOKIE, code, max_age=365 * 24 * 3600, samesite="lax", path="/")
+    return response
+
+
+SOMETHING_WRONG = N_("Something went wrong")
+ERROR_TITLES = {
+    400: N_("That request did not make sense"),
+    401: N_("Please log in"),
+    403: N_("You cannot do that"),
+    404: N_("Page not found"),
+    405: N_("That action is not allowed here"),
+    409: N_("That clashes with something that already happened"),
+    413: N_("That was too large"),
+    422: N_("Some fields need another look"),
+    429: N_("Slow down a little"),
+}
+
+
+# Page-facing wording for error codes; other codes show the service's own message.
+ERROR_MESSAGES = {
+    "not_found": N_("Nothing lives at this address."),
+    "forbidden_role": N_("Your account's role cannot open this page."),
+    "csrf_failed": N_("This form expired or came from another site. Reload the page and try again."),
+    "rate_limited": N_("Too many attempts. Wait a moment and try again."),
+    "method_not_allowed": N_("This address does not accept that kind of request."),
+}
+
+
+async def html_error(request: Request, status: int, code: str, message: str) -> Response:
+    if status == 401:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target, safe='/')}", status_code=HTTP_303_SEE_OTHER)
+    _ = gettext(request)
+    title = _(ERROR_TITLES.get(status, SOMETHING_WRONG))
+    shown = _(ERROR_MESSAGES[code]) if code in ERROR_MESSAGES else message
+    return render(
+        request, "error.html", {"status": status, "code": code, "title": title, "message": shown}, status=status
+    )

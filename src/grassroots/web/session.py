@@ -1,0 +1,98 @@
+"""Browser-side state of the web pages: the session cookie, the CSRF token and flash
+messages. Nothing is kept in server memory, so any app instance serves any request."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+
+from fastapi import Request
+from starlette.datastructures import FormData
+from starlette.responses import Response
+
+from grassroots.identity.api import SESSION_COOKIE
+from grassroots.kernel.auth import CSRF_COOKIE, CSRF_FIELD, csrf_ok
+from grassroots.kernel.errors import Forbidden
+from grassroots.kernel.platform import Platform
+
+FLASH_COOKIE = "gr_flash"
+
+
+def platform_of(request: Request) -> Platform:
+    platform: Platform = request.app.state.platform
+    return platform
+
+
+def cookie_secure(request: Request) -> bool:
+    configured = platform_of(request).settings.cookie_secure
+    if configured is not None:
+        return configured
+    return request.url.scheme == "https" or platform_of(request).settings.is_production
+
+
+def csrf_token(request: Request) -> str:
+    """The request's CSRF token, minted (and remembered for the response) when absent."""
+    token = request.cookies.get(CSRF_COOKIE) or getattr(request.state, "new_csrf", None)
+    if not token:
+        token = secrets.token_urlsafe(32)
+        request.state.new_csrf = token
+    return token
+
+
+def persist_csrf(request: Request, response: Response) -> None:
+    token = getattr(request.state, "new_csrf", None)
+    if token:
+        response.set_cookie(CSRF_COOKIE, token, httponly=False, samesite="lax", secure=cookie_secure(request), path="/")
+
+
+async def verify_form(request: Request) -> FormData:
+    """The posted form, after checking its CSRF token against the cookie."""
+    form = await request.form()
+    submitted = form.get(CSRF_FIELD)
+    if not csrf_ok(request, submitted if isinstance(submitted, str) else None):
+        raise Forbidden(
+            "This form expired or came from another site. Reload the page and try again.", code="csrf_failed"
+        )
+    return form
+
+
+def set_session(request: Request, response: Response, token: str, max_age: int) -> None:
+    response.set_cookie(
+        SESSION_COOKIE, token, max_age=max_age, httponly=True, samesite="lax", secure=cookie_secure(request), path="/"
+    )
+
+
+def clear_session(response: Response) -> None:
+    response.delete_cookie(SESSION_COOKIE, path="/")
+
+
+def _sign(secret: str, data: bytes) -> str:
+    return hmac.new(secret.encode(), data, hashlib.sha256).hexdigest()[:32]
+
+
+def flash(request: Request, response: Response, text: str, kind: str = "success") -> None:
+    messages = [*read_flashes(request), {"kind": kind, "text": text}][-5:]
+    raw = base64.urlsafe_b64encode(json.dumps(messages, ensure_ascii=False).encode()).decode()
+    value = f"{raw}.{_sign(platform_of(request).secret_key, raw.encode())}"
+    response.set_cookie(
+        FLASH_COOKIE, value, max_age=120, httponly=True, samesite="lax", secure=cookie_secure(request), path="/"
+    )
+
+
+def read_flashes(request: Request) -> list[dict[str, str]]:
+    value = request.cookies.get(FLASH_COOKIE)
+    if not value or "." not in value:
+        return []
+    raw, _, sig = value.rpartition(".")
+    if not hmac.compare_digest(sig, _sign(platform_of(request).secret_key, raw.encode())):
+        return []
+    try:
+        data = json.loads(base64.urlsafe_b64decode(raw.encode()))
+    except ValueError:
+        return []
+    if not isinstance(data, list):
+        return []
+    return [{"kind": str(m.get("kind", "info")), "text": str(m.get("text", ""))} for m in data if isinstance(m, dict)]

@@ -1,0 +1,108 @@
+"""Jinja2 rendering shared by every domain's pages: one environment per language, the
+design system's base layout and macros, and the context every page gets (user, role
+navigation, CSRF token, flash messages, language switcher)."""
+
+from __future__ import annotations
+
+import pkgutil
+from functools import cache
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.responses import Response
+
+import grassroots
+from grassroots import __version__
+from grassroots.kernel.auth import Principal
+from grassroots.web import i18n, nav
+from grassroots.web.session import FLASH_COOKIE, csrf_token, persist_csrf, platform_of, read_flashes
+
+
+def template_dirs() -> list[str]:
+    """``web/templates`` first, then every domain package's ``templates`` folder."""
+    dirs = [str(files("grassroots.web") / "templates")]
+    for mod in pkgutil.iter_modules(grassroots.__path__):
+        if mod.ispkg and mod.name != "web":
+            path = Path(str(files(f"grassroots.{mod.name}"))) / "templates"
+            if path.is_dir():
+                dirs.append(str(path))
+    return dirs
+
+
+@cache
+def environment(locale: str) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(template_dirs()),
+        autoescape=select_autoescape(["html", "xml"], default_for_string=True),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_translations(i18n.translations(locale), newstyle=True)  # type: ignore[attr-defined]
+    env.globals["version"] = __version__
+    env.globals["role_labels"] = nav.ROLE_LABELS
+    env.globals["role_pitch"] = nav.ROLE_PITCH
+    return env
+
+
+def locale_of(request: Request) -> str:
+    cached = getattr(request.state, "locale", None)
+    if isinstance(cached, str):
+        return cached
+    loc = i18n.negotiate(request.headers.get("accept-language"), request.cookies.get(i18n.LANG_COOKIE))
+    request.state.locale = loc
+    return loc
+
+
+def gettext(request: Request) -> Any:
+    """``_`` for Python code of the pages: translates into the request's language."""
+    t = i18n.translations(locale_of(request))
+
+    def _(message: str, **params: Any) -> str:
+        text = t.gettext(message)
+        return text % params if params else text
+
+    return _
+
+
+def current_user(request: Request) -> Principal | None:
+    p = getattr(request.state, "principal", None)
+    return p if isinstance(p, Principal) else None
+
+
+def render(request: Request, name: str, context: dict[str, Any] | None = None, status: int = 200) -> HTMLResponse:
+    locale = locale_of(request)
+    user = current_user(request)
+    platform = platform_of(request)
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    ctx: dict[str, Any] = {
+        "request": request,
+        "user": user,
+        "nav": nav.items_for(user.role if user else None, platform.settings),
+        "path": request.url.path,
+        "csrf_token": csrf_token(request),
+        "flashes": read_flashes(request),
+        "locale": locale,
+        "html_lang": i18n.HTML_LANG[locale],
+        "locales": i18n.LOCALES,
+        "here": quote(here, safe="/?=&"),
+        "env_name": platform.settings.env.value,
+    }
+    if context:
+        ctx.update(context)
+    html = environment(locale).get_template(name).render(ctx)
+    response = HTMLResponse(html, status_code=status)
+    finish(request, response)
+    return response
+
+
+def finish(request: Request, response: Response) -> None:
+    """Cookies every rendered page carries: a new CSRF token; flash messages, now shown, cleared."""
+    persist_csrf(request, response)
+    if request.cookies.get(FLASH_COOKIE):
+        response.delete_cookie(FLASH_COOKIE, path="/")

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import select
+
+from grassroots.kernel.db import Database
+from grassroots.kernel.ids import new_id, parse_id
+from grassroots.kernel.migrations import head_revision, schema_status, upgrade
+from grassroots.kernel.models import OutboxEvent
+from grassroots.kernel.platform import Platform
+from grassroots.models import metadata
+
+
+async def test_migrations_match_the_models(platform: Platform) -> None:
+    """A model change without a migration fails here, on both backends."""
+
+    def diff(conn):  # type: ignore[no-untyped-def]
+        return compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
+
+    async with platform.db.engine.connect() as conn:
+        assert await conn.run_sync(diff) == []
+
+
+async def test_schema_status_reports_behind_and_current(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'x.db'}")
+    try:
+        status = await schema_status(db)
+        assert not status.up_to_date and status.current is None
+        assert "no Grassroots schema" in status.describe()
+        await upgrade(db)
+        status = await schema_status(db)
+        assert status.up_to_date and status.current == head_revision()
+    finally:
+        await db.dispose()
+
+
+async def test_datetimes_come_back_aware_utc(platform: Platform) -> None:
+    at = datetime(2026, 11, 11, 20, 0, tzinfo=timezone(timedelta(hours=8)))
+    async with platform.unit_of_work() as uow:
+        uow.session.add(OutboxEvent(id=new_id(), name="t", payload={"k": "值"}, created_at=at, attempts=0))
+    async with platform.unit_of_work(write=False) as uow:
+        row = (await uow.session.scalars(select(OutboxEvent))).one()
+    assert row.created_at == at
+    assert row.created_at.tzinfo is not None and row.created_at.utcoffset() == timedelta(0)
+    assert row.payload == {"k": "值"}
+
+
+async def test_naive_datetimes_are_refused(platform: Platform) -> None:
+    with pytest.raises(Exception, match="naive"):
+        async with platform.unit_of_work() as uow:
+            uow.session.add(OutboxEvent(id=new_id(), name="t", payload={}, created_at=datetime(2026, 1, 1), attempts=0))
+            await uow.session.flush()
+
+
+def test_ids_are_time_ordered_and_parse_safely() -> None:
+    ids = [new_id() for _ in range(100)]
+    assert ids == sorted(ids)
+    assert ids[0].version == 7
+    assert parse_id(str(ids[0])) == ids[0]
+    assert parse_id("not-a-uuid") is None
+    assert parse_id("") is None
+
+
+def test_utc_now_is_aware() -> None:
+    from grassroots.kernel.clock import SystemClock
+
+    assert SystemClock().now().tzinfo == UTC

@@ -1,0 +1,130 @@
+"""The error shape on every 4xx, request ids, access logs, metrics, body limits."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import httpx
+import pytest
+
+from tests.conftest import Stack
+
+
+def assert_error(r: httpx.Response, status: int, code: str) -> dict:
+    assert r.status_code == status, r.text
+    body = r.json()
+    assert set(body) == {"error"}
+    assert body["error"]["code"] == code
+    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
+    assert set(body["error"]) <= {"code", "message", "fields"}
+    return body["error"]
+
+
+async def test_unknown_route_is_a_shaped_404(client: httpx.AsyncClient) -> None:
+    assert_error(await client.get("/api/v1/does-not-exist"), 404, "not_found")
+    assert_error(await client.get("/nope", headers={"accept": "application/json"}), 404, "not_found")
+
+
+async def test_wrong_method_is_a_shaped_405(client: httpx.AsyncClient) -> None:
+    assert_error(await client.delete("/api/v1/auth/signup"), 405, "method_not_allowed")
+
+
+async def test_malformed_json_is_a_400(client: httpx.AsyncClient) -> None:
+    r = await client.post("/api/v1/auth/signup", content=b'{"email": ', headers={"content-type": "application/json"})
+    assert_error(r, 400, "malformed_json")
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        [],
+        "string",
+        42,
+        None,
+        {"email": 5, "password": [], "handle": {}, "role": 1},
+        {"email": "a@example.com"},
+    ],
+)
+async def test_wrong_types_and_missing_fields_are_a_422_with_fields(client: httpx.AsyncClient, payload: object) -> None:
+    e = assert_error(await client.post("/api/v1/auth/signup", json=payload), 422, "validation_error")
+    assert e.get("fields")
+
+
+async def test_unknown_fields_are_refused(client: httpx.AsyncClient) -> None:
+    e = assert_error(
+        await client.post("/api/v1/auth/token", json={"email": "a@example.com", "password": "x", "is_admin": True}),
+        422,
+        "validation_error",
+    )
+    assert "is_admin" in e["fields"]
+
+
+@pytest.mark.parametrize("evil", ["' OR 1=1 --", "<img src=x onerror=alert(1)>", "\x00", "🌱" * 40, "a" * 255])
+async def test_sql_and_html_in_strings_never_break_anything(client: httpx.AsyncClient, evil: str) -> None:
+    for body in (
+        {"email": evil, "password": "long-enough-pw", "handle": "fine_handle", "role": "consumer"},
+        {"email": "ok@example.com", "password": "long-enough-pw", "handle": evil, "role": "consumer"},
+    ):
+        r = await client.post("/api/v1/auth/signup", json=body)
+        assert 400 <= r.status_code < 500, r.text
+        assert r.json()["error"]["code"]
+    r = await client.post("/api/v1/auth/token", json={"email": evil, "password": evil})
+    assert r.status_code in (401, 422)
+
+
+async def test_huge_bodies_are_refused_before_reading(client: httpx.AsyncClient, stack: Stack) -> None:
+    big = b'{"email": "' + b"x" * (stack.settings.max_body_size + 10) + b'"}'
+    r = await client.post("/api/v1/auth/signup", content=big, headers={"content-type": "application/json"})
+    assert_error(r, 413, "payload_too_large")
+
+    async def chunks():  # no Content-Length: the limit trips while streaming
+        for _ in range(3):
+            yield b"x" * (stack.settings.max_body_size // 2 + 1)
+
+    r = await client.post("/api/v1/auth/signup", content=chunks(), headers={"content-type": "application/json"})
+    assert_error(r, 413, "payload_too_large")
+
+
+async def test_request_id_is_echoed_or_minted(client: httpx.AsyncClient) -> None:
+    r = await client.get("/healthz", headers={"x-request-id": "abc-123"})
+    assert r.headers["x-request-id"] == "abc-123"
+    r = await client.get("/healthz")
+    assert len(r.headers["x-request-id"]) == 32
+
+
+async def test_one_json_access_log_line_per_request(stack: Stack, caplog: pytest.LogCaptureFixture) -> None:
+    from grassroots.app import create_app
+    from grassroots.kernel.logs import JsonFormatter
+
+    settings = stack.settings.model_copy(update={"log_requests": True})
+    app = create_app(settings, platform=stack.platform)
+    with caplog.at_level(logging.INFO, logger="grassroots.http"):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+            await c.get("/api/v1/me", headers={"x-request-id": "req-1"})
+    records = [r for r in caplog.records if r.name == "grassroots.http"]
+    assert len(records) == 1
+    line = json.loads(JsonFormatter().format(records[0]))
+    assert line["request_id"] == "req-1"
+    assert line["route"] == "/api/v1/me" and line["status"] == 401 and line["method"] == "GET"
+    assert isinstance(line["duration_ms"], float)
+
+
+async def test_metrics_count_requests_per_route(client: httpx.AsyncClient) -> None:
+    await client.get("/api/v1/me")
+    await client.get("/api/v1/no/such/thing/12345")
+    text = (await client.get("/metrics")).text
+    assert 'grassroots_http_requests_total{method="GET",route="/api/v1/me",status="401"}' in text
+    assert 'route="<unmatched>"' in text and "no/such/thing" not in text  # bounded label values
+    assert "grassroots_http_request_duration_seconds_bucket" in text
+
+
+async def test_openapi_documents_the_error_shape(client: httpx.AsyncClient) -> None:
+    spec = (await client.get("/openapi.json")).json()
+    assert "ErrorResponse" in spec["components"]["schemas"]
+    assert "HTTPValidationError" not in spec["components"]["schemas"]
+    op = spec["paths"]["/api/v1/auth/signup"]["post"]
+    assert op["responses"]["4XX"]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorResponse")
+    assert op["x-policy"] == "public"
+    assert spec["paths"]["/api/v1/admin/users"]["get"]["x-policy"] == "roles: admin"
+    assert (await client.get("/docs")).status_code == 200

@@ -1,0 +1,62 @@
+"""Every string a page shows is translated into Simplified Chinese."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+import grassroots
+from grassroots.web import i18n
+
+SRC = Path(grassroots.__file__).parent
+METHOD_MAP = [("**.py", "python"), ("**/templates/**.html", "jinja2")]
+OPTIONS = {"**/templates/**.html": {"extensions": "jinja2.ext.i18n", "trimmed": "true"}}
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
+PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+
+
+def extracted() -> set[str]:
+    found = set()
+    for _file, _line, message, _comments, _ctx in extract_from_dir(str(SRC), METHOD_MAP, OPTIONS, keywords=KEYWORDS):
+        found.add(message if isinstance(message, str) else message[0])
+    return found
+
+
+def test_every_page_string_has_a_chinese_translation() -> None:
+    messages = extracted()
+    assert len(messages) > 50
+    with (SRC / "web/locale/zh_Hans/LC_MESSAGES/messages.po").open("rb") as fh:
+        catalog = read_po(fh)
+    missing, fuzzy, bad_format = [], [], []
+    for msgid in sorted(messages):
+        entry = catalog.get(msgid)
+        if entry is None or not entry.string:
+            missing.append(msgid)
+        elif entry.fuzzy:
+            fuzzy.append(msgid)
+        elif set(PLACEHOLDER.findall(msgid)) != set(PLACEHOLDER.findall(str(entry.string))):
+            bad_format.append(msgid)
+    assert missing == [], "run scripts/i18n and translate these"
+    assert fuzzy == []
+    assert bad_format == []
+
+
+def test_negotiation() -> None:
+    assert i18n.negotiate(None) == "en"
+    assert i18n.negotiate("zh-CN,zh;q=0.9,en;q=0.8") == "zh_Hans"
+    assert i18n.negotiate("en-US,en;q=0.9,zh-CN;q=0.8") == "en"
+    assert i18n.negotiate("fr-FR,zh-TW;q=0.5") == "zh_Hans"
+    assert i18n.negotiate("fr,de") == "en"
+    assert i18n.negotiate("zh;q=0, en;q=0.1") == "en"
+    assert i18n.negotiate("garbage;q=x,,,") == "en"
+    assert i18n.negotiate("en", cookie="zh_Hans") == "zh_Hans"
+    assert i18n.negotiate("zh", cookie="klingon") == "zh_Hans"
+
+
+def test_chinese_catalog_loads_and_translates() -> None:
+    t = i18n.translations("zh_Hans")
+    assert t.gettext("Log in") == "登录"
+    assert i18n.translations("en").gettext("Log in") == "Log in"

@@ -1,0 +1,203 @@
+"""The web shell: pages per role, forms with CSRF, sessions, flash, language, escaping."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+
+from tests.conftest import PASSWORD, signup
+
+HTML = {"accept": "text/html"}
+
+
+def csrf_of(html: str) -> str:
+    m = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert m, "form has no CSRF token"
+    return m.group(1)
+
+
+async def form_post(client: httpx.AsyncClient, get_path: str, post_path: str, data: dict) -> httpx.Response:
+    page = await client.get(get_path, headers=HTML)
+    return await client.post(post_path, data={"csrf_token": csrf_of(page.text), **data}, headers=HTML)
+
+
+async def web_login(client: httpx.AsyncClient, email: str, password: str = PASSWORD) -> httpx.Response:
+    return await form_post(client, "/login", "/login", {"email": email, "password": password, "next": "/home"})
+
+
+async def test_landing_for_visitors(client: httpx.AsyncClient) -> None:
+    r = await client.get("/", headers=HTML)
+    assert r.status_code == 200
+    assert "Commerce that grows from content" in r.text
+    assert 'href="/signup"' in r.text and 'name="viewport"' in r.text
+
+
+async def test_signup_page_creates_account_and_logs_in(client: httpx.AsyncClient) -> None:
+    r = await form_post(
+        client,
+        "/signup",
+        "/signup",
+        {"email": "web@example.com", "handle": "web_user", "password": PASSWORD, "role": "creator"},
+    )
+    assert r.status_code == 303 and r.headers["location"] == "/home"
+    cookie = r.headers.get_list("set-cookie")
+    session = next(c for c in cookie if c.startswith("gr_session="))
+    assert "HttpOnly" in session and "SameSite=lax" in session.replace("Lax", "lax")
+    home = await client.get("/home", headers=HTML)
+    assert home.status_code == 200
+    assert "Your creator studio is ready" in home.text
+    assert "Welcome to Grassroots, @web_user!" in home.text  # flash, shown once
+    again = await client.get("/home", headers=HTML)
+    assert "Welcome to Grassroots" not in again.text
+
+
+async def test_signup_page_shows_field_errors_and_keeps_values(client: httpx.AsyncClient) -> None:
+    r = await form_post(
+        client,
+        "/signup",
+        "/signup",
+        {"email": "bad-email", "handle": "fine_handle", "password": PASSWORD, "role": "consumer"},
+    )
+    assert r.status_code == 422
+    assert "Enter a valid email address." in r.text
+    assert 'value="fine_handle"' in r.text and PASSWORD not in r.text
+
+
+async def test_posting_a_form_without_csrf_is_refused(client: httpx.AsyncClient) -> None:
+    await client.get("/signup", headers=HTML)  # has the CSRF cookie, but the form lacks the token
+    r = await client.post(
+        "/signup",
+        data={"email": "x@example.com", "handle": "xxx", "password": PASSWORD, "role": "consumer"},
+        headers=HTML,
+    )
+    assert r.status_code == 403 and "csrf_failed" in r.text
+    r = await client.post("/signup", data={"csrf_token": "forged", "email": "x@example.com"}, headers=HTML)
+    assert r.status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("role", "text"),
+    [
+        ("consumer", "Your feed will grow here"),
+        ("creator", "Your creator studio is ready"),
+        ("supplier", "Your supplier console is ready"),
+        ("mcn", "Your agency desk is ready"),
+    ],
+)
+async def test_each_role_has_its_own_home(client: httpx.AsyncClient, role: str, text: str) -> None:
+    user = await signup(client, role)
+    r = await web_login(client, user["email"])
+    assert r.status_code == 303 and r.headers["location"] == "/home"
+    home = await client.get("/home", headers=HTML)
+    assert text in home.text
+    assert 'href="/admin/users"' not in home.text  # operator navigation only for operators
+    assert f"@{user['handle']}" in home.text
+
+
+async def test_admin_home_and_nav(client: httpx.AsyncClient) -> None:
+    from tests.conftest import make_admin
+
+    admin = await make_admin(client)
+    await web_login(client, admin["email"])
+    home = await client.get("/home", headers=HTML)
+    assert "Operate the platform" in home.text
+    assert 'href="/admin/users"' in home.text and 'href="/admin/test-clock"' in home.text
+    users = await client.get("/admin/users", headers=HTML)
+    assert users.status_code == 200 and admin["email"] in users.text
+    clock = await client.get("/admin/test-clock", headers=HTML)
+    r = await client.post(
+        "/admin/test-clock", data={"csrf_token": csrf_of(clock.text), "seconds": "86400"}, headers=HTML
+    )
+    assert r.status_code == 303
+    assert "1 days, 0 seconds" in (await client.get("/admin/test-clock", headers=HTML)).text
+
+
+async def test_pages_need_login_and_the_right_role(client: httpx.AsyncClient) -> None:
+    r = await client.get("/home", headers=HTML)
+    assert r.status_code == 303 and r.headers["location"] == "/login?next=/home"
+    user = await signup(client)
+    await web_login(client, user["email"])
+    r = await client.get("/admin/users", headers=HTML)
+    assert r.status_code == 403 and "cannot open this page" in r.text
+
+
+async def test_login_page_errors_and_next(client: httpx.AsyncClient) -> None:
+    user = await signup(client)
+    r = await form_post(client, "/login", "/login", {"email": user["email"], "password": "wrong-pass"})
+    assert r.status_code == 401 and "Wrong email or password." in r.text
+    r = await form_post(
+        client, "/login?next=/account", "/login", {"email": user["email"], "password": PASSWORD, "next": "/account"}
+    )
+    assert r.headers["location"] == "/account"
+    assert (await client.get("/login?next=/account", headers=HTML)).headers["location"] == "/account"
+    client.cookies.delete("gr_session")
+    r = await form_post(
+        client, "/login", "/login", {"email": user["email"], "password": PASSWORD, "next": "https://evil.example/"}
+    )
+    assert r.headers["location"] == "/home"
+
+
+async def test_logout_clears_the_session(client: httpx.AsyncClient) -> None:
+    user = await signup(client)
+    await web_login(client, user["email"])
+    home = await client.get("/home", headers=HTML)
+    r = await client.post("/logout", data={"csrf_token": csrf_of(home.text)}, headers=HTML)
+    assert r.status_code == 303
+    assert (await client.get("/home", headers=HTML)).status_code == 303
+    assert "You are logged out." in (await client.get("/", headers=HTML)).text
+
+
+async def test_log_out_everywhere_revokes_old_cookies(client: httpx.AsyncClient) -> None:
+    user = await signup(client)
+    await web_login(client, user["email"])
+    stolen = client.cookies.get("gr_session")
+    account = await client.get("/account", headers=HTML)
+    assert user["email"] in account.text
+    await client.post("/account/revoke-sessions", data={"csrf_token": csrf_of(account.text)}, headers=HTML)
+    client.cookies.set("gr_session", stolen)
+    assert (await client.get("/home", headers=HTML)).status_code == 303
+
+
+async def test_cookie_sessions_need_the_csrf_header_on_api_writes(client: httpx.AsyncClient) -> None:
+    user = await signup(client)
+    await web_login(client, user["email"])
+    assert (await client.get("/api/v1/me")).json()["email"] == user["email"]  # reads are fine
+    r = await client.post("/api/v1/me/revoke-sessions")
+    assert r.status_code == 403 and r.json()["error"]["code"] == "csrf_failed"
+    r = await client.post("/api/v1/me/revoke-sessions", headers={"x-csrf-token": client.cookies["gr_csrf"]})
+    assert r.status_code == 204
+
+
+async def test_language_from_accept_language_and_switcher(client: httpx.AsyncClient) -> None:
+    r = await client.get("/", headers={**HTML, "accept-language": "zh-CN,zh;q=0.9"})
+    assert '<html lang="zh-Hans">' in r.text and "从内容里长出来的生意" in r.text
+    r = await client.get("/lang/en?next=/login", headers=HTML)
+    assert r.status_code == 303 and r.headers["location"] == "/login"
+    r = await client.get("/login", headers={**HTML, "accept-language": "zh-CN"})
+    assert '<html lang="en">' in r.text  # the switcher's cookie wins
+    r = await client.get("/lang/zh_Hans?next=//evil.example", headers=HTML)
+    assert r.headers["location"] == "/"
+
+
+async def test_user_content_is_escaped(client: httpx.AsyncClient) -> None:
+    r = await form_post(
+        client,
+        "/signup",
+        "/signup",
+        {
+            "email": '"><script>alert(1)</script>',
+            "handle": "<img src=x onerror=alert(1)>",
+            "password": PASSWORD,
+            "role": "consumer",
+        },
+    )
+    assert "<script>alert(1)</script>" not in r.text
+    assert "<img src=x onerror" not in r.text
+    assert "&lt;script&gt;" in r.text or "&#34;&gt;&lt;script&gt;" in r.text
+
+
+async def test_html_404_page(client: httpx.AsyncClient) -> None:
+    r = await client.get("/no/such/page", headers={**HTML, "accept-language": "zh-CN"})
+    assert r.status_code == 404 and "页面不存在" in r.text
