@@ -47,6 +47,12 @@ def _port_open(host: str, port: int) -> bool:
         return False
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Fast tests first; real processes, the browser and the fuzzer last."""
+    slow = ("tests/e2e/", "tests/api/", "tests/test_cli.py")
+    items.sort(key=lambda item: any(s in item.nodeid for s in slow))
+
+
 def need(service: str, available: bool) -> None:
     if available:
         return

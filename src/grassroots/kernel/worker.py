@@ -29,6 +29,7 @@ from grassroots.kernel.platform import EVENTS_CHANNEL, Platform
 log = logging.getLogger("grassroots.worker")
 
 MAX_TRIES = 10
+QUEUE = "grassroots:queue"
 
 
 async def relay_once(platform: Platform, redis: ArqRedis) -> int:
@@ -82,17 +83,15 @@ def _cron_for(job: Periodic) -> CronJob:
     return cron(run, name=job.name, minute=set(range(0, 60, minutes)), second={0}, unique=True)
 
 
-QUEUE = "grassroots:queue"
-
-
-def worker_settings(settings: Settings) -> dict[str, Any]:
-    """Keyword arguments for ``arq.Worker``."""
+def worker_settings(settings: Settings, platform: Platform | None = None) -> dict[str, Any]:
+    """Keyword arguments for ``arq.Worker``. A given ``platform`` stays open after the worker stops."""
     if not settings.redis_url:
         raise RuntimeError("grassroots worker needs GRASSROOTS_REDIS_URL (embedded mode runs jobs in the app)")
     from grassroots.domains import load_tasks
 
     load_tasks()
-    platform = Platform(settings)
+    owns_platform = platform is None
+    platform = platform or Platform(settings)
 
     async def startup(ctx: dict[str, Any]) -> None:
         ctx["platform"] = platform
@@ -104,7 +103,8 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
             relay.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await relay
-        await platform.close()
+        if owns_platform:
+            await platform.close()
 
     functions: list[Callable[..., Awaitable[Any]]] = [deliver_event]
     return {

@@ -1,0 +1,137 @@
+"""The web shell in a real Chromium: sign up, log in, each role's home, log out, on a
+phone-sized and a desktop-sized screen, in English and Chinese."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import PASSWORD
+from tests.e2e.conftest import ARTIFACTS, Server
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 800}
+SHOTS = ARTIFACTS / "screenshots"
+
+
+def shot(page: Any, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def no_horizontal_scroll(page: Any) -> None:
+    width = page.evaluate("document.documentElement.scrollWidth")
+    viewport = page.evaluate("window.innerWidth")
+    assert width <= viewport, f"page is {width}px wide on a {viewport}px screen"
+
+
+def test_sign_up_log_in_role_home_log_out(browser: Any, embedded_server: Server) -> None:
+    context = browser.new_context(viewport=PHONE, locale="en-US", device_scale_factor=2, is_mobile=True)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(embedded_server.url + "/")
+    assert page.title().startswith("Commerce that grows from content")
+    no_horizontal_scroll(page)
+    shot(page, "landing-phone")
+
+    page.get_by_role("link", name="Sign up").first.click()
+    page.get_by_label("Email", exact=True).fill("lin@example.com")
+    page.get_by_label("Handle", exact=True).fill("lin_creates")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.locator("input[name=role][value=creator]").check()
+    shot(page, "signup-phone")
+    page.get_by_role("button", name="Sign up").click()
+
+    page.wait_for_url("**/home")
+    assert page.get_by_text("Your creator studio is ready").is_visible()
+    assert page.get_by_test_id("role-badge").inner_text() == "Creator"
+    assert page.get_by_role("status").inner_text().startswith("Welcome to Grassroots")
+    no_horizontal_scroll(page)
+    shot(page, "home-creator-phone")
+
+    page.get_by_role("button", name="Log out").click()
+    page.wait_for_url(embedded_server.url + "/")
+    assert page.get_by_text("You are logged out.").is_visible()
+
+    page.goto(embedded_server.url + "/home")  # protected: goes to the login page and back
+    page.wait_for_url("**/login?next=/home")
+    page.get_by_label("Email", exact=True).fill("lin@example.com")
+    page.get_by_label("Password", exact=True).fill("not-the-password")
+    page.get_by_role("button", name="Log in").click()
+    assert page.get_by_role("alert").inner_text() == "Wrong email or password."
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/home")
+    assert page.get_by_text("Your creator studio is ready").is_visible()
+    page.get_by_role("button", name="Log out").click()
+    page.wait_for_url(embedded_server.url + "/")
+    assert errors == []
+    context.close()
+
+
+@pytest.mark.parametrize(
+    ("role", "text"),
+    [
+        ("consumer", "Your feed will grow here"),
+        ("supplier", "Your supplier console is ready"),
+        ("mcn", "Your agency desk is ready"),
+    ],
+)
+def test_each_role_sees_its_home_on_phone_and_desktop(
+    browser: Any, embedded_server: Server, role: str, text: str
+) -> None:
+    email = f"{role}@example.com"
+    r = httpx.post(
+        embedded_server.url + "/api/v1/auth/signup",
+        json={"email": email, "password": PASSWORD, "handle": f"{role}_demo", "role": role},
+    )
+    assert r.status_code == 201
+    for name, viewport in (("phone", PHONE), ("desktop", DESKTOP)):
+        context = browser.new_context(viewport=viewport, locale="en-US")
+        page = context.new_page()
+        page.goto(embedded_server.url + "/login")
+        page.get_by_label("Email", exact=True).fill(email)
+        page.get_by_label("Password", exact=True).fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url("**/home")
+        assert page.get_by_text(text).is_visible()
+        no_horizontal_scroll(page)
+        shot(page, f"home-{role}-{name}")
+        context.close()
+
+
+def test_operator_pages_in_chinese(browser: Any, embedded_server: Server, embedded_data: Any) -> None:
+    from tests.e2e.conftest import base_env, grassroots
+
+    env = base_env(embedded_data / "data")
+    r = grassroots(["create-admin", "--email", "ops@example.com", "--password", PASSWORD, "--handle", "ops_desk"], env)
+    assert r.returncode == 0, r.stderr
+    context = browser.new_context(viewport=PHONE, locale="zh-CN", is_mobile=True)
+    page = context.new_page()
+    page.goto(embedded_server.url + "/")
+    assert page.locator("html").get_attribute("lang") == "zh-Hans"
+    assert page.get_by_role("heading", name="从内容里长出来的生意").is_visible()
+    shot(page, "landing-phone-zh")
+    page.get_by_role("link", name="登录").first.click()
+    page.get_by_label("邮箱", exact=True).fill("ops@example.com")
+    page.get_by_label("密码", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url("**/home")
+    assert page.get_by_text("运营平台").is_visible()
+    page.get_by_role("navigation").get_by_role("link", name="测试时钟").click()
+    page.get_by_role("button", name="+ 8 天").click()
+    assert page.get_by_test_id("clock-offset").inner_text().startswith("8 天")
+    no_horizontal_scroll(page)
+    shot(page, "test-clock-phone-zh")
+    page.get_by_role("navigation").get_by_role("link", name="用户").click()
+    assert page.get_by_text("ops@example.com").is_visible()
+    shot(page, "admin-users-phone-zh")
+    page.get_by_role("link", name="English").click()
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.get_by_role("heading", name="Users").is_visible()
+    context.close()

@@ -1,0 +1,80 @@
+"""Production background work: the outbox relay puts events on arq (Redis) and
+``grassroots worker`` processes deliver them."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from arq.connections import RedisSettings, create_pool
+from arq.worker import Worker
+from sqlalchemy import select
+
+from grassroots.kernel.events import Event, EventRegistry
+from grassroots.kernel.jobs import Periodic
+from grassroots.kernel.models import EventDelivery, OutboxEvent
+from grassroots.kernel.platform import Platform
+from grassroots.kernel.uow import UnitOfWork
+from grassroots.kernel.worker import _cron_for, relay_once, worker_settings
+from tests.conftest import Stack
+
+
+@pytest.fixture
+async def production(stack: Stack) -> AsyncIterator[Stack]:
+    platform = stack.platform
+    assert platform.worker is not None
+    await platform.worker.stop()  # the arq worker, not the in-process one, must deliver
+    platform.worker = None
+    original = platform.events
+    yield stack
+    platform.events = original
+    await platform.start(in_process_worker=True)
+
+
+@pytest.mark.parametrize("stack_session", ["production"], indirect=True)
+async def test_relay_and_arq_worker_deliver_events_once(production: Stack) -> None:
+    platform: Platform = production.platform
+    reg = EventRegistry()
+    platform.events = reg
+    calls: list[dict] = []
+
+    @reg.on("worker.ping", key="t.worker")
+    async def handle(uow: UnitOfWork, event: Event) -> None:
+        calls.append(event.payload)
+
+    @reg.on("worker.ping", key="t.worker2")
+    async def handle2(uow: UnitOfWork, event: Event) -> None:
+        calls.append({"second": True})
+
+    async with platform.unit_of_work() as uow:
+        uow.emit("worker.ping", {"n": 7})
+
+    assert production.settings.redis_url
+    pool = await create_pool(RedisSettings.from_dsn(production.settings.redis_url))
+    try:
+        assert await relay_once(platform, pool) == 1
+        assert await relay_once(platform, pool) == 0  # already dispatched
+        kwargs = worker_settings(production.settings, platform)
+        kwargs.update(burst=True, handle_signals=False, poll_delay=0.05, cron_jobs=[])
+        worker = Worker(**kwargs)
+        await asyncio.wait_for(worker.main(), 20)
+        await worker.close()
+    finally:
+        await pool.aclose()
+    assert sorted(map(str, calls)) == sorted(map(str, [{"n": 7}, {"second": True}]))
+    async with platform.unit_of_work(write=False) as uow:
+        assert len((await uow.session.scalars(select(EventDelivery))).all()) == 2
+        assert (await uow.session.scalars(select(OutboxEvent))).one().dispatched_at is not None
+
+
+def test_periodic_jobs_become_cron_jobs() -> None:
+    async def job(platform: Platform) -> None:
+        return None
+
+    every_minute = _cron_for(Periodic("a", 60, job))
+    every_hour = _cron_for(Periodic("b", 3600, job))
+    every_10s = _cron_for(Periodic("c", 10, job))
+    assert every_minute.minute == set(range(60)) and every_minute.second == {0}
+    assert every_hour.minute == {0}
+    assert every_10s.second == {0, 10, 20, 30, 40, 50}
