@@ -25,7 +25,7 @@ from grassroots.ops import pages as ops_pages
 from grassroots.web import pages as web_pages
 
 BODY_LIMITS: dict[str, int] = {}  # path prefix -> bytes, for routes that take uploads
-PUBLIC_MOUNTS = {"/static"}  # served files, no policy needed (checked by tests/test_policies.py)
+PUBLIC_MOUNTS = {"/static", ops_api.DOCS_ASSETS}  # served files, no policy needed (checked by tests/test_policies.py)
 
 
 def iter_routes(app: FastAPI) -> Iterator[RouteContext]:
@@ -115,4 +115,5 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     app.include_router(web_pages.router)
     app.include_router(identity_pages.router)
     app.mount("/static", StaticFiles(directory=str(files("grassroots.web") / "static")), name="static")
+    app.mount(ops_api.DOCS_ASSETS, StaticFiles(directory=str(files("fastapi_offline") / "static")), name="docs-assets")
     return app

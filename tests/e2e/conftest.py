@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -86,6 +87,16 @@ class Servers:
             time.sleep(0.1)
         raise RuntimeError(f"server did not become healthy:\n{log.read_text()}")
 
+    def start_worker(self, env: dict[str, str]) -> Server:
+        log = self.logs / f"worker-{len(self.started)}.log"
+        with log.open("wb") as fh:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "grassroots", "worker"], env=env, stdout=fh, stderr=subprocess.STDOUT
+            )
+        worker = Server("", proc, log)
+        self.started.append(worker)
+        return worker
+
     def stop_all(self) -> None:
         for s in self.started:
             s.process.terminate()
@@ -99,10 +110,15 @@ class Servers:
 
 
 @pytest.fixture
-def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
-    servers = Servers(tmp_path)
-    yield servers.start
-    servers.stop_all()
+def servers(tmp_path: Path) -> Iterator[Servers]:
+    pool = Servers(tmp_path)
+    yield pool
+    pool.stop_all()
+
+
+@pytest.fixture
+def start_server(servers: Servers) -> Callable[..., Server]:
+    return servers.start
 
 
 @pytest.fixture(scope="module")
@@ -144,15 +160,22 @@ def pg_database() -> Iterator[str]:
 
 
 def _psql(sql: str) -> None:
+    pg_query("postgres", sql, fetch=False)
+
+
+def pg_query(database: str, sql: str, *, fetch: bool = True) -> Any:
+    """Run one statement as the PostgreSQL superuser; the first value of the first row."""
     import asyncio
     import threading
 
     import asyncpg
 
+    result: list[Any] = []
+
     async def go() -> None:
-        conn = await asyncpg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, database="postgres")
+        conn = await asyncpg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, database=database)
         try:
-            await conn.execute(sql)
+            result.append(await conn.fetchval(sql) if fetch else await conn.execute(sql))
         finally:
             await conn.close()
 
@@ -160,6 +183,7 @@ def _psql(sql: str) -> None:
     worker = threading.Thread(target=asyncio.run, args=(go(),))
     worker.start()
     worker.join()
+    return result[0] if result else None
 
 
 def _open(host: str, port: int) -> bool:

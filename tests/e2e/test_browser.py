@@ -135,3 +135,23 @@ def test_operator_pages_in_chinese(browser: Any, embedded_server: Server, embedd
     assert page.locator("html").get_attribute("lang") == "en"
     assert page.get_by_role("heading", name="Users").is_visible()
     context.close()
+
+
+def test_api_docs_render_without_a_cdn(browser: Any, embedded_server: Server) -> None:
+    context = browser.new_context(viewport=DESKTOP)
+    page = context.new_page()
+    outside: list[str] = []
+    essential = {"document", "script", "stylesheet", "fetch", "xhr"}
+
+    def record(r: Any) -> None:
+        if r.resource_type in essential and not r.url.startswith((embedded_server.url, "blob:", "data:")):
+            outside.append(r.url)
+
+    page.on("request", record)
+    page.goto(embedded_server.url + "/docs")
+    page.get_by_text("/api/v1/auth/signup").first.wait_for(timeout=15000)
+    shot(page, "api-docs-desktop")
+    page.goto(embedded_server.url + "/redoc")
+    page.get_by_role("heading", name="Grassroots (0.1.0)").wait_for(timeout=15000)
+    assert outside == []  # code and styles all come from our server
+    context.close()

@@ -4,18 +4,19 @@ both, and rate limits are counted across both."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
 from pathlib import Path
 
 import httpx
 
 from tests.conftest import PASSWORD
-from tests.e2e.conftest import Server, base_env, grassroots
+from tests.e2e.conftest import Servers, base_env, grassroots, pg_query
 
 
 def test_two_instances_share_identity_time_and_limits(
-    tmp_path: Path, pg_database: str, e2e_redis_url: str, start_server: Callable[..., Server]
+    tmp_path: Path, pg_database: str, e2e_redis_url: str, servers: Servers
 ) -> None:
+    start_server = servers.start
     env = base_env(
         tmp_path / "shared",
         GRASSROOTS_DATABASE_URL=pg_database,
@@ -57,3 +58,13 @@ def test_two_instances_share_identity_time_and_limits(
 
     metrics = httpx.get(b.url + "/metrics").text
     assert 'route="/api/v1/me"' in metrics
+
+    # Events committed by the app processes are relayed by a `grassroots worker` process.
+    database = pg_database.rsplit("/", 1)[1]
+    pending = "SELECT count(*) FROM outbox_events WHERE dispatched_at IS NULL"
+    assert pg_query(database, pending) >= 2  # two sign-ups, no in-process worker with Redis
+    servers.start_worker(env)
+    deadline = time.monotonic() + 20
+    while pg_query(database, pending) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert pg_query(database, pending) == 0

@@ -47,16 +47,34 @@ async def relay_once(platform: Platform, redis: ArqRedis) -> int:
 
 async def relay_loop(platform: Platform, redis: ArqRedis) -> None:
     poll = platform.settings.outbox_poll_seconds
-    async with platform.state.pubsub.subscribe(EVENTS_CHANNEL) as sub:
-        kicks = sub.__aiter__()
+    wake = asyncio.Event()
+
+    async def listen() -> None:
+        # Kicks arrive on pub/sub; a lost connection only means polling until it is back.
         while True:
+            try:
+                async with platform.state.pubsub.subscribe(EVENTS_CHANNEL) as sub:
+                    async for _ in sub:
+                        wake.set()
+            except Exception:
+                log.warning("outbox kick subscription lost; retrying", exc_info=True)
+                await asyncio.sleep(poll)
+
+    listener = asyncio.create_task(listen(), name="outbox-kicks")
+    try:
+        while True:
+            wake.clear()
             try:
                 while await relay_once(platform, redis) == events.BATCH:
                     pass
             except Exception:
                 log.exception("outbox relay failed")
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(anext(kicks), timeout=poll)
+                await asyncio.wait_for(wake.wait(), timeout=poll)
+    finally:
+        listener.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await listener
 
 
 async def deliver_event(ctx: dict[str, Any], event_id: str, handler: str) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, FastAPI
-from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from grassroots import __version__
@@ -14,6 +14,8 @@ from grassroots.ops import service
 from grassroots.ops.schemas import AdvanceIn, ClockOut, HealthOut
 
 router = APIRouter(tags=["operations"])
+
+DOCS_ASSETS = "/docs-assets"  # served from the fastapi-offline package, no CDN needed
 
 
 @router.get(
@@ -43,7 +45,23 @@ def docs_router(app: FastAPI) -> APIRouter:
 
     @docs.get("/docs", dependencies=[Depends(open_access)])
     async def swagger() -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url="/openapi.json", title="Grassroots API")
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="Grassroots API",
+            swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{DOCS_ASSETS}/favicon.png",
+        )
+
+    @docs.get("/redoc", dependencies=[Depends(open_access)])
+    async def redoc() -> HTMLResponse:
+        return get_redoc_html(
+            openapi_url="/openapi.json",
+            title="Grassroots API",
+            redoc_js_url=f"{DOCS_ASSETS}/redoc.standalone.js",
+            redoc_favicon_url=f"{DOCS_ASSETS}/favicon.png",
+            with_google_fonts=False,
+        )
 
     return docs
 
