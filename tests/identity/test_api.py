@@ -165,14 +165,33 @@ async def test_login_is_rate_limited_per_account(client: httpx.AsyncClient, stac
     r = await client.post("/api/v1/auth/token", json={"email": user["email"], "password": "wrong-password"})
     assert (r.status_code, err(r)) == (429, "rate_limited")
     assert int(r.headers["Retry-After"]) > 0
-    # even the right password waits until the lock expires
-    r = await client.post("/api/v1/auth/token", json={"email": user["email"], "password": PASSWORD})
+    # even the right password waits until the limiter grants the next attempt
+    r = await client.post("/api/v1/auth/token", json={"email": user["email"].upper(), "password": PASSWORD})
     assert r.status_code == 429
     # other accounts are unaffected
     other = await signup(client)
     assert (
         await client.post("/api/v1/auth/token", json={"email": other["email"], "password": PASSWORD})
     ).status_code == 200
+
+
+async def test_concurrent_guesses_cannot_outrun_the_account_limit(client: httpx.AsyncClient, stack: Stack) -> None:
+    user = await signup(client)
+    limit = stack.settings.login_account_limit
+    guesses = [{"email": user["email"], "password": f"guess-{i:04d}"} for i in range(3 * limit)]
+    guesses[-1]["password"] = PASSWORD  # the right one arrives in the same burst, too late
+    results = await asyncio.gather(*(client.post("/api/v1/auth/token", json=g) for g in guesses))
+    codes = [r.status_code for r in results]
+    assert codes.count(401) + codes.count(200) <= limit  # no more passwords checked than the limit
+    assert codes.count(429) >= 2 * limit
+
+
+async def test_a_successful_login_clears_the_account_count(client: httpx.AsyncClient, stack: Stack) -> None:
+    user = await signup(client)
+    for _ in range(3):
+        for _ in range(stack.settings.login_account_limit - 1):
+            await client.post("/api/v1/auth/token", json={"email": user["email"], "password": "wrong-password"})
+        await login(client, user["email"])
 
 
 async def test_login_is_rate_limited_per_ip(stack: Stack) -> None:
@@ -224,7 +243,19 @@ async def test_admin_user_list_pages_with_a_cursor(client: httpx.AsyncClient) ->
     assert len(r.json()["items"]) == 12 and r.json()["next_cursor"] is None
 
 
-@pytest.mark.parametrize("cursor", ["garbage!!", "W10", "WyJ4Il0", "eyJ1IjoxfQ", "W3sidSI6Im5vcGUifV0"])
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "garbage!!",
+        "W10",
+        "WyJ4Il0",
+        "eyJ1IjoxfQ",
+        "W3sidSI6Im5vcGUifV0",
+        "W3sidSI6MX1d",
+        "W3sidSI6WzFdfV0",
+        "W3sidCI6MX1d",
+    ],
+)
 async def test_bad_cursors_are_a_400(client: httpx.AsyncClient, cursor: str) -> None:
     _, admin = await user_with_token(client, "admin")
     r = await client.get("/api/v1/admin/users", params={"cursor": cursor}, headers=admin)

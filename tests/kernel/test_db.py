@@ -56,6 +56,19 @@ async def test_naive_datetimes_are_refused(platform: Platform) -> None:
             await uow.session.flush()
 
 
+async def test_datetime_cursors_are_type_checked(platform: Platform) -> None:
+    from grassroots.kernel.errors import BadRequest
+    from grassroots.kernel.pagination import PageParams, encode_cursor, paginate
+
+    keys = [OutboxEvent.created_at, OutboxEvent.id]
+    async with platform.unit_of_work(write=False) as uow:
+        for forged in ([5, new_id()], ["2026-01-01", new_id()]):
+            with pytest.raises(BadRequest):
+                await paginate(uow.session, select(OutboxEvent), PageParams(encode_cursor(forged), 10), keys)
+        good = encode_cursor([datetime(2026, 1, 1, tzinfo=UTC), new_id()])
+        assert await paginate(uow.session, select(OutboxEvent), PageParams(good, 10), keys) == ([], None)
+
+
 def test_ids_are_time_ordered_and_parse_safely() -> None:
     ids = [new_id() for _ in range(100)]
     assert ids == sorted(ids)

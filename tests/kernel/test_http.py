@@ -128,3 +128,27 @@ async def test_openapi_documents_the_error_shape(client: httpx.AsyncClient) -> N
     assert op["x-policy"] == "public"
     assert spec["paths"]["/api/v1/admin/users"]["get"]["x-policy"] == "roles: admin"
     assert (await client.get("/docs")).status_code == 200
+
+
+async def test_a_500_keeps_the_shape_and_the_request_id(stack: Stack) -> None:
+    from fastapi import APIRouter, Depends
+
+    from grassroots.app import create_app
+    from grassroots.kernel.auth import open_access
+
+    app = create_app(stack.settings, platform=stack.platform)
+    broken = APIRouter()
+
+    @broken.get("/boom", dependencies=[Depends(open_access)])
+    async def boom() -> None:
+        raise RuntimeError("a bug")
+
+    app.include_router(broken)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+        r = await c.get("/boom", headers={"x-request-id": "req-500"})
+    assert r.status_code == 500
+    assert r.json() == {
+        "error": {"code": "internal_error", "message": "Something broke on our side; it has been logged."}
+    }
+    assert r.headers["x-request-id"] == "req-500"

@@ -40,6 +40,21 @@ async def test_incr_ttl_applies_only_on_creation(shared_state: SharedState) -> N
     assert await shared_state.kv.get("w") is None
 
 
+async def test_incr_keeps_the_ttl_of_an_existing_key(shared_state: SharedState) -> None:
+    await shared_state.kv.set("kept", "0")
+    await shared_state.kv.incr("kept", 5, ttl_seconds=0.05)
+    await asyncio.sleep(0.12)
+    assert await shared_state.kv.get("kept") == "5"
+
+
+async def test_conditional_decrement_takes_a_positive_amount(shared_state: SharedState) -> None:
+    await shared_state.kv.set("s", "3")
+    for bad in (0, -5):
+        with pytest.raises(ValueError, match="positive"):
+            await shared_state.kv.decr_if_at_least("s", bad)
+    assert await shared_state.kv.get("s") == "3"
+
+
 async def test_conditional_decrement_never_oversells(shared_state: SharedState) -> None:
     await shared_state.kv.set("stock", "50")
     results = await asyncio.gather(*(shared_state.kv.decr_if_at_least("stock", 1) for _ in range(120)))

@@ -73,3 +73,19 @@ async def test_test_clock_validates_input(client: httpx.AsyncClient, body: dict)
     _, admin = await user_with_token(client, "admin")
     r = await client.post("/api/v1/admin/test-clock", json=body, headers=admin)
     assert r.status_code == 422 and r.json()["error"]["code"] == "validation_error"
+
+
+async def test_test_clock_cannot_run_past_a_century(client: httpx.AsyncClient) -> None:
+    _, admin = await user_with_token(client, "admin")
+    step = 10 * 366 * 86400
+    for _ in range(10):
+        assert (
+            await client.post("/api/v1/admin/test-clock", json={"advance_seconds": step}, headers=admin)
+        ).status_code == 200
+    r = await client.post("/api/v1/admin/test-clock", json={"advance_seconds": 1}, headers=admin)
+    assert r.status_code == 422 and r.json()["error"]["code"] == "clock_out_of_range"
+    assert (await client.get("/api/v1/admin/test-clock", headers=admin)).status_code == 200
+
+
+async def test_healthz_answers_head(client: httpx.AsyncClient) -> None:
+    assert (await client.head("/healthz")).status_code == 200

@@ -166,8 +166,41 @@ async def test_cookie_sessions_need_the_csrf_header_on_api_writes(client: httpx.
     assert (await client.get("/api/v1/me")).json()["email"] == user["email"]  # reads are fine
     r = await client.post("/api/v1/me/revoke-sessions")
     assert r.status_code == 403 and r.json()["error"]["code"] == "csrf_failed"
-    r = await client.post("/api/v1/me/revoke-sessions", headers={"x-csrf-token": client.cookies["gr_csrf"]})
+    for bad in (client.cookies["gr_csrf"], "é", "x" * 500):  # the raw nonce is not the token
+        r = await client.post("/api/v1/me/revoke-sessions", headers={"x-csrf-token": bad.encode()})
+        assert r.status_code == 403, bad
+    page = await client.get("/home", headers=HTML)
+    token = re.search(r'<meta name="csrf-token" content="([^"]+)"', page.text)
+    assert token
+    r = await client.post("/api/v1/me/revoke-sessions", headers={"x-csrf-token": token.group(1)})
     assert r.status_code == 204
+
+
+async def test_csrf_tokens_are_bound_to_the_session(client: httpx.AsyncClient) -> None:
+    anonymous_form = await client.get("/login", headers=HTML)
+    anonymous_token = csrf_of(anonymous_form.text)
+    user = await signup(client)
+    await web_login(client, user["email"])
+    # a token minted before logging in does not work for the logged-in session
+    r = await client.post("/logout", data={"csrf_token": anonymous_token}, headers=HTML)
+    assert r.status_code == 403
+    # a planted nonce cookie without the server secret cannot produce a valid token
+    client.cookies.set("gr_csrf", "attacker-chosen")
+    r = await client.post("/logout", data={"csrf_token": "attacker-chosen"}, headers=HTML)
+    assert r.status_code == 403
+
+
+@pytest.mark.parametrize("token", ["é", "\x00", "🌱" * 10])
+async def test_odd_csrf_values_are_a_403_not_a_500(client: httpx.AsyncClient, token: str) -> None:
+    await client.get("/login", headers=HTML)
+    r = await client.post("/login", data={"csrf_token": token, "email": "a@example.com"}, headers=HTML)
+    assert r.status_code == 403
+
+
+@pytest.mark.parametrize("cookie", ["abc.é", "é.é", "not-base64!.sig", "e30.0000", "...."])
+async def test_bad_flash_cookies_are_ignored(client: httpx.AsyncClient, cookie: str) -> None:
+    r = await client.get("/login", headers={**HTML, "cookie": b"gr_flash=" + cookie.encode()})  # type: ignore[dict-item]
+    assert r.status_code == 200
 
 
 async def test_language_from_accept_language_and_switcher(client: httpx.AsyncClient) -> None:

@@ -8,15 +8,13 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from grassroots.identity import service
 from grassroots.identity.schemas import AdminUserOut, MeOut, SignupIn, TokenIn, TokenOut, UserOut
-from grassroots.kernel.auth import AdminUser, CurrentUser, Principal, Role, public
-from grassroots.kernel.deps import UoW
+from grassroots.kernel.auth import SESSION_COOKIE, AdminUser, CurrentUser, Principal, Role, public
+from grassroots.kernel.deps import UoW, read_only
 from grassroots.kernel.errors import Unauthorized
 from grassroots.kernel.pagination import Page, Paging
 from grassroots.kernel.uow import UnitOfWork
 
 router = APIRouter(prefix="/api/v1", tags=["identity"])
-
-SESSION_COOKIE = "gr_session"
 
 
 def client_ip(request: Request) -> str:
@@ -51,6 +49,7 @@ async def signup(body: SignupIn, request: Request, uow: UoW) -> UserOut:
 
 
 @router.post("/auth/token", response_model=TokenOut, dependencies=[Depends(public)])
+@read_only  # verifying a password writes nothing; no need to queue behind SQLite writers
 async def token(body: TokenIn, request: Request, uow: UoW) -> TokenOut:
     user = await service.login(uow, email=body.email, password=body.password, ip=client_ip(request))
     ttl = uow.settings.access_token_ttl_seconds

@@ -12,14 +12,14 @@ from starlette.status import HTTP_303_SEE_OTHER
 from grassroots.identity import service
 from grassroots.identity.api import client_ip
 from grassroots.identity.models import User
-from grassroots.kernel.auth import SIGNUP_ROLES, AdminUser, CurrentUser, MaybeUser, Role, public
-from grassroots.kernel.deps import UoW
+from grassroots.kernel.auth import SIGNUP_ROLES, AdminUser, CurrentUser, MaybeUser, Role, open_access
+from grassroots.kernel.deps import UoW, read_only
 from grassroots.kernel.errors import DomainError
 from grassroots.kernel.pagination import Paging
 from grassroots.web import nav
 from grassroots.web.nav import N_
 from grassroots.web.pages import safe_next
-from grassroots.web.session import clear_session, flash, set_session, verify_form
+from grassroots.web.session import CsrfForm, clear_session, flash, set_session
 from grassroots.web.templating import gettext, render
 
 router = APIRouter(include_in_schema=False)
@@ -67,9 +67,8 @@ async def signup_form(request: Request, user: MaybeUser) -> Response:
     )
 
 
-@router.post("/signup", dependencies=[Depends(public)])
-async def signup_submit(request: Request, uow: UoW) -> Response:
-    form = await verify_form(request)
+@router.post("/signup")
+async def signup_submit(request: Request, form: CsrfForm, _visitor: MaybeUser, uow: UoW) -> Response:
     values = {k: text(form, k) for k in ("email", "handle", "role")}
     password = text(form, "password", 1000)
     _ = gettext(request)
@@ -113,9 +112,9 @@ async def login_form(
     return render(request, "identity/login.html", {"values": {}, "next": safe_next(next, "/home")})
 
 
-@router.post("/login", dependencies=[Depends(public)])
-async def login_submit(request: Request, uow: UoW) -> Response:
-    form = await verify_form(request)
+@router.post("/login")
+@read_only  # verifying a password writes nothing; no need to queue behind SQLite writers
+async def login_submit(request: Request, form: CsrfForm, _visitor: MaybeUser, uow: UoW) -> Response:
     email = text(form, "email")
     target = safe_next(text(form, "next", 500), "/home")
     _ = gettext(request)
@@ -138,9 +137,8 @@ async def login_submit(request: Request, uow: UoW) -> Response:
     return response
 
 
-@router.post("/logout", dependencies=[Depends(public)])
-async def logout(request: Request) -> Response:
-    await verify_form(request)
+@router.post("/logout", dependencies=[Depends(open_access)])
+async def logout(request: Request, _form: CsrfForm) -> Response:
     response = _see_other("/")
     clear_session(response)
     _ = gettext(request)
@@ -158,8 +156,7 @@ async def account(request: Request, principal: CurrentUser, uow: UoW) -> Respons
 
 
 @router.post("/account/revoke-sessions")
-async def revoke_sessions(request: Request, principal: CurrentUser, uow: UoW) -> Response:
-    await verify_form(request)
+async def revoke_sessions(request: Request, _form: CsrfForm, principal: CurrentUser, uow: UoW) -> Response:
     await service.revoke_sessions(uow, principal.id)
     response = _see_other("/login")
     clear_session(response)

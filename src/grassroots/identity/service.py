@@ -280,10 +280,11 @@ def _invalid_credentials() -> Unauthorized:
 
 async def login(uow: UnitOfWork, *, email: str, password: str, ip: str) -> User:
     """The account for these credentials. Unknown email and wrong password get the same
-    answer in about the same time. Attempts are limited per IP, and failures per account
-    (a locked account stays locked for the rest of the window)."""
+    answer in about the same time. Every attempt takes a slot from the client address's
+    limiter and from the account's, *before* the password is checked, so concurrent
+    guesses cannot outrun the limit; a successful login clears the account's count."""
     s = uow.settings
-    limiter, kv = uow.state.limiter, uow.state.kv
+    limiter = uow.state.limiter
     decision = await limiter.hit(f"login:ip:{ip}", s.login_ip_limit, s.login_ip_window_seconds)
     if not decision.allowed:
         raise RateLimited(
@@ -294,24 +295,28 @@ async def login(uow: UnitOfWork, *, email: str, password: str, ip: str) -> User:
     except Invalid:
         await verify_password(s.env, _dummy_hash(s.env), password)
         raise _invalid_credentials() from None
-    lock_key = f"login:lock:{email_n}"
-    locked_until = await kv.get(lock_key)
-    if locked_until is not None:
-        wait = float(locked_until) - datetime.now(UTC).timestamp()
-        if wait > 0:
-            raise RateLimited("Too many failed logins for this account; try later.", retry_after=int(wait) + 1)
+    account_key = f"login:account:{email_n}"
+    decision = await limiter.hit(account_key, s.login_account_limit, s.login_account_window_seconds)
+    if not decision.allowed:
+        raise RateLimited(
+            "Too many login attempts for this account; try later.", retry_after=int(decision.retry_after) + 1
+        )
     user = await repository.get_by_email(uow.session, email_n)
     ok = await verify_password(s.env, user.password_hash if user else _dummy_hash(s.env), password)
     if user is None or not ok or user.disabled_at is not None:
-        limit, window = s.login_account_limit, s.login_account_window_seconds
-        failed = await limiter.hit(f"login:fail:{email_n}", limit, window)
-        if not failed.allowed or failed.remaining == 0:
-            # Out of attempts: lock until the limiter grants the next one.
-            wait = failed.retry_after if not failed.allowed else window / max(1, limit)
-            await kv.set(lock_key, str(datetime.now(UTC).timestamp() + wait), ttl_seconds=wait + 1)
         raise _invalid_credentials()
+    await limiter.reset(account_key)
     if _hasher(s.env).check_needs_rehash(user.password_hash):
-        user.password_hash = await hash_password(s.env, password)
+        user_id, platform = user.id, uow.platform
+
+        async def rehash() -> None:
+            # Its own unit of work after this one: a login stays a read.
+            async with platform.unit_of_work() as later:
+                stored = await repository.get(later.session, user_id)
+                if stored is not None:
+                    stored.password_hash = await hash_password(s.env, password)
+
+        uow.after_commit(rehash)
     return user
 
 

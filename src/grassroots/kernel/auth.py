@@ -8,6 +8,8 @@ services, which receive the principal.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import hmac
 import uuid
 from dataclasses import dataclass
@@ -52,9 +54,25 @@ class Authenticator(Protocol):
         ...
 
 
+SESSION_COOKIE = "gr_session"
+
+
+def csrf_expected(secret: str, nonce: str, session: str | None) -> str:
+    """The CSRF token for a browser: an HMAC of its random ``gr_csrf`` nonce and its session
+    cookie. A planted nonce is useless without the server secret, and a token stops working
+    when the session changes (log in, log out)."""
+    mac = hmac.new(secret.encode(), f"{nonce}|{session or ''}".encode(), hashlib.sha256)
+    return base64.urlsafe_b64encode(mac.digest()).decode().rstrip("=")
+
+
 def csrf_ok(request: Request, submitted: str | None) -> bool:
-    cookie = request.cookies.get(CSRF_COOKIE)
-    return bool(cookie and submitted and hmac.compare_digest(cookie, submitted))
+    nonce = request.cookies.get(CSRF_COOKIE)
+    if not nonce or not submitted:
+        return False
+    secret: str = request.app.state.platform.secret_key
+    expected = csrf_expected(secret, nonce, request.cookies.get(SESSION_COOKIE))
+    # Bytes, not str: compare_digest refuses non-ASCII strings, and any input must be a 403.
+    return hmac.compare_digest(expected.encode(), submitted.encode("utf-8", "surrogateescape"))
 
 
 async def _authenticate(request: Request, uow: UnitOfWork) -> Principal | None:

@@ -41,6 +41,10 @@ class UTCDateTime(TypeDecorator[datetime]):
     impl = DateTime(timezone=True)
     cache_ok = True
 
+    @property
+    def python_type(self) -> type[datetime]:
+        return datetime
+
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
@@ -74,7 +78,8 @@ class Database:
     ) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
-        kwargs: dict[str, Any] = {"echo": echo, "connect_args": connect_args or {}}
+        # hide_parameters: errors and logs never carry bound values (emails, password hashes).
+        kwargs: dict[str, Any] = {"echo": echo, "connect_args": connect_args or {}, "hide_parameters": True}
         if not self.is_sqlite:
             kwargs.update(pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)

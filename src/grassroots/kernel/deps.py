@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 
@@ -11,6 +11,16 @@ from grassroots.kernel.platform import Platform
 from grassroots.kernel.uow import UnitOfWork
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+READ_ONLY = "__grassroots_read_only__"
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def read_only(endpoint: F) -> F:
+    """Mark a non-GET endpoint whose unit of work only reads (a login): on SQLite it then
+    does not take the writer lock. Anything it does write is still committed."""
+    setattr(endpoint, READ_ONLY, True)
+    return endpoint
 
 
 def get_platform(request: Request) -> Platform:
@@ -22,7 +32,9 @@ async def get_uow(request: Request) -> AsyncIterator[UnitOfWork]:
     """One unit of work per request; committed after the handler returns and before the
     response is sent (``scope="function"``), so a failed commit never becomes a 2xx."""
     platform = get_platform(request)
-    async with platform.unit_of_work(write=request.method not in SAFE_METHODS) as uow:
+    endpoint = getattr(request.scope.get("route"), "endpoint", None)
+    write = request.method not in SAFE_METHODS and not getattr(endpoint, READ_ONLY, False)
+    async with platform.unit_of_work(write=write) as uow:
         request.state.uow = uow
         yield uow
 

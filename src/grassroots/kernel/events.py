@@ -73,7 +73,8 @@ on = registry.on
 
 
 def backoff(attempts: int) -> timedelta:
-    return timedelta(seconds=min(3600, 2 ** max(0, attempts - 1)))
+    """1 s, 4 s, 16 s … capped at an hour: ten attempts span about three hours."""
+    return timedelta(seconds=min(3600, 4 ** max(0, attempts - 1)))
 
 
 async def claim_pending(uow: UnitOfWork, limit: int = BATCH) -> list[OutboxEvent]:

@@ -19,6 +19,7 @@ from prometheus_client import multiprocess as prom_multiprocess
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from grassroots.kernel.errors import DomainError
@@ -130,17 +131,30 @@ def install_error_handlers(app: FastAPI, html: HtmlErrorRenderer | None = None) 
         )
         return await render(request, exc.status_code, code, message, None, dict(exc.headers or {}))
 
+    async def on_disconnect(request: Request, exc: Exception) -> Response:
+        # The client went away mid-body: nothing to answer and nothing broken on our side.
+        access_log.info("client disconnected", extra={"path": request.url.path})
+        return error_json(400, "client_disconnected", "The client closed the connection before sending the body.")
+
     async def on_integrity(request: Request, exc: Exception) -> Response:
         log.warning("integrity error reached the boundary: %s", exc)
         return await render(request, 409, "conflict", "The change conflicts with existing data; retry.")
 
     async def on_unhandled(request: Request, exc: Exception) -> Response:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return error_json(500, "internal_error", "Something broke on our side; it has been logged.")
+        # Runs in Starlette's outermost error middleware, outside ours: add the request id here.
+        request_id = str(request.scope.get("state", {}).get("request_id", ""))
+        log.exception("unhandled error on %s %s", request.method, request.url.path, extra={"request_id": request_id})
+        return error_json(
+            500,
+            "internal_error",
+            "Something broke on our side; it has been logged.",
+            headers={"x-request-id": request_id} if request_id else None,
+        )
 
     app.add_exception_handler(DomainError, on_domain)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(ClientDisconnect, on_disconnect)
     app.add_exception_handler(IntegrityError, on_integrity)
     app.add_exception_handler(Exception, on_unhandled)
 

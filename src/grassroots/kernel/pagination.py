@@ -62,10 +62,14 @@ def _encode_value(v: Any) -> Any:
 
 def _decode_value(v: Any) -> Any:
     if isinstance(v, dict) and len(v) == 1:
-        if "u" in v:
+        if isinstance(v.get("u"), str):
             return uuid.UUID(v["u"])
-        if "t" in v:
-            return datetime.fromisoformat(v["t"])
+        if isinstance(v.get("t"), str):
+            at = datetime.fromisoformat(v["t"])
+            if at.tzinfo is None:
+                raise ValueError("naive datetime in cursor")
+            return at
+        raise ValueError("bad tagged cursor value")
     if isinstance(v, str | int | float) or v is None:
         return v
     raise ValueError("bad cursor value")
@@ -83,7 +87,7 @@ def decode_cursor(cursor: str, arity: int) -> list[Any]:
         if not isinstance(data, list) or len(data) != arity:
             raise ValueError("wrong arity")
         return [_decode_value(v) for v in data]
-    except (ValueError, binascii.Error, UnicodeDecodeError, TypeError):
+    except (ValueError, binascii.Error, UnicodeDecodeError, TypeError, AttributeError, RecursionError):
         raise BadRequest("The cursor is not one this list gave out.", code="invalid_cursor") from None
 
 

@@ -123,6 +123,8 @@ class MemoryKeyValue:
         return value
 
     async def decr_if_at_least(self, key: str, amount: int) -> int | None:
+        if amount <= 0:
+            raise ValueError("decr_if_at_least takes a positive amount")
         current = int(self._live(key) or 0)
         if current < amount:
             return None

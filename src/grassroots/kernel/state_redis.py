@@ -12,8 +12,9 @@ from redis.asyncio.client import PubSub as RedisPubSubClient
 from grassroots.kernel.state import RateDecision, Subscription
 
 _INCR = """
+local existed = redis.call('EXISTS', KEYS[1])
 local v = redis.call('INCRBY', KEYS[1], ARGV[1])
-if ARGV[2] ~= '' and tonumber(v) == tonumber(ARGV[1]) then
+if ARGV[2] ~= '' and existed == 0 then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
 end
 return v
@@ -71,6 +72,8 @@ class RedisKeyValue:
         return int(await self._incr(keys=[self._p + key], args=[amount, ttl]))
 
     async def decr_if_at_least(self, key: str, amount: int) -> int | None:
+        if amount <= 0:
+            raise ValueError("decr_if_at_least takes a positive amount")
         v = await self._decr(keys=[self._p + key], args=[amount])
         return None if v is None else int(v)
 

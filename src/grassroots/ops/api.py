@@ -18,6 +18,7 @@ router = APIRouter(tags=["operations"])
 DOCS_ASSETS = "/docs-assets"  # served from the fastapi-offline package, no CDN needed
 
 
+@router.head("/healthz", dependencies=[Depends(open_access)], include_in_schema=False)
 @router.get(
     "/healthz",
     response_model=HealthOut,

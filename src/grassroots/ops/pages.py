@@ -12,7 +12,7 @@ from grassroots.ops import service
 from grassroots.ops.schemas import TEN_YEARS
 from grassroots.web import nav
 from grassroots.web.nav import N_
-from grassroots.web.session import flash, verify_form
+from grassroots.web.session import CsrfForm, flash
 from grassroots.web.templating import gettext, render
 
 router = APIRouter(include_in_schema=False)
@@ -36,8 +36,7 @@ async def clock_page(request: Request, _admin: AdminUser, platform: PlatformDep)
 
 
 @router.post("/admin/test-clock")
-async def clock_advance(request: Request, _admin: AdminUser, platform: PlatformDep) -> Response:
-    form = await verify_form(request)
+async def clock_advance(request: Request, form: CsrfForm, _admin: AdminUser, platform: PlatformDep) -> Response:
     raw = form.get("seconds")
     _ = gettext(request)
     response = RedirectResponse("/admin/test-clock", status_code=HTTP_303_SEE_OTHER)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable
+from datetime import timedelta
 
 from grassroots.kernel.clock import OffsetClock
-from grassroots.kernel.errors import NotFound
+from grassroots.kernel.errors import Invalid, NotFound
 from grassroots.kernel.platform import Platform
 
 log = logging.getLogger("grassroots.ops")
@@ -42,8 +43,18 @@ def test_clock(platform: Platform) -> OffsetClock:
     return clock
 
 
+MAX_OFFSET = timedelta(days=100 * 366)  # keeps platform time far from datetime's year 9999
+
+
 async def advance_clock(platform: Platform, seconds: int) -> OffsetClock:
     clock = test_clock(platform)
+    await clock.refresh()
+    if clock.offset + timedelta(seconds=seconds) > MAX_OFFSET:
+        raise Invalid(
+            "The test clock cannot run more than 100 years ahead.",
+            code="clock_out_of_range",
+            fields={"advance_seconds": "too far"},
+        )
     await clock.advance(seconds)
     log.info("test clock advanced", extra={"advance_seconds": seconds, "offset_seconds": clock.offset.total_seconds()})
     return clock

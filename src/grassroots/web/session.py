@@ -8,13 +8,13 @@ import hashlib
 import hmac
 import json
 import secrets
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
-from grassroots.identity.api import SESSION_COOKIE
-from grassroots.kernel.auth import CSRF_COOKIE, CSRF_FIELD, csrf_ok
+from grassroots.kernel.auth import CSRF_COOKIE, CSRF_FIELD, SESSION_COOKIE, csrf_expected, csrf_ok
 from grassroots.kernel.errors import Forbidden
 from grassroots.kernel.platform import Platform
 
@@ -34,22 +34,24 @@ def cookie_secure(request: Request) -> bool:
 
 
 def csrf_token(request: Request) -> str:
-    """The request's CSRF token, minted (and remembered for the response) when absent."""
-    token = request.cookies.get(CSRF_COOKIE) or getattr(request.state, "new_csrf", None)
-    if not token:
-        token = secrets.token_urlsafe(32)
-        request.state.new_csrf = token
-    return token
+    """The token forms and scripts send back, derived from the browser's nonce cookie (minted,
+    and remembered for the response, when absent) and its current session."""
+    nonce = request.cookies.get(CSRF_COOKIE) or getattr(request.state, "new_csrf", None)
+    if not nonce:
+        nonce = secrets.token_urlsafe(32)
+        request.state.new_csrf = nonce
+    return csrf_expected(platform_of(request).secret_key, nonce, request.cookies.get(SESSION_COOKIE))
 
 
 def persist_csrf(request: Request, response: Response) -> None:
-    token = getattr(request.state, "new_csrf", None)
-    if token:
-        response.set_cookie(CSRF_COOKIE, token, httponly=False, samesite="lax", secure=cookie_secure(request), path="/")
+    nonce = getattr(request.state, "new_csrf", None)
+    if nonce:
+        response.set_cookie(CSRF_COOKIE, nonce, httponly=True, samesite="lax", secure=cookie_secure(request), path="/")
 
 
-async def verify_form(request: Request) -> FormData:
-    """The posted form, after checking its CSRF token against the cookie."""
+async def csrf_form(request: Request) -> FormData:
+    """The posted form, after checking its CSRF token. Page handlers list this dependency
+    *before* their policy and unit of work, so a slow body is read before any database lock."""
     form = await request.form()
     submitted = form.get(CSRF_FIELD)
     if not csrf_ok(request, submitted if isinstance(submitted, str) else None):
@@ -57,6 +59,9 @@ async def verify_form(request: Request) -> FormData:
             "This form expired or came from another site. Reload the page and try again.", code="csrf_failed"
         )
     return form
+
+
+CsrfForm = Annotated[FormData, Depends(csrf_form)]
 
 
 def set_session(request: Request, response: Response, token: str, max_age: int) -> None:
@@ -87,11 +92,12 @@ def read_flashes(request: Request) -> list[dict[str, str]]:
     if not value or "." not in value:
         return []
     raw, _, sig = value.rpartition(".")
-    if not hmac.compare_digest(sig, _sign(platform_of(request).secret_key, raw.encode())):
+    expected = _sign(platform_of(request).secret_key, raw.encode())
+    if not hmac.compare_digest(sig.encode("utf-8", "surrogateescape"), expected.encode()):
         return []
     try:
         data = json.loads(base64.urlsafe_b64decode(raw.encode()))
-    except ValueError:
+    except (ValueError, UnicodeError):
         return []
     if not isinstance(data, list):
         return []
