@@ -224,3 +224,99 @@ async def make_admin(client: httpx.AsyncClient) -> dict[str, Any]:
         user = await identity.create_admin(uow, email=f"admin{n}@example.com", password=PASSWORD, handle=f"admin_{n}")
         out = {"id": str(user.id), "email": user.email, "handle": user.handle, "role": "admin"}
     return {**out, "password": PASSWORD}
+
+
+# ---------------------------------------------------------------- commerce helpers
+
+ADDRESS = {"name": "林美", "phone": "+86 138 0000 0000", "line1": "文三路 90 号", "city": "杭州", "country": "CN"}
+
+
+@dataclass
+class Actor:
+    id: str
+    email: str
+    handle: str
+    role: str
+    headers: dict[str, str]
+
+
+async def actor(client: httpx.AsyncClient, role: str) -> Actor:
+    user, headers = await user_with_token(client, role)
+    return Actor(user["id"], user["email"], user["handle"], role, headers)
+
+
+async def make_product(
+    client: httpx.AsyncClient,
+    supplier: Actor,
+    *,
+    price: int = 10_000,
+    stock: int = 10,
+    commission_bps: int = 2000,
+    category: str = "home",
+    currency: str = "CNY",
+    title: str = "Celadon tea cup 青瓷茶杯",
+    status: str = "active",
+) -> dict[str, Any]:
+    r = await client.post(
+        "/api/v1/products",
+        headers=supplier.headers,
+        json={
+            "title": title,
+            "description": "Hand-thrown in Longquan.",
+            "category": category,
+            "commission_bps": commission_bps,
+            "status": status,
+            "skus": [{"name": "one cup", "price_minor": price, "currency": currency, "stock": stock}],
+        },
+    )
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+async def place_order(
+    client: httpx.AsyncClient,
+    buyer: Actor,
+    sku_id: str,
+    quantity: int = 1,
+    *,
+    source: dict[str, Any] | None = None,
+    key: str | None = None,
+    expect: int = 201,
+) -> dict[str, Any]:
+    r = await client.post(
+        "/api/v1/orders",
+        headers={**buyer.headers, "Idempotency-Key": key or secrets.token_hex(8)},
+        json={"items": [{"sku_id": sku_id, "quantity": quantity}], "shipping_address": ADDRESS, "source": source or {}},
+    )
+    assert r.status_code == expect, r.text
+    return r.json()
+
+
+async def drain(client: httpx.AsyncClient) -> None:
+    """Let background work run now (the sandbox's webhooks, event handlers)."""
+    platform: Platform = client._transport.app.state.platform  # type: ignore[attr-defined]
+    assert platform.worker is not None
+    while await platform.worker.drain():
+        pass
+
+
+async def pay_order(client: httpx.AsyncClient, buyer: Actor, order_id: str, **confirm: Any) -> dict[str, Any]:
+    pay = await client.post(f"/api/v1/orders/{order_id}/pay", headers=buyer.headers, json={"provider": "sandbox"})
+    assert pay.status_code == 200, pay.text
+    r = await client.post(f"/sandbox/payments/{pay.json()['payment_id']}/confirm", json=confirm or None)
+    assert r.status_code == 200, r.text
+    await drain(client)
+    order = (await client.get(f"/api/v1/orders/{order_id}", headers=buyer.headers)).json()
+    return order
+
+
+async def earnings(client: httpx.AsyncClient, who: Actor) -> dict[str, Any]:
+    r = await client.get("/api/v1/me/earnings", headers=who.headers)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+async def advance(client: httpx.AsyncClient, seconds: int) -> None:
+    platform: Platform = client._transport.app.state.platform  # type: ignore[attr-defined]
+    assert platform.test_clock is not None
+    await platform.test_clock.advance(seconds)

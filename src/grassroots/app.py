@@ -7,12 +7,19 @@ from contextlib import asynccontextmanager
 from importlib.resources import files
 from typing import Any
 
+import httpx
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 from fastapi.staticfiles import StaticFiles
 
 from grassroots import __version__
+from grassroots.affiliate import api as affiliate_api
+from grassroots.affiliate import pages as affiliate_pages
+from grassroots.catalog import api as catalog_api
+from grassroots.catalog import pages as catalog_pages
+from grassroots.commerce import api as commerce_api
+from grassroots.commerce import pages as commerce_pages
 from grassroots.config import Settings
 from grassroots.domains import load_tasks
 from grassroots.identity import api as identity_api
@@ -20,8 +27,14 @@ from grassroots.identity import pages as identity_pages
 from grassroots.kernel.auth import Policy
 from grassroots.kernel.http import BodyLimitMiddleware, ErrorResponse, RequestContextMiddleware, install_error_handlers
 from grassroots.kernel.platform import Platform
+from grassroots.ledger import api as ledger_api
+from grassroots.ledger import pages as ledger_pages
+from grassroots.mcn import api as mcn_api
+from grassroots.mcn import pages as mcn_pages
 from grassroots.ops import api as ops_api
 from grassroots.ops import pages as ops_pages
+from grassroots.payments import api as payments_api
+from grassroots.payments import pages as payments_pages
 from grassroots.web import pages as web_pages
 
 BODY_LIMITS: dict[str, int] = {}  # path prefix -> bytes, for routes that take uploads
@@ -100,6 +113,8 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
         openapi_url=None,
     )
     app.state.platform = platform
+    # Webhooks from the sandbox provider reach this app in-process unless a public URL is set.
+    platform.self_transport = httpx.ASGITransport(app=app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
 
     install_error_handlers(app, html=web_pages.html_error)
@@ -112,8 +127,23 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
         app.include_router(ops_api.clock_router)
         app.include_router(ops_pages.router)
     app.include_router(identity_api.router)
+    app.include_router(catalog_api.router)
+    app.include_router(affiliate_api.router)
+    app.include_router(mcn_api.router)
+    app.include_router(commerce_api.router)
+    app.include_router(payments_api.router)
+    if settings.sandbox_enabled:
+        app.include_router(payments_api.sandbox_router)
+    app.include_router(ledger_api.router)
     app.include_router(web_pages.router)
     app.include_router(identity_pages.router)
+    app.include_router(catalog_pages.router)
+    app.include_router(affiliate_pages.router)
+    app.include_router(commerce_pages.router)
+    app.include_router(mcn_pages.router)
+    app.include_router(ledger_pages.router)
+    if settings.sandbox_enabled:
+        app.include_router(payments_pages.router)
     app.mount("/static", StaticFiles(directory=str(files("grassroots.web") / "static")), name="static")
     app.mount(ops_api.DOCS_ASSETS, StaticFiles(directory=str(files("fastapi_offline") / "static")), name="docs-assets")
     return app

@@ -194,6 +194,7 @@ def demo(
 ) -> None:
     """Create a fresh embedded (SQLite) platform filled with demo data, and serve it."""
     from grassroots.domains import load_tasks
+    from grassroots.kernel.clock import FixedClock, utcnow
     from grassroots.kernel.migrations import upgrade
     from grassroots.kernel.platform import Platform
     from grassroots.simulation.service import DemoAccount, seed_demo
@@ -210,7 +211,7 @@ def demo(
     load_tasks()
 
     async def build() -> list[DemoAccount]:
-        platform = Platform(settings)
+        platform = Platform(settings, clock=FixedClock(utcnow()))
         try:
             await upgrade(platform.db)
             with Progress(

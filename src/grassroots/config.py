@@ -51,6 +51,16 @@ class Settings(BaseSettings):
     signup_ip_window_seconds: int = 3600
     cookie_secure: bool | None = None  # None: Secure when the request came over https or in production
 
+    # Commerce
+    default_currency: str = "CNY"
+    display_timezone: str = "Asia/Shanghai"  # times on pages; storage is always UTC
+    platform_fee_bps: int = Field(default=500, ge=0, le=2000)  # technical service fee, share of goods
+    order_payment_ttl_seconds: int = 15 * 60  # unpaid orders are cancelled after this
+    auto_receive_days: int = 10  # shipped orders count as received after this many days
+    return_window_days: int = 7  # no-reason returns (Consumer Protection Law art. 25)
+    payments_sandbox: bool | None = None  # None: the sandbox provider is on outside production
+    public_url: str | None = None  # where providers deliver webhooks; unset: the app itself
+
     # HTTP
     max_body_size: int = 1024 * 1024  # bytes; upload routes have their own limits (app.BODY_LIMITS)
     log_requests: bool = True
@@ -80,6 +90,10 @@ class Settings(BaseSettings):
         if self.run_in_process_worker is not None:
             return self.run_in_process_worker
         return not self.redis_url
+
+    @property
+    def sandbox_enabled(self) -> bool:
+        return self.payments_sandbox if self.payments_sandbox is not None else not self.is_production
 
     @property
     def effective_database_url(self) -> str:

@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
-from starlette.datastructures import FormData
 from starlette.status import HTTP_303_SEE_OTHER
 
 from grassroots.identity import service
@@ -15,9 +14,10 @@ from grassroots.identity.models import User
 from grassroots.kernel.auth import SIGNUP_ROLES, AdminUser, CurrentUser, MaybeUser, Role, open_access
 from grassroots.kernel.deps import UoW, read_only
 from grassroots.kernel.errors import DomainError
+from grassroots.kernel.i18n import N_
 from grassroots.kernel.pagination import Paging
 from grassroots.web import nav
-from grassroots.web.nav import N_
+from grassroots.web.forms import text
 from grassroots.web.pages import safe_next
 from grassroots.web.session import CsrfForm, clear_session, flash, set_session
 from grassroots.web.templating import gettext, render
@@ -39,11 +39,6 @@ FORM_MESSAGES = {
     "invalid_credentials": N_("Wrong email or password."),
     "rate_limited": N_("Too many attempts. Wait a moment and try again."),
 }
-
-
-def text(form: FormData, name: str, limit: int = 300) -> str:
-    value = form.get(name)
-    return value[:limit] if isinstance(value, str) else ""
 
 
 def _see_other(url: str) -> RedirectResponse:
@@ -70,7 +65,7 @@ async def signup_form(request: Request, user: MaybeUser) -> Response:
 @router.post("/signup")
 async def signup_submit(request: Request, form: CsrfForm, _visitor: MaybeUser, uow: UoW) -> Response:
     values = {k: text(form, k) for k in ("email", "handle", "role")}
-    password = text(form, "password", 1000)
+    password = text(form, "password", 1000, strip=False)
     _ = gettext(request)
     errors: dict[str, str] = {}
     form_error = None
@@ -119,7 +114,9 @@ async def login_submit(request: Request, form: CsrfForm, _visitor: MaybeUser, uo
     target = safe_next(text(form, "next", 500), "/home")
     _ = gettext(request)
     try:
-        user = await service.login(uow, email=email, password=text(form, "password", 1000), ip=client_ip(request))
+        user = await service.login(
+            uow, email=email, password=text(form, "password", 1000, strip=False), ip=client_ip(request)
+        )
     except DomainError as exc:
         status = exc.status if exc.status in (401, 429) else 422
         page: Response = render(

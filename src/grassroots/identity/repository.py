@@ -52,3 +52,14 @@ async def page(session: AsyncSession, params: PageParams, role: Role | None = No
 async def count_by_role(session: AsyncSession) -> dict[Role, int]:
     rows = await session.execute(select(User.role, func.count()).group_by(User.role))
     return {Role(r): int(n) for r, n in rows.all()}
+
+
+async def get_many(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, User]:
+    if not ids:
+        return {}
+    rows = await session.scalars(select(User).where(User.id.in_(set(ids))))
+    return {u.id: u for u in rows}
+
+
+async def get_by_handle_key(session: AsyncSession, key: str) -> User | None:
+    return (await session.scalars(select(User).where(User.handle_key == key))).one_or_none()

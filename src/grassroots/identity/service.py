@@ -327,6 +327,18 @@ async def get_user(uow: UnitOfWork, user_id: uuid.UUID) -> User:
     return user
 
 
+async def find_by_handle(uow: UnitOfWork, handle: str) -> User:
+    user = await repository.get_by_handle_key(uow.session, handle_key(handle.strip().lstrip("@")))
+    if user is None:
+        raise NotFound("No such user.", code="user_not_found")
+    return user
+
+
+async def handles(uow: UnitOfWork, ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """Handles for display, by user id."""
+    return {uid: u.handle for uid, u in (await repository.get_many(uow.session, ids)).items()}
+
+
 async def list_users(uow: UnitOfWork, params: PageParams, role: Role | None = None) -> tuple[list[User], str | None]:
     return await repository.page(uow.session, params, role)
 

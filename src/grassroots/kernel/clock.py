@@ -49,6 +49,9 @@ class FixedClock:
     def advance(self, delta: timedelta) -> None:
         self._at += delta
 
+    def set(self, at: datetime) -> None:
+        self._at = at
+
     async def refresh(self) -> None:
         return None
 

@@ -41,19 +41,40 @@ class Event:
 
 
 Handler = Callable[["UnitOfWork", Event], Awaitable[None]]
+ExternalHandler = Callable[["Platform", Event], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class HandlerSpec:
+    fn: Handler | ExternalHandler
+    transactional: bool
 
 
 class EventRegistry:
     def __init__(self) -> None:
-        self._handlers: dict[str, dict[str, Handler]] = {}
+        self._handlers: dict[str, dict[str, HandlerSpec]] = {}
+
+    def _register(self, name: str, key: str | None, fn: Any, transactional: bool) -> None:
+        handler_key = key or f"{fn.__module__}.{fn.__qualname__}"
+        self._handlers.setdefault(name, {})[handler_key] = HandlerSpec(fn, transactional)
 
     def on(self, name: str, *, key: str | None = None) -> Callable[[Handler], Handler]:
-        """Register a handler for events called ``name``. ``key`` names the handler in the
-        delivery log; keep it stable across releases (default: module and function)."""
+        """Register ``fn(uow, event)`` for events called ``name``; it runs in its own
+        transaction and its effects commit once. ``key`` names the handler in the delivery
+        log; keep it stable across releases (default: module and function)."""
 
         def register(fn: Handler) -> Handler:
-            handler_key = key or f"{fn.__module__}.{fn.__qualname__}"
-            self._handlers.setdefault(name, {})[handler_key] = fn
+            self._register(name, key, fn, transactional=True)
+            return fn
+
+        return register
+
+    def on_external(self, name: str, *, key: str | None = None) -> Callable[[ExternalHandler], ExternalHandler]:
+        """Register ``fn(platform, event)`` for effects outside our database (an HTTP call).
+        It runs with no transaction open, at least once; the receiver must deduplicate."""
+
+        def register(fn: ExternalHandler) -> ExternalHandler:
+            self._register(name, key, fn, transactional=False)
             return fn
 
         return register
@@ -61,15 +82,16 @@ class EventRegistry:
     def remove(self, name: str, key: str) -> None:
         self._handlers.get(name, {}).pop(key, None)
 
-    def handlers_for(self, name: str) -> dict[str, Handler]:
+    def handlers_for(self, name: str) -> dict[str, HandlerSpec]:
         return dict(self._handlers.get(name, {}))
 
-    def handler(self, name: str, key: str) -> Handler | None:
+    def handler(self, name: str, key: str) -> HandlerSpec | None:
         return self._handlers.get(name, {}).get(key)
 
 
 registry = EventRegistry()
 on = registry.on
+on_external = registry.on_external
 
 
 def backoff(attempts: int) -> timedelta:
@@ -93,21 +115,38 @@ async def claim_pending(uow: UnitOfWork, limit: int = BATCH) -> list[OutboxEvent
 
 
 async def deliver(platform: Platform, event_id: uuid.UUID, handler_key: str) -> bool:
-    """Run one handler for one event in its own transaction. False when it had already run."""
-    async with platform.unit_of_work() as uow:
+    """Run one handler for one event. False when it had already run."""
+    async with platform.unit_of_work(write=False) as uow:
         row = await uow.session.get(OutboxEvent, event_id)
         if row is None:
             return False
-        fn = platform.events.handler(row.name, handler_key)
-        if fn is None:
-            log.warning("no handler %s for event %s", handler_key, row.name)
+        event = Event(row.id, row.name, dict(row.payload), row.created_at)
+        done = await uow.session.get(EventDelivery, (event_id, handler_key))
+    spec = platform.events.handler(event.name, handler_key)
+    if spec is None:
+        log.warning("no handler %s for event %s", handler_key, event.name)
+        return False
+    if done is not None:
+        return False
+    if not spec.transactional:
+        # Outside effect: no transaction (and no SQLite writer lock) is held while it runs.
+        await spec.fn(platform, event)  # type: ignore[arg-type]
+        async with platform.unit_of_work() as uow:
+            await _record_delivery(uow, event_id, handler_key)
+        return True
+    async with platform.unit_of_work() as uow:
+        if not await _record_delivery(uow, event_id, handler_key):
             return False
-        try:
-            async with uow.session.begin_nested():
-                uow.session.add(EventDelivery(event_id=event_id, handler=handler_key, delivered_at=uow.now()))
-        except IntegrityError:
-            return False
-        await fn(uow, Event(row.id, row.name, dict(row.payload), row.created_at))
+        await spec.fn(uow, event)  # type: ignore[arg-type]
+    return True
+
+
+async def _record_delivery(uow: UnitOfWork, event_id: uuid.UUID, handler_key: str) -> bool:
+    try:
+        async with uow.session.begin_nested():
+            uow.session.add(EventDelivery(event_id=event_id, handler=handler_key, delivered_at=uow.now()))
+    except IntegrityError:
+        return False
     return True
 
 

@@ -10,6 +10,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
+import httpx
+
 from grassroots.config import Settings
 from grassroots.kernel.clock import Clock, OffsetClock, SystemClock
 from grassroots.kernel.db import Database
@@ -59,6 +61,17 @@ class Platform:
         self.authenticator: Authenticator | None = None
         self.worker: InProcessWorker | None = None
         self.started = False
+        # Set by the web app: requests to the platform itself (webhooks from the sandbox
+        # provider) go through the app in-process when no public URL is configured.
+        self.self_transport: httpx.AsyncBaseTransport | None = None
+
+    def webhook_target(self) -> tuple[str, httpx.AsyncBaseTransport | None]:
+        """Base URL (and transport) at which providers reach this platform's webhooks."""
+        if self.settings.public_url:
+            return self.settings.public_url.rstrip("/"), None
+        if self.self_transport is not None:
+            return "http://grassroots.internal", self.self_transport
+        raise RuntimeError("Set GRASSROOTS_PUBLIC_URL so webhooks can reach the platform from this process")
 
     @property
     def test_clock(self) -> OffsetClock | None:

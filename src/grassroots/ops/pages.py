@@ -8,10 +8,10 @@ from starlette.status import HTTP_303_SEE_OTHER
 
 from grassroots.kernel.auth import AdminUser, Role
 from grassroots.kernel.deps import PlatformDep
+from grassroots.kernel.i18n import N_
 from grassroots.ops import service
 from grassroots.ops.schemas import TEN_YEARS
 from grassroots.web import nav
-from grassroots.web.nav import N_
 from grassroots.web.session import CsrfForm, flash
 from grassroots.web.templating import gettext, render
 

@@ -8,11 +8,7 @@ from dataclasses import dataclass
 
 from grassroots.config import Settings
 from grassroots.kernel.auth import Role
-
-
-def N_(message: str) -> str:
-    """Mark a string for translation without translating it here (templates do)."""
-    return message
+from grassroots.kernel.i18n import N_
 
 
 @dataclass(frozen=True, slots=True)

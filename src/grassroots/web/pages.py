@@ -9,8 +9,8 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.status import HTTP_303_SEE_OTHER
 
 from grassroots.kernel.auth import CurrentUser, MaybeUser, open_access
+from grassroots.kernel.i18n import N_
 from grassroots.web import i18n
-from grassroots.web.nav import N_
 from grassroots.web.templating import gettext, render
 
 router = APIRouter(include_in_schema=False)

@@ -5,11 +5,14 @@ navigation, CSRF token, flash messages, language switcher)."""
 from __future__ import annotations
 
 import pkgutil
+from datetime import datetime
+from decimal import Decimal
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -19,8 +22,17 @@ from starlette.responses import Response
 import grassroots
 from grassroots import __version__
 from grassroots.kernel.auth import Principal
+from grassroots.kernel.money import Money
 from grassroots.web import i18n, nav
 from grassroots.web.session import FLASH_COOKIE, csrf_token, persist_csrf, platform_of, read_flashes
+
+BABEL_LOCALES = {"en": "en_US", "zh_Hans": "zh_Hans_CN"}
+
+
+def local_time(value: datetime | None, tz: str, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    if value is None:
+        return ""
+    return value.astimezone(ZoneInfo(tz)).strftime(fmt)
 
 
 def template_dirs() -> list[str]:
@@ -34,6 +46,15 @@ def template_dirs() -> list[str]:
     return dirs
 
 
+_globals: dict[str, Any] = {}
+
+
+def register_global(name: str, value: Any) -> None:
+    """Make ``value`` available to every template (domains register their label tables)."""
+    _globals[name] = value
+    environment.cache_clear()
+
+
 @cache
 def environment(locale: str) -> Environment:
     env = Environment(
@@ -44,7 +65,11 @@ def environment(locale: str) -> Environment:
         lstrip_blocks=True,
     )
     env.install_gettext_translations(i18n.translations(locale), newstyle=True)  # type: ignore[attr-defined]
+    babel_locale = BABEL_LOCALES.get(locale, "en_US")
+    env.filters["money"] = lambda amount, currency: Money(int(amount), currency).format(babel_locale)
+    env.filters["pct"] = lambda bps: f"{Decimal(int(bps)) / 100:f}".rstrip("0").rstrip(".") + "%"
     env.globals["version"] = __version__
+    env.globals.update(_globals)
     env.globals["role_labels"] = nav.ROLE_LABELS
     env.globals["role_pitch"] = nav.ROLE_PITCH
     return env
@@ -92,6 +117,8 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, s
         "locales": i18n.LOCALES,
         "here": quote(here, safe="/?=&"),
         "env_name": platform.settings.env.value,
+        "dt": lambda value, fmt="%Y-%m-%d %H:%M": local_time(value, platform.settings.display_timezone, fmt),
+        "now": platform.clock.now(),
     }
     if context:
         ctx.update(context)

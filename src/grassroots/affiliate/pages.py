@@ -1,0 +1,125 @@
+"""Affiliate pages: the creator's pool browser and showcase, and public showcases."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.status import HTTP_303_SEE_OTHER
+
+from grassroots.affiliate import service
+from grassroots.catalog import service as catalog
+from grassroots.identity import service as identity
+from grassroots.kernel.auth import MaybeUser, Principal, Role, require
+from grassroots.kernel.deps import UoW
+from grassroots.kernel.errors import DomainError, NotFound
+from grassroots.kernel.i18n import N_
+from grassroots.kernel.pagination import Paging
+from grassroots.web import nav
+from grassroots.web.forms import text, uuid_field
+from grassroots.web.pages import safe_next
+from grassroots.web.session import CsrfForm, flash
+from grassroots.web.templating import gettext, render
+
+router = APIRouter(include_in_schema=False)
+
+Creator = Annotated[Principal, Depends(require(Role.creator))]
+
+nav.register("/affiliate/pool", N_("Affiliate pool"), (Role.creator,), order=10)
+nav.register("/showcase", N_("Showcase"), (Role.creator,), order=20)
+
+ERRORS = {
+    "not_in_pool": N_("Only products in the affiliate pool can go in a showcase."),
+    "not_in_showcase": N_("That product is not in your showcase."),
+    "product_not_found": N_("No such product."),
+}
+SORTS = [("commission", N_("Best commission")), ("sales", N_("Best selling")), ("new", N_("Newest"))]
+
+
+@router.get("/affiliate/pool")
+async def pool(
+    request: Request,
+    creator: Creator,
+    uow: UoW,
+    paging: Paging,
+    category: Annotated[str | None, Query(max_length=32)] = None,
+    sort: str = "commission",
+) -> Response:
+    sort = sort if sort in service.POOL_SORTS else "commission"
+    category = category if category in catalog.CATEGORIES else None
+    products, next_cursor = await service.pool(uow, paging, category=category, sort=sort)
+    mine = await service.showcased_product_ids(uow, creator.id)
+    base = f"/affiliate/pool?sort={sort}" + (f"&category={category}" if category else "")
+    return render(
+        request,
+        "affiliate/pool.html",
+        {
+            "products": products,
+            "mine": mine,
+            "next_cursor": next_cursor,
+            "sort": sort,
+            "sorts": SORTS,
+            "category": category or "",
+            "base": base,
+        },
+    )
+
+
+def _back(form: object, default: str) -> str:
+    return safe_next(text(form, "next", 300), default)  # type: ignore[arg-type]
+
+
+@router.post("/showcase/add")
+async def add(request: Request, form: CsrfForm, creator: Creator, uow: UoW) -> Response:
+    _ = gettext(request)
+    response = RedirectResponse(_back(form, "/affiliate/pool"), status_code=HTTP_303_SEE_OTHER)
+    product_id = uuid_field(form, "product_id")
+    try:
+        if product_id is None:
+            raise NotFound("No such product.", code="product_not_found")
+        await service.add_to_showcase(uow, creator, product_id)
+    except DomainError as exc:
+        flash(request, response, _(ERRORS[exc.code]) if exc.code in ERRORS else exc.message, "error")
+        return response
+    flash(request, response, _("Added to your showcase."))
+    return response
+
+
+@router.post("/showcase/remove")
+async def remove(request: Request, form: CsrfForm, creator: Creator, uow: UoW) -> Response:
+    _ = gettext(request)
+    response = RedirectResponse(_back(form, "/showcase"), status_code=HTTP_303_SEE_OTHER)
+    product_id = uuid_field(form, "product_id")
+    try:
+        if product_id is None:
+            raise NotFound("No such product.", code="product_not_found")
+        await service.remove_from_showcase(uow, creator, product_id)
+    except DomainError as exc:
+        flash(request, response, _(ERRORS[exc.code]) if exc.code in ERRORS else exc.message, "error")
+        return response
+    flash(request, response, _("Removed from your showcase."))
+    return response
+
+
+@router.get("/showcase")
+async def my_showcase(request: Request, creator: Creator, uow: UoW, paging: Paging) -> Response:
+    entries, next_cursor = await service.showcase(uow, creator.id, paging, creator)
+    return render(request, "affiliate/my_showcase.html", {"entries": entries, "next_cursor": next_cursor})
+
+
+@router.get("/creators/{creator_id}/showcase")
+async def public_showcase(
+    request: Request, creator_id: uuid.UUID, viewer: MaybeUser, uow: UoW, paging: Paging
+) -> Response:
+    try:
+        creator = await identity.get_user(uow, creator_id)
+    except NotFound:
+        creator = None
+    if creator is None or creator.role != Role.creator:
+        raise NotFound("No such creator.", code="creator_not_found")
+    entries, next_cursor = await service.showcase(uow, creator_id, paging, None)
+    return render(
+        request, "affiliate/showcase.html", {"creator": creator, "entries": entries, "next_cursor": next_cursor}
+    )

@@ -1,0 +1,238 @@
+"""Catalog pages: browsing products, the product page, and the supplier's product console."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.status import HTTP_303_SEE_OTHER
+
+from grassroots.catalog import service
+from grassroots.catalog.schemas import ProductIn, ProductPatch, SkuIn
+from grassroots.kernel.auth import MaybeUser, Principal, Role, require
+from grassroots.kernel.deps import UoW
+from grassroots.kernel.errors import DomainError
+from grassroots.kernel.i18n import N_
+from grassroots.kernel.pagination import PageParams, Paging
+from grassroots.web import nav
+from grassroots.web.forms import money_to_minor, percent_to_bps, text
+from grassroots.web.session import CsrfForm, flash
+from grassroots.web.templating import gettext, register_global, render
+
+router = APIRouter(include_in_schema=False)
+
+nav.register("/products", N_("Shop"), (Role.consumer,), order=5)
+nav.register("/supplier/products", N_("Products"), (Role.supplier,), order=10)
+
+register_global("categories", service.CATEGORIES)
+SupplierPage = Annotated[Principal, Depends(require(Role.supplier))]
+
+
+def _see_other(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=HTTP_303_SEE_OTHER)
+
+
+@router.get("/products")
+async def browse(
+    request: Request,
+    viewer: MaybeUser,
+    uow: UoW,
+    paging: Paging,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    category: Annotated[str | None, Query(max_length=32)] = None,
+) -> Response:
+    products, next_cursor = await service.list_products(
+        uow, paging, viewer, q=q, category=category if category in service.CATEGORIES else None
+    )
+    base = "/products?" + "&".join(f"{k}={v}" for k, v in (("q", q), ("category", category)) if v)
+    return render(
+        request,
+        "catalog/browse.html",
+        {
+            "products": products,
+            "next_cursor": next_cursor,
+            "q": q or "",
+            "category": category or "",
+            "base": base,
+        },
+    )
+
+
+@router.get("/products/{product_id}")
+async def product_page(
+    request: Request,
+    product_id: uuid.UUID,
+    viewer: MaybeUser,
+    uow: UoW,
+    creator: uuid.UUID | None = None,
+) -> Response:
+    from grassroots.commerce import service as commerce  # reviews live with orders
+
+    product = await service.get_product(uow, product_id, viewer)
+    reviews, _, summary = await commerce.product_reviews(uow, product_id, PageParams(None, 10))
+    return render(
+        request,
+        "catalog/product.html",
+        {
+            "product": product,
+            "reviews": reviews,
+            "summary": summary,
+            "creator": creator,
+            "returnable": service.returnable(product.category),
+        },
+    )
+
+
+# ------------------------------------------------------------------ supplier console
+
+
+@router.get("/supplier/products")
+async def my_products(request: Request, supplier: SupplierPage, uow: UoW, paging: Paging) -> Response:
+    products, next_cursor = await service.list_products(uow, paging, supplier, supplier_id=supplier.id)
+    return render(request, "catalog/supplier_products.html", {"products": products, "next_cursor": next_cursor})
+
+
+def _form_values(form: Any) -> dict[str, Any]:
+    skus = []
+    for i in range(5):
+        skus.append({k: text(form, f"sku{i}_{k}", 100) for k in ("name", "price", "stock")})
+    return {
+        "title": text(form, "title", 200),
+        "description": text(form, "description", 5000),
+        "category": text(form, "category", 32),
+        "commission": text(form, "commission", 10),
+        "currency": text(form, "currency", 3).upper() or "CNY",
+        "status": text(form, "status", 10) or "active",
+        "skus": skus,
+    }
+
+
+@router.get("/supplier/products/new")
+async def new_product(request: Request, supplier: SupplierPage) -> Response:
+    values = {
+        "commission": "10",
+        "currency": "CNY",
+        "status": "active",
+        "category": "home",
+        "skus": [{"name": "", "price": "", "stock": ""} for _ in range(5)],
+    }
+    return render(request, "catalog/product_form.html", {"values": values, "errors": {}})
+
+
+@router.post("/supplier/products/new")
+async def create_product(request: Request, form: CsrfForm, supplier: SupplierPage, uow: UoW) -> Response:
+    _ = gettext(request)
+    values = _form_values(form)
+    errors: dict[str, str] = {}
+    skus: list[SkuIn] = []
+    for i, row in enumerate(values["skus"]):
+        if not (row["name"] or row["price"] or row["stock"]):
+            continue
+        price = money_to_minor(row["price"], values["currency"]) if len(values["currency"]) == 3 else None
+        stock = int(row["stock"]) if row["stock"].isdigit() else None
+        if not row["name"] or price is None or stock is None:
+            errors[f"sku{i}"] = _("Each SKU needs a name, a price above zero and a whole-number stock.")
+            continue
+        skus.append(SkuIn(name=row["name"], price_minor=price, currency=values["currency"], stock=stock))
+    if not skus and not errors:
+        errors["sku0"] = _("Add at least one SKU.")
+    bps = percent_to_bps(values["commission"])
+    if bps is None:
+        errors["commission"] = _("Enter the commission as a percentage, like 12.5.")
+    if not values["title"]:
+        errors["title"] = _("Give the product a title.")
+    if not errors:
+        try:
+            product = await service.create_product(
+                uow,
+                supplier,
+                ProductIn(
+                    title=values["title"],
+                    description=values["description"],
+                    category=values["category"],
+                    commission_bps=bps or 0,
+                    skus=skus,
+                    status="draft" if values["status"] == "draft" else "active",
+                ),
+            )
+        except DomainError as exc:
+            errors[_field_of(exc)] = _error_text(request, exc)
+        else:
+            response = _see_other(f"/supplier/products/{product.id}")
+            flash(request, response, _("Product listed."))
+            return response
+    return render(request, "catalog/product_form.html", {"values": values, "errors": errors}, status=422)
+
+
+def _field_of(exc: DomainError) -> str:
+    return {
+        "invalid_commission": "commission",
+        "invalid_category": "category",
+        "invalid_currency": "currency",
+        "mixed_currency": "currency",
+    }.get(exc.code, "form")
+
+
+def _error_text(request: Request, exc: DomainError) -> str:
+    _ = gettext(request)
+    texts: dict[str, str] = {
+        "invalid_commission": _("The commission is 0 (not in the affiliate pool) or between 1% and 80%."),
+        "invalid_category": _("Choose a category."),
+        "invalid_currency": _("Unknown currency."),
+    }
+    return texts.get(exc.code, exc.message)
+
+
+@router.get("/supplier/products/{product_id}")
+async def edit_product(request: Request, product_id: uuid.UUID, supplier: SupplierPage, uow: UoW) -> Response:
+    product = await service.owned_product(uow, supplier, product_id)
+    return render(request, "catalog/product_edit.html", {"product": product, "errors": {}})
+
+
+@router.post("/supplier/products/{product_id}")
+async def update_product(
+    request: Request, product_id: uuid.UUID, form: CsrfForm, supplier: SupplierPage, uow: UoW
+) -> Response:
+    _ = gettext(request)
+    bps = percent_to_bps(text(form, "commission", 10))
+    status = text(form, "status", 10)
+    errors: dict[str, str] = {}
+    if bps is None:
+        errors["commission"] = _("Enter the commission as a percentage, like 12.5.")
+    else:
+        try:
+            await service.update_product(
+                uow,
+                supplier,
+                product_id,
+                ProductPatch(
+                    title=text(form, "title", 200) or None,
+                    description=text(form, "description", 5000),
+                    commission_bps=bps,
+                    status=status if status in ("active", "draft", "archived") else None,
+                ),
+            )
+        except DomainError as exc:
+            errors[_field_of(exc)] = _error_text(request, exc)
+    if errors:
+        product = await service.owned_product(uow, supplier, product_id)
+        return render(request, "catalog/product_edit.html", {"product": product, "errors": errors}, status=422)
+    response = _see_other(f"/supplier/products/{product_id}")
+    flash(request, response, _("Saved."))
+    return response
+
+
+@router.post("/supplier/skus/{sku_id}/stock")
+async def set_stock(request: Request, sku_id: uuid.UUID, form: CsrfForm, supplier: SupplierPage, uow: UoW) -> Response:
+    _ = gettext(request)
+    raw = text(form, "stock", 10)
+    if not raw.isdigit() or int(raw) > 10**7:
+        response = _see_other("/supplier/products")
+        flash(request, response, _("Stock is a whole number, zero or more."), "error")
+        return response
+    sku = await service.set_stock(uow, supplier, sku_id, int(raw))
+    response = _see_other(f"/supplier/products/{sku.product_id}")
+    flash(request, response, _("Stock updated."))
+    return response

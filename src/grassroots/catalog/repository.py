@@ -1,0 +1,135 @@
+"""All queries on catalog tables."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute, selectinload
+
+from grassroots.catalog.models import CommissionChange, Product, ProductStatus, Sku
+from grassroots.kernel.pagination import PageParams, paginate
+
+
+def _with_skus() -> Select[Product]:
+    return select(Product).options(selectinload(Product.skus))
+
+
+async def get(session: AsyncSession, product_id: uuid.UUID) -> Product | None:
+    return (await session.scalars(_with_skus().where(Product.id == product_id))).one_or_none()
+
+
+async def get_many(session: AsyncSession, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Product]:
+    wanted = list(set(ids))
+    if not wanted:
+        return {}
+    rows = await session.scalars(_with_skus().where(Product.id.in_(wanted)))
+    return {p.id: p for p in rows}
+
+
+async def get_sku(session: AsyncSession, sku_id: uuid.UUID) -> Sku | None:
+    return await session.get(Sku, sku_id)
+
+
+async def skus_with_products(
+    session: AsyncSession, sku_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, tuple[Sku, Product]]:
+    wanted = list(set(sku_ids))
+    if not wanted:
+        return {}
+    rows = await session.execute(
+        select(Sku, Product).join(Product, Product.id == Sku.product_id).where(Sku.id.in_(wanted))
+    )
+    return {sku.id: (sku, product) for sku, product in rows}
+
+
+async def add(session: AsyncSession, product: Product) -> None:
+    session.add(product)
+    await session.flush()
+
+
+async def page(
+    session: AsyncSession,
+    params: PageParams,
+    *,
+    q: str | None,
+    category: str | None,
+    supplier_id: uuid.UUID | None,
+    statuses: Sequence[ProductStatus],
+) -> tuple[list[Product], str | None]:
+    stmt = _with_skus().where(Product.status.in_(statuses))
+    if q:
+        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(
+            or_(Product.title.ilike(pattern, escape="\\"), Product.description.ilike(pattern, escape="\\"))
+        )
+    if category:
+        stmt = stmt.where(Product.category == category)
+    if supplier_id:
+        stmt = stmt.where(Product.supplier_id == supplier_id)
+    return await paginate(session, stmt, params, [Product.id])
+
+
+POOL_SORT: dict[str, list[InstrumentedAttribute[Any]]] = {
+    "commission": [Product.commission_bps, Product.id],
+    "sales": [Product.sold_units, Product.id],
+    "new": [Product.id],
+}
+
+
+async def pool_page(
+    session: AsyncSession, params: PageParams, *, category: str | None, sort: str
+) -> tuple[list[Product], str | None]:
+    stmt = _with_skus().where(Product.status == ProductStatus.active, Product.commission_bps > 0)
+    if category:
+        stmt = stmt.where(Product.category == category)
+    return await paginate(session, stmt, params, POOL_SORT[sort])
+
+
+async def reserve(session: AsyncSession, sku_id: uuid.UUID, quantity: int) -> bool:
+    """Take ``quantity`` from stock only if that much is there: one atomic statement."""
+    result = await session.execute(
+        update(Sku).where(Sku.id == sku_id, Sku.stock >= quantity).values(stock=Sku.stock - quantity)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def release(session: AsyncSession, sku_id: uuid.UUID, quantity: int) -> None:
+    await session.execute(update(Sku).where(Sku.id == sku_id).values(stock=Sku.stock + quantity))
+
+
+async def set_stock(session: AsyncSession, sku_id: uuid.UUID, stock: int) -> None:
+    await session.execute(update(Sku).where(Sku.id == sku_id).values(stock=stock))
+
+
+async def stock_of(session: AsyncSession, sku_id: uuid.UUID) -> int:
+    return int(await session.scalar(select(Sku.stock).where(Sku.id == sku_id)) or 0)
+
+
+async def add_sold(session: AsyncSession, product_id: uuid.UUID, units: int) -> None:
+    await session.execute(update(Product).where(Product.id == product_id).values(sold_units=Product.sold_units + units))
+
+
+async def record_commission_change(session: AsyncSession, change: CommissionChange) -> None:
+    session.add(change)
+
+
+async def commission_changes_since(
+    session: AsyncSession, product_ids: Iterable[uuid.UUID], since: datetime
+) -> list[CommissionChange]:
+    wanted = list(set(product_ids))
+    if not wanted:
+        return []
+    stmt = select(CommissionChange).where(CommissionChange.product_id.in_(wanted), CommissionChange.changed_at > since)
+    return list((await session.scalars(stmt)).all())
+
+
+async def count_for_supplier(session: AsyncSession, supplier_id: uuid.UUID) -> dict[ProductStatus, int]:
+    rows = await session.execute(
+        select(Product.status, func.count()).where(Product.supplier_id == supplier_id).group_by(Product.status)
+    )
+    return {ProductStatus(s): int(n) for s, n in rows}

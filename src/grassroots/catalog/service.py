@@ -1,0 +1,250 @@
+"""Catalog use cases: suppliers list products and SKUs, set stock and the affiliate
+commission; everyone browses; orders reserve and release stock atomically."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from grassroots.catalog import repository
+from grassroots.catalog.models import CommissionChange, Product, ProductStatus, Sku
+from grassroots.catalog.schemas import ProductIn, ProductPatch
+from grassroots.kernel.auth import Principal, Role
+from grassroots.kernel.errors import Conflict, Forbidden, Invalid, NotFound
+from grassroots.kernel.i18n import N_
+from grassroots.kernel.ids import new_id
+from grassroots.kernel.money import validate_currency
+from grassroots.kernel.pagination import PageParams
+from grassroots.kernel.uow import UnitOfWork
+
+MIN_COMMISSION_BPS = 100
+MAX_COMMISSION_BPS = 8000
+
+
+@dataclass(frozen=True, slots=True)
+class Category:
+    code: str
+    label: str  # msgid
+    returnable: bool  # False: perishable, custom-made or digital (no 7-day no-reason return)
+
+
+CATEGORIES: dict[str, Category] = {
+    c.code: c
+    for c in (
+        Category("beauty", N_("Beauty"), True),
+        Category("fashion", N_("Fashion"), True),
+        Category("home", N_("Home"), True),
+        Category("electronics", N_("Electronics"), True),
+        Category("baby", N_("Mother & baby"), True),
+        Category("sports", N_("Sports & outdoors"), True),
+        Category("books", N_("Books"), True),
+        Category("food", N_("Food & fresh (perishable)"), False),
+        Category("custom", N_("Custom-made"), False),
+        Category("digital", N_("Digital goods"), False),
+    )
+}
+
+
+def returnable(category: str) -> bool:
+    c = CATEGORIES.get(category)
+    return bool(c and c.returnable)
+
+
+def _check_commission(bps: int) -> None:
+    if bps != 0 and not MIN_COMMISSION_BPS <= bps <= MAX_COMMISSION_BPS:
+        raise Invalid(
+            "The commission is 0 (not in the affiliate pool) or 100–8000 basis points (1%–80%).",
+            code="invalid_commission",
+            fields={"commission_bps": "out of range"},
+        )
+
+
+def _check_category(category: str) -> None:
+    if category not in CATEGORIES:
+        raise Invalid(
+            f"Unknown category; use one of: {', '.join(CATEGORIES)}.",
+            code="invalid_category",
+            fields={"category": "unknown"},
+        )
+
+
+async def create_product(uow: UnitOfWork, supplier: Principal, data: ProductIn) -> Product:
+    if supplier.role != Role.supplier:
+        raise Forbidden("Only suppliers list products.", code="forbidden_role")
+    title = data.title.strip()
+    if not title:
+        raise Invalid("The title is empty.", code="validation_error", fields={"title": "empty"})
+    _check_category(data.category)
+    _check_commission(data.commission_bps)
+    currencies = set()
+    names = set()
+    for i, sku in enumerate(data.skus):
+        try:
+            currencies.add(validate_currency(sku.currency))
+        except ValueError:
+            raise Invalid(
+                f"Unknown currency {sku.currency!r}.", code="invalid_currency", fields={f"skus.{i}.currency": "unknown"}
+            ) from None
+        name = sku.name.strip()
+        if not name or name.casefold() in names:
+            raise Invalid(
+                "Each SKU needs a name of its own.", code="validation_error", fields={f"skus.{i}.name": "duplicate"}
+            )
+        names.add(name.casefold())
+    if len(currencies) > 1:
+        raise Invalid("All SKUs of a product share one currency.", code="mixed_currency", fields={"skus": "mixed"})
+    now = uow.now()
+    product = Product(
+        id=new_id(),
+        supplier_id=supplier.id,
+        title=title,
+        description=data.description.strip(),
+        category=data.category,
+        commission_bps=data.commission_bps,
+        status=ProductStatus(data.status),
+        sold_units=0,
+        created_at=now,
+        updated_at=now,
+    )
+    product.skus = [
+        Sku(id=new_id(), name=s.name.strip(), price_minor=s.price_minor, currency=s.currency, stock=s.stock, position=i)
+        for i, s in enumerate(data.skus)
+    ]
+    await repository.add(uow.session, product)
+    uow.emit("catalog.product_created", {"product_id": product.id, "supplier_id": supplier.id})
+    return product
+
+
+def _visible(product: Product, viewer: Principal | None) -> bool:
+    if product.status == ProductStatus.active:
+        return True
+    return viewer is not None and (viewer.id == product.supplier_id or viewer.role == Role.admin)
+
+
+async def get_product(uow: UnitOfWork, product_id: uuid.UUID, viewer: Principal | None) -> Product:
+    product = await repository.get(uow.session, product_id)
+    if product is None or not _visible(product, viewer):
+        raise NotFound("No such product.", code="product_not_found")
+    return product
+
+
+async def owned_product(uow: UnitOfWork, supplier: Principal, product_id: uuid.UUID) -> Product:
+    product = await repository.get(uow.session, product_id)
+    if product is None or not _visible(product, supplier):
+        raise NotFound("No such product.", code="product_not_found")
+    if product.supplier_id != supplier.id:
+        raise Forbidden("Only the supplier who listed this product may change it.", code="not_owner")
+    return product
+
+
+async def list_products(
+    uow: UnitOfWork,
+    params: PageParams,
+    viewer: Principal | None,
+    *,
+    q: str | None = None,
+    category: str | None = None,
+    supplier_id: uuid.UUID | None = None,
+) -> tuple[list[Product], str | None]:
+    statuses: Sequence[ProductStatus] = [ProductStatus.active]
+    if viewer is not None and supplier_id is not None and (viewer.id == supplier_id or viewer.role == Role.admin):
+        statuses = list(ProductStatus)  # owners see their drafts and archive
+    return await repository.page(
+        uow.session, params, q=(q or "").strip() or None, category=category, supplier_id=supplier_id, statuses=statuses
+    )
+
+
+async def update_product(uow: UnitOfWork, supplier: Principal, product_id: uuid.UUID, patch: ProductPatch) -> Product:
+    product = await owned_product(uow, supplier, product_id)
+    now = uow.now()
+    if patch.title is not None:
+        title = patch.title.strip()
+        if not title:
+            raise Invalid("The title is empty.", code="validation_error", fields={"title": "empty"})
+        product.title = title
+    if patch.description is not None:
+        product.description = patch.description.strip()
+    if patch.commission_bps is not None and patch.commission_bps != product.commission_bps:
+        _check_commission(patch.commission_bps)
+        await repository.record_commission_change(
+            uow.session,
+            CommissionChange(
+                id=new_id(),
+                product_id=product.id,
+                old_bps=product.commission_bps,
+                new_bps=patch.commission_bps,
+                changed_at=now,
+            ),
+        )
+        uow.emit(
+            "catalog.commission_changed",
+            {"product_id": product.id, "old_bps": product.commission_bps, "new_bps": patch.commission_bps},
+        )
+        product.commission_bps = patch.commission_bps
+    if patch.status is not None:
+        product.status = ProductStatus(patch.status)
+    product.updated_at = now
+    await uow.session.flush()
+    return product
+
+
+async def set_stock(uow: UnitOfWork, supplier: Principal, sku_id: uuid.UUID, stock: int) -> Sku:
+    sku = await repository.get_sku(uow.session, sku_id)
+    if sku is None:
+        raise NotFound("No such SKU.", code="sku_not_found")
+    await owned_product(uow, supplier, sku.product_id)
+    await repository.set_stock(uow.session, sku_id, stock)
+    await uow.session.refresh(sku)
+    return sku
+
+
+# ------------------------------------------------------------------ used by other domains
+
+
+async def skus_for_order(uow: UnitOfWork, sku_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, tuple[Sku, Product]]:
+    return await repository.skus_with_products(uow.session, sku_ids)
+
+
+async def reserve_stock(uow: UnitOfWork, quantities: dict[uuid.UUID, int]) -> None:
+    """Take stock for every SKU or for none: on a shortage raise 409 ``out_of_stock`` and the
+    unit of work rolls back what was already taken. SKUs are taken in id order so two
+    orders over the same SKUs cannot deadlock on PostgreSQL."""
+    for sku_id in sorted(quantities):
+        if not await repository.reserve(uow.session, sku_id, quantities[sku_id]):
+            raise Conflict(
+                "Not enough stock for one of the items.", code="out_of_stock", fields={"sku_id": str(sku_id)}
+            )
+
+
+async def release_stock(uow: UnitOfWork, quantities: dict[uuid.UUID, int]) -> None:
+    for sku_id in sorted(quantities):
+        await repository.release(uow.session, sku_id, quantities[sku_id])
+
+
+async def record_sales(uow: UnitOfWork, units_by_product: dict[uuid.UUID, int]) -> None:
+    for product_id in sorted(units_by_product):
+        await repository.add_sold(uow.session, product_id, units_by_product[product_id])
+
+
+async def commission_changes_since(
+    uow: UnitOfWork, product_ids: Sequence[uuid.UUID], since: datetime
+) -> list[CommissionChange]:
+    return await repository.commission_changes_since(uow.session, product_ids, since)
+
+
+async def pool(
+    uow: UnitOfWork, params: PageParams, *, category: str | None, sort: str
+) -> tuple[list[Product], str | None]:
+    if category is not None:
+        _check_category(category)
+    return await repository.pool_page(uow.session, params, category=category, sort=sort)
+
+
+async def products_by_id(uow: UnitOfWork, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Product]:
+    return await repository.get_many(uow.session, ids)
+
+
+async def supplier_counts(uow: UnitOfWork, supplier_id: uuid.UUID) -> dict[ProductStatus, int]:
+    return await repository.count_for_supplier(uow.session, supplier_id)

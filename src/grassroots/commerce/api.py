@@ -1,0 +1,195 @@
+"""Commerce API: orders, fulfilment, returns, reviews and settlement."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends, Header, Response
+
+from grassroots.commerce import service
+from grassroots.commerce.models import Order, OrderStatus, ReturnRequest, ReturnStatus
+from grassroots.commerce.schemas import (
+    ApproveIn,
+    OrderIn,
+    OrderItemOut,
+    OrderOut,
+    PayIn,
+    PayOut,
+    RefundIn,
+    RejectIn,
+    ReturnIn,
+    ReturnOut,
+    ReviewIn,
+    ReviewOut,
+    ReviewsOut,
+    ReviewSummary,
+    SettleIn,
+    SettlementOut,
+    ShipIn,
+)
+from grassroots.kernel.auth import AdminUser, Principal, Role, public, require
+from grassroots.kernel.deps import UoW
+from grassroots.kernel.pagination import Page, Paging
+
+router = APIRouter(prefix="/api/v1", tags=["commerce"])
+
+Buyer = Annotated[Principal, Depends(require(Role.consumer))]
+Supplier = Annotated[Principal, Depends(require(Role.supplier))]
+OrderViewer = Annotated[Principal, Depends(require(Role.consumer, Role.supplier, Role.admin))]
+SupplierOrAdmin = Annotated[Principal, Depends(require(Role.supplier, Role.admin))]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", max_length=255, description="Required: retries with the same key create one order"),
+]
+
+
+def order_out(order: Order) -> OrderOut:
+    return OrderOut(
+        id=order.id,
+        status=order.status.value,
+        buyer_id=order.buyer_id,
+        supplier_id=order.supplier_id,
+        items=[OrderItemOut.model_validate(i) for i in order.items],
+        goods_minor=order.goods_minor,
+        total_minor=order.total_minor,
+        currency=order.currency,
+        promoter_id=order.promoter_id,
+        scene=order.scene.value,
+        source=order.source,
+        shipping_address=order.shipping_address,
+        created_at=order.created_at,
+        expires_at=order.expires_at,
+        paid_at=order.paid_at,
+        shipped_at=order.shipped_at,
+        carrier=order.carrier,
+        tracking_number=order.tracking_number,
+        received_at=order.received_at,
+        completed_at=order.completed_at,
+        cancelled_at=order.cancelled_at,
+        cancel_reason=order.cancel_reason,
+        refunded_at=order.refunded_at,
+    )
+
+
+def return_out(r: ReturnRequest) -> ReturnOut:
+    return ReturnOut(
+        id=r.id,
+        order_id=r.order_id,
+        status=r.status.value,
+        reason=r.reason,
+        restock=r.restock,
+        decision_note=r.decision_note,
+        created_at=r.created_at,
+        decided_at=r.decided_at,
+    )
+
+
+@router.post("/orders", status_code=201, response_model=OrderOut)
+async def create_order(
+    body: OrderIn, buyer: Buyer, uow: UoW, response: Response, idempotency_key: IdempotencyKey = None
+) -> OrderOut:
+    """Place an order with one supplier's goods. Stock is reserved at once; unpaid orders
+    are cancelled after the payment deadline. Retrying with the same ``Idempotency-Key``
+    returns the same order (header ``Idempotent-Replayed: true``)."""
+    order, created = await service.create_order(uow, buyer, body, idempotency_key)
+    if not created:
+        response.headers["Idempotent-Replayed"] = "true"
+    return order_out(order)
+
+
+@router.get("/orders", response_model=Page[OrderOut])
+async def list_orders(
+    viewer: OrderViewer, uow: UoW, paging: Paging, status: OrderStatus | None = None
+) -> Page[OrderOut]:
+    """Your orders: as a buyer, those you placed; as a supplier, those for your goods."""
+    orders, next_cursor = await service.list_orders(uow, viewer, paging, status)
+    return Page(items=[order_out(o) for o in orders], next_cursor=next_cursor)
+
+
+@router.get("/orders/{order_id}", response_model=OrderOut)
+async def get_order(order_id: uuid.UUID, viewer: OrderViewer, uow: UoW) -> OrderOut:
+    return order_out(await service.get_order(uow, order_id, viewer))
+
+
+@router.post("/orders/{order_id}/cancel", response_model=OrderOut)
+async def cancel(order_id: uuid.UUID, buyer: Buyer, uow: UoW) -> OrderOut:
+    return order_out(await service.cancel(uow, buyer, order_id))
+
+
+@router.post("/orders/{order_id}/pay", response_model=PayOut)
+async def pay(order_id: uuid.UUID, buyer: Buyer, uow: UoW, body: Annotated[PayIn | None, Body()] = None) -> PayOut:
+    """Start paying: go to ``redirect_url`` (the provider's hosted page). The order becomes
+    ``paid`` when the provider's signed webhook confirms the money."""
+    payment = await service.pay(uow, buyer, order_id, (body or PayIn()).provider)
+    return PayOut(payment_id=payment.id, redirect_url=payment.redirect_url, status=payment.status.value)
+
+
+@router.post("/orders/{order_id}/ship", response_model=OrderOut)
+async def ship(order_id: uuid.UUID, body: ShipIn, supplier: Supplier, uow: UoW) -> OrderOut:
+    return order_out(await service.ship(uow, supplier, order_id, body.carrier, body.tracking_number))
+
+
+@router.post("/orders/{order_id}/receive", response_model=OrderOut)
+async def receive(order_id: uuid.UUID, buyer: Buyer, uow: UoW) -> OrderOut:
+    return order_out(await service.receive(uow, buyer, order_id))
+
+
+@router.post("/orders/{order_id}/returns", status_code=201, response_model=ReturnOut)
+async def request_return(order_id: uuid.UUID, body: ReturnIn, buyer: Buyer, uow: UoW) -> ReturnOut:
+    """7-day no-reason return, counted from receipt (not for perishable, custom or digital goods)."""
+    return return_out(await service.request_return(uow, buyer, order_id, body.reason))
+
+
+@router.get("/returns", response_model=Page[ReturnOut])
+async def list_returns(
+    viewer: OrderViewer, uow: UoW, paging: Paging, status: ReturnStatus | None = None
+) -> Page[ReturnOut]:
+    items, next_cursor = await service.list_returns(uow, viewer, paging, status)
+    return Page(items=[return_out(r) for r in items], next_cursor=next_cursor)
+
+
+@router.post("/returns/{return_id}/approve", response_model=ReturnOut)
+async def approve_return(
+    return_id: uuid.UUID, supplier: Supplier, uow: UoW, body: Annotated[ApproveIn | None, Body()] = None
+) -> ReturnOut:
+    """Refund the order through the payment provider; ``restock`` (default true) puts the goods back."""
+    return return_out(await service.approve_return(uow, supplier, return_id, (body or ApproveIn()).restock))
+
+
+@router.post("/returns/{return_id}/reject", response_model=ReturnOut)
+async def reject_return(return_id: uuid.UUID, body: RejectIn, supplier: Supplier, uow: UoW) -> ReturnOut:
+    return return_out(await service.reject_return(uow, supplier, return_id, body.note))
+
+
+@router.post("/orders/{order_id}/refund", response_model=OrderOut)
+async def refund(order_id: uuid.UUID, body: RefundIn, actor: SupplierOrAdmin, uow: UoW) -> OrderOut:
+    """After-sales refund of a paid order in full; after settlement the split is clawed back."""
+    return order_out(await service.refund(uow, actor, order_id, body.reason))
+
+
+@router.post("/orders/{order_id}/reviews", status_code=201, response_model=ReviewOut)
+async def review(order_id: uuid.UUID, body: ReviewIn, buyer: Buyer, uow: UoW) -> ReviewOut:
+    """A verified-purchase review, one per order, after receipt."""
+    return ReviewOut.model_validate(await service.review(uow, buyer, order_id, body.rating, body.body))
+
+
+@router.get("/products/{product_id}/reviews", response_model=ReviewsOut, dependencies=[Depends(public)])
+async def product_reviews(product_id: uuid.UUID, uow: UoW, paging: Paging) -> ReviewsOut:
+    rows, next_cursor, summary = await service.product_reviews(uow, product_id, paging)
+    return ReviewsOut(
+        summary=ReviewSummary(
+            count=summary.count,
+            average=summary.average,
+            distribution={str(k): v for k, v in summary.distribution.items()},
+        ),
+        items=[ReviewOut.model_validate(r) for r in rows],
+        next_cursor=next_cursor,
+    )
+
+
+@router.post("/admin/settlements", response_model=SettlementOut)
+async def run_settlement(_admin: AdminUser, uow: UoW, body: Annotated[SettleIn | None, Body()] = None) -> SettlementOut:
+    """Settle now every order whose return window has closed (also runs on a schedule)."""
+    settled = await service.settle_due(uow)
+    return SettlementOut(settled=len(settled), order_ids=settled)

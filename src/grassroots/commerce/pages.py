@@ -1,0 +1,358 @@
+"""Commerce pages: checkout, the shopper's orders, the supplier's orders and returns."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.status import HTTP_303_SEE_OTHER
+
+from grassroots.catalog import service as catalog
+from grassroots.commerce import service
+from grassroots.commerce.models import OrderStatus, ReturnStatus
+from grassroots.commerce.schemas import AddressIn, ItemIn, OrderIn, SourceIn
+from grassroots.kernel.auth import AdminUser, Principal, Role, require
+from grassroots.kernel.deps import UoW
+from grassroots.kernel.errors import DomainError
+from grassroots.kernel.i18n import N_
+from grassroots.kernel.pagination import Paging
+from grassroots.payments import service as payments
+from grassroots.web import nav
+from grassroots.web.forms import integer, text, uuid_field
+from grassroots.web.session import CsrfForm, flash
+from grassroots.web.templating import gettext, register_global, render
+
+router = APIRouter(include_in_schema=False)
+
+Shopper = Annotated[Principal, Depends(require(Role.consumer))]
+Supplier = Annotated[Principal, Depends(require(Role.supplier))]
+OrderViewer = Annotated[Principal, Depends(require(Role.consumer, Role.supplier, Role.admin))]
+
+nav.register("/orders", N_("Orders"), (Role.consumer,), order=20)
+nav.register("/supplier/orders", N_("Orders"), (Role.supplier,), order=20)
+nav.register("/supplier/returns", N_("Returns"), (Role.supplier,), order=30)
+
+STATUS_LABELS = {
+    "pending_payment": N_("Awaiting payment"),
+    "paid": N_("Paid"),
+    "shipped": N_("Shipped"),
+    "received": N_("Received"),
+    "completed": N_("Completed"),
+    "cancelled": N_("Cancelled"),
+    "refunded": N_("Refunded"),
+    "requested": N_("Return requested"),
+    "approved": N_("Approved"),
+    "rejected": N_("Rejected"),
+    "pending": N_("Pending"),
+    "succeeded": N_("Succeeded"),
+    "failed": N_("Failed"),
+    "expired": N_("Expired"),
+    "active": N_("Active"),
+    "terminated": N_("Ended"),
+    "draft": N_("Draft"),
+    "archived": N_("Archived"),
+    "open": N_("Open"),
+    "captured": N_("Captured"),
+    "declined": N_("Declined"),
+}
+register_global("status_labels", STATUS_LABELS)
+
+ERRORS = {
+    "out_of_stock": N_("Sorry, there is not enough stock left."),
+    "product_unavailable": N_("This product is no longer on sale."),
+    "invalid_state": N_("That is not possible for this order any more."),
+    "order_expired": N_("The time to pay for this order has run out."),
+    "return_window_closed": N_("The 7-day return window has closed."),
+    "not_returnable": N_("Perishable, custom-made and digital goods have no no-reason return."),
+    "return_exists": N_("You already asked to return this order."),
+    "already_reviewed": N_("You already reviewed this order."),
+    "validation_error": N_("Please check the form."),
+}
+
+
+def _see_other(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=HTTP_303_SEE_OTHER)
+
+
+def _message(request: Request, exc: DomainError) -> str:
+    _ = gettext(request)
+    return _(ERRORS[exc.code]) if exc.code in ERRORS else exc.message
+
+
+# ------------------------------------------------------------------ checkout
+
+
+async def _checkout_context(uow: UoW, sku_id: uuid.UUID | None, qty: int) -> dict[str, object] | None:
+    if sku_id is None:
+        return None
+    found = await catalog.skus_for_order(uow, [sku_id])
+    if sku_id not in found:
+        return None
+    sku, product = found[sku_id]
+    return {"sku": sku, "product": product, "qty": qty, "total": sku.price_minor * qty}
+
+
+@router.get("/checkout")
+async def checkout(
+    request: Request, shopper: Shopper, uow: UoW, sku: str = "", qty: str = "1", creator: str = ""
+) -> Response:
+    try:
+        sku_id, quantity = uuid.UUID(sku), max(1, min(99, int(qty)))
+    except ValueError:
+        return _see_other("/products")
+    ctx = await _checkout_context(uow, sku_id, quantity)
+    if ctx is None:
+        return _see_other("/products")
+    return render(
+        request,
+        "commerce/checkout.html",
+        {**ctx, "creator": creator, "token": secrets.token_urlsafe(16), "values": {}, "error": None},
+    )
+
+
+@router.post("/checkout")
+async def place_order(request: Request, form: CsrfForm, shopper: Shopper, uow: UoW) -> Response:
+    _ = gettext(request)
+    sku_id = uuid_field(form, "sku")
+    quantity = max(1, min(99, integer(form, "qty", 1) or 1))
+    creator = uuid_field(form, "creator")
+    values = {k: text(form, k, 200) for k in ("name", "phone", "line1", "city", "country")}
+    error = None
+    try:
+        address = AddressIn(**values)
+    except ValueError:
+        error = _("Fill in the name, a phone number, the address, the city and the country.")
+    if error is None and sku_id is not None:
+        try:
+            order, _created = await service.create_order(
+                uow,
+                shopper,
+                OrderIn(
+                    items=[ItemIn(sku_id=sku_id, quantity=quantity)],
+                    shipping_address=address,
+                    source=SourceIn(creator_id=creator),
+                ),
+                text(form, "token", 64),
+            )
+            payment = await service.pay(uow, shopper, order.id, "sandbox")
+            return _see_other(payment.redirect_url)
+        except DomainError as exc:
+            if exc.code == "invalid_source":
+                creator = None
+            error = _message(request, exc)
+    ctx = await _checkout_context(uow, sku_id, quantity)
+    if ctx is None:
+        return _see_other("/products")
+    return render(
+        request,
+        "commerce/checkout.html",
+        {
+            **ctx,
+            "creator": str(creator or ""),
+            "token": text(form, "token", 64) or secrets.token_urlsafe(16),
+            "values": values,
+            "error": error,
+        },
+        status=422,
+    )
+
+
+# ------------------------------------------------------------------ the shopper's orders
+
+
+@router.get("/orders")
+async def my_orders(request: Request, viewer: OrderViewer, uow: UoW, paging: Paging) -> Response:
+    if viewer.role == Role.supplier:
+        return _see_other("/supplier/orders")
+    orders, next_cursor = await service.list_orders(uow, viewer, paging)
+    return render(request, "commerce/orders.html", {"orders": orders, "next_cursor": next_cursor})
+
+
+@router.get("/orders/{order_id}")
+async def order_page(
+    request: Request, order_id: uuid.UUID, viewer: OrderViewer, uow: UoW, processing: str = ""
+) -> Response:
+    order = await service.get_order(uow, order_id, viewer)
+    pays = await payments.payments_for_order(uow, order.id)
+    refunds = await payments.refunds_for_order(uow, order.id)
+    ret = await service.return_for_order(uow, order.id)
+    review = await service.review_for_order(uow, order.id)
+    window_ends = order.received_at + timedelta(days=uow.settings.return_window_days) if order.received_at else None
+    now = uow.now()
+    return render(
+        request,
+        "commerce/order.html",
+        {
+            "order": order,
+            "payments": pays,
+            "refunds": refunds,
+            "ret": ret,
+            "review": review,
+            "is_buyer": viewer.id == order.buyer_id,
+            "is_supplier": viewer.id == order.supplier_id,
+            "window_ends": window_ends,
+            "can_return": bool(
+                window_ends
+                and now <= window_ends
+                and order.status == OrderStatus.received
+                and ret is None
+                and all(i.returnable for i in order.items)
+            ),
+            "processing": bool(processing) and order.status == OrderStatus.pending_payment,
+        },
+    )
+
+
+async def _order_action(request: Request, order_id: uuid.UUID, action: object, done: str) -> Response:
+    _ = gettext(request)
+    response = _see_other(f"/orders/{order_id}")
+    try:
+        result = await action  # type: ignore[misc]
+    except DomainError as exc:
+        flash(request, response, _message(request, exc), "error")
+        return response
+    if isinstance(result, str):
+        return _see_other(result)
+    flash(request, response, _(done))
+    return response
+
+
+@router.post("/orders/{order_id}/pay")
+async def pay(request: Request, order_id: uuid.UUID, form: CsrfForm, shopper: Shopper, uow: UoW) -> Response:
+    async def go() -> str:
+        return (await service.pay(uow, shopper, order_id, "sandbox")).redirect_url
+
+    return await _order_action(request, order_id, go(), "")
+
+
+@router.post("/orders/{order_id}/cancel")
+async def cancel(request: Request, order_id: uuid.UUID, form: CsrfForm, shopper: Shopper, uow: UoW) -> Response:
+    return await _order_action(request, order_id, service.cancel(uow, shopper, order_id), N_("Order cancelled."))
+
+
+@router.post("/orders/{order_id}/receive")
+async def receive(request: Request, order_id: uuid.UUID, form: CsrfForm, shopper: Shopper, uow: UoW) -> Response:
+    return await _order_action(
+        request, order_id, service.receive(uow, shopper, order_id), N_("Thanks! Receipt confirmed.")
+    )
+
+
+@router.post("/orders/{order_id}/return")
+async def request_return(request: Request, order_id: uuid.UUID, form: CsrfForm, shopper: Shopper, uow: UoW) -> Response:
+    reason = text(form, "reason", 500) or "no reason given"
+    return await _order_action(
+        request,
+        order_id,
+        service.request_return(uow, shopper, order_id, reason),
+        N_("Return requested. The supplier will answer soon."),
+    )
+
+
+@router.post("/orders/{order_id}/review")
+async def review(request: Request, order_id: uuid.UUID, form: CsrfForm, shopper: Shopper, uow: UoW) -> Response:
+    rating = integer(form, "rating", 0) or 0
+    return await _order_action(
+        request,
+        order_id,
+        service.review(uow, shopper, order_id, rating, text(form, "body", 2000)),
+        N_("Thanks for your review."),
+    )
+
+
+# ------------------------------------------------------------------ the supplier's side
+
+SUPPLIER_TABS = [
+    ("paid", N_("To ship")),
+    ("shipped", N_("Shipped")),
+    ("received", N_("Received")),
+    ("completed", N_("Completed")),
+    ("refunded", N_("Refunded")),
+    ("pending_payment", N_("Unpaid")),
+]
+
+
+@router.get("/supplier/orders")
+async def supplier_orders(
+    request: Request, supplier: Supplier, uow: UoW, paging: Paging, status: str = "paid"
+) -> Response:
+    chosen = OrderStatus(status) if status in OrderStatus.__members__ else OrderStatus.paid
+    orders, next_cursor = await service.list_orders(uow, supplier, paging, chosen)
+    return render(
+        request,
+        "commerce/supplier_orders.html",
+        {"orders": orders, "next_cursor": next_cursor, "status": chosen.value, "tabs": SUPPLIER_TABS},
+    )
+
+
+@router.post("/supplier/orders/{order_id}/ship")
+async def ship(request: Request, order_id: uuid.UUID, form: CsrfForm, supplier: Supplier, uow: UoW) -> Response:
+    _ = gettext(request)
+    response = _see_other("/supplier/orders?status=paid")
+    carrier, tracking = text(form, "carrier", 50), text(form, "tracking_number", 64)
+    if not carrier or not tracking:
+        flash(request, response, _("Enter the carrier and the tracking number."), "error")
+        return response
+    try:
+        await service.ship(uow, supplier, order_id, carrier, tracking)
+    except DomainError as exc:
+        flash(request, response, _message(request, exc), "error")
+        return response
+    flash(request, response, _("Marked as shipped."))
+    return response
+
+
+@router.get("/supplier/returns")
+async def supplier_returns(
+    request: Request, supplier: Supplier, uow: UoW, paging: Paging, status: str = "requested"
+) -> Response:
+    chosen = ReturnStatus(status) if status in ReturnStatus.__members__ else ReturnStatus.requested
+    returns, next_cursor = await service.list_returns(uow, supplier, paging, chosen)
+    orders = {r.order_id: await service.get_order(uow, r.order_id, supplier) for r in returns}
+    return render(
+        request,
+        "commerce/supplier_returns.html",
+        {"returns": returns, "orders": orders, "next_cursor": next_cursor, "status": chosen.value},
+    )
+
+
+@router.post("/supplier/returns/{return_id}/approve")
+async def approve(request: Request, return_id: uuid.UUID, form: CsrfForm, supplier: Supplier, uow: UoW) -> Response:
+    _ = gettext(request)
+    response = _see_other("/supplier/returns")
+    try:
+        await service.approve_return(uow, supplier, return_id, restock=bool(form.get("restock")))
+    except DomainError as exc:
+        flash(request, response, _message(request, exc), "error")
+        return response
+    flash(request, response, _("Return approved; the buyer is being refunded."))
+    return response
+
+
+@router.post("/supplier/returns/{return_id}/reject")
+async def reject(request: Request, return_id: uuid.UUID, form: CsrfForm, supplier: Supplier, uow: UoW) -> Response:
+    _ = gettext(request)
+    response = _see_other("/supplier/returns")
+    note = text(form, "note", 500)
+    if not note:
+        flash(request, response, _("Say why you reject the return."), "error")
+        return response
+    try:
+        await service.reject_return(uow, supplier, return_id, note)
+    except DomainError as exc:
+        flash(request, response, _message(request, exc), "error")
+        return response
+    flash(request, response, _("Return rejected."))
+    return response
+
+
+@router.post("/admin/settlements")
+async def settle(request: Request, form: CsrfForm, _admin: AdminUser, uow: UoW) -> Response:
+    settled = await service.settle_due(uow)
+    response = _see_other("/admin/ledger")
+    _ = gettext(request)
+    flash(request, response, _("Settled %(n)s orders.", n=len(settled)))
+    return response

@@ -1,0 +1,167 @@
+"""All queries on commerce tables."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import Select, and_, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from grassroots.commerce.models import Order, OrderItem, OrderStatus, ReturnRequest, ReturnStatus, Review
+from grassroots.kernel.pagination import PageParams, paginate
+
+
+def _with_items() -> Select[Order]:
+    return select(Order).options(selectinload(Order.items))
+
+
+async def get(session: AsyncSession, order_id: uuid.UUID, *, refresh: bool = False) -> Order | None:
+    stmt = _with_items().where(Order.id == order_id)
+    if refresh:
+        stmt = stmt.execution_options(populate_existing=True)
+    return (await session.scalars(stmt)).one_or_none()
+
+
+async def add(session: AsyncSession, order: Order) -> None:
+    session.add(order)
+    await session.flush()
+
+
+async def transition(
+    session: AsyncSession, order_id: uuid.UUID, from_: Sequence[OrderStatus], to: OrderStatus, **values: object
+) -> bool:
+    """Move an order to ``to`` only from one of ``from_``: one conditional UPDATE, so two
+    racing transitions (a payment and the expiry job) cannot both win."""
+    result = await session.execute(
+        update(Order)
+        .where(Order.id == order_id, Order.status.in_(list(from_)))
+        .values(status=to, **values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def page(
+    session: AsyncSession,
+    params: PageParams,
+    *,
+    buyer_id: uuid.UUID | None = None,
+    supplier_id: uuid.UUID | None = None,
+    status: OrderStatus | None = None,
+) -> tuple[list[Order], str | None]:
+    stmt = _with_items()
+    if buyer_id is not None:
+        stmt = stmt.where(Order.buyer_id == buyer_id)
+    if supplier_id is not None:
+        stmt = stmt.where(Order.supplier_id == supplier_id)
+    if status is not None:
+        stmt = stmt.where(Order.status == status)
+    return await paginate(session, stmt, params, [Order.id])
+
+
+async def due_for_expiry(session: AsyncSession, now: datetime, limit: int) -> list[uuid.UUID]:
+    stmt = (
+        select(Order.id)
+        .where(Order.status == OrderStatus.pending_payment, Order.expires_at <= now)
+        .order_by(Order.expires_at)
+        .limit(limit)
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+async def due_for_auto_receipt(session: AsyncSession, shipped_before: datetime, limit: int) -> list[uuid.UUID]:
+    stmt = (
+        select(Order.id)
+        .where(Order.status == OrderStatus.shipped, Order.shipped_at <= shipped_before)
+        .order_by(Order.shipped_at)
+        .limit(limit)
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+async def due_for_settlement(session: AsyncSession, received_before: datetime, limit: int) -> list[uuid.UUID]:
+    """Received orders whose return window has closed and that have no open return request."""
+    open_return = (
+        select(ReturnRequest.id)
+        .where(and_(ReturnRequest.order_id == Order.id, ReturnRequest.status == ReturnStatus.requested))
+        .exists()
+    )
+    stmt = (
+        select(Order.id)
+        .where(Order.status == OrderStatus.received, Order.received_at <= received_before, ~open_return)
+        .order_by(Order.received_at)
+        .limit(limit)
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+async def items_of(session: AsyncSession, order_id: uuid.UUID) -> list[OrderItem]:
+    stmt = select(OrderItem).where(OrderItem.order_id == order_id).order_by(OrderItem.position)
+    return list((await session.scalars(stmt)).all())
+
+
+# ------------------------------------------------------------------ returns
+
+
+async def get_return(session: AsyncSession, return_id: uuid.UUID) -> ReturnRequest | None:
+    return await session.get(ReturnRequest, return_id)
+
+
+async def return_for_order(session: AsyncSession, order_id: uuid.UUID) -> ReturnRequest | None:
+    return (await session.scalars(select(ReturnRequest).where(ReturnRequest.order_id == order_id))).one_or_none()
+
+
+async def add_unique(session: AsyncSession, obj: ReturnRequest | Review) -> bool:
+    """Insert; False when the order already has one (a unique order_id)."""
+    try:
+        async with session.begin_nested():
+            session.add(obj)
+    except IntegrityError:
+        return False
+    return True
+
+
+async def returns_page(
+    session: AsyncSession,
+    params: PageParams,
+    *,
+    supplier_id: uuid.UUID | None,
+    buyer_id: uuid.UUID | None,
+    status: ReturnStatus | None,
+) -> tuple[list[ReturnRequest], str | None]:
+    stmt = select(ReturnRequest)
+    if supplier_id is not None:
+        stmt = stmt.where(ReturnRequest.supplier_id == supplier_id)
+    if buyer_id is not None:
+        stmt = stmt.where(ReturnRequest.buyer_id == buyer_id)
+    if status is not None:
+        stmt = stmt.where(ReturnRequest.status == status)
+    return await paginate(session, stmt, params, [ReturnRequest.id])
+
+
+# ------------------------------------------------------------------ reviews
+
+
+def _reviews_of_product(product_id: uuid.UUID) -> Select[Review]:
+    reviewed_orders = select(OrderItem.order_id).where(OrderItem.product_id == product_id)
+    return select(Review).where(Review.order_id.in_(reviewed_orders))
+
+
+async def review_for_order(session: AsyncSession, order_id: uuid.UUID) -> Review | None:
+    return (await session.scalars(select(Review).where(Review.order_id == order_id))).one_or_none()
+
+
+async def reviews_page(
+    session: AsyncSession, product_id: uuid.UUID, params: PageParams
+) -> tuple[list[Review], str | None]:
+    return await paginate(session, _reviews_of_product(product_id), params, [Review.id])
+
+
+async def rating_distribution(session: AsyncSession, product_id: uuid.UUID) -> dict[int, int]:
+    sub = _reviews_of_product(product_id).subquery()
+    rows = await session.execute(select(sub.c.rating, func.count()).group_by(sub.c.rating))
+    return {int(r): int(n) for r, n in rows}

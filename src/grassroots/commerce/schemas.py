@@ -1,0 +1,166 @@
+"""Request and response bodies of the commerce API."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ItemIn(Strict):
+    sku_id: uuid.UUID
+    quantity: int = Field(ge=1, le=999)
+
+
+class AddressIn(Strict):
+    name: str = Field(min_length=1, max_length=60, examples=["林美"])
+    phone: str = Field(min_length=5, max_length=30, pattern=r"^[0-9+\-() ]+$", examples=["+86 138 0000 0000"])
+    line1: str = Field(min_length=1, max_length=200, examples=["西湖区文三路 90 号"])
+    line2: str | None = Field(default=None, max_length=200)
+    city: str = Field(min_length=1, max_length=60, examples=["杭州"])
+    postal_code: str | None = Field(default=None, max_length=20)
+    country: str = Field(min_length=2, max_length=56, examples=["CN"])
+
+
+class SourceIn(Strict):
+    post_id: uuid.UUID | None = None
+    share_token: str | None = Field(default=None, min_length=1, max_length=64)
+    live_room_id: uuid.UUID | None = None
+    creator_id: uuid.UUID | None = None
+
+
+class OrderIn(Strict):
+    items: list[ItemIn] = Field(min_length=1, max_length=50)
+    shipping_address: AddressIn
+    source: SourceIn = Field(default_factory=SourceIn)
+
+
+class OrderItemOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    sku_id: uuid.UUID
+    product_id: uuid.UUID
+    title: str
+    sku_name: str
+    category: str
+    unit_price_minor: int
+    quantity: int
+    line_total_minor: int
+    commission_bps: int
+    returnable: bool
+
+
+class OrderOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    status: str
+    buyer_id: uuid.UUID
+    supplier_id: uuid.UUID
+    items: list[OrderItemOut]
+    goods_minor: int
+    total_minor: int
+    currency: str
+    promoter_id: uuid.UUID | None
+    scene: str
+    source: dict[str, Any]
+    shipping_address: dict[str, Any]
+    created_at: datetime
+    expires_at: datetime
+    paid_at: datetime | None
+    shipped_at: datetime | None
+    carrier: str | None
+    tracking_number: str | None
+    received_at: datetime | None
+    completed_at: datetime | None
+    cancelled_at: datetime | None
+    cancel_reason: str | None
+    refunded_at: datetime | None
+
+
+class PayIn(Strict):
+    provider: str = Field(default="sandbox", max_length=32)
+
+
+class PayOut(BaseModel):
+    payment_id: uuid.UUID
+    redirect_url: str
+    status: str
+
+
+class ShipIn(Strict):
+    carrier: str = Field(min_length=1, max_length=50, examples=["SF Express"])
+    tracking_number: str = Field(min_length=1, max_length=64, examples=["SF1234567890"])
+
+
+class ReturnIn(Strict):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class ApproveIn(Strict):
+    restock: bool = True
+
+
+class RejectIn(Strict):
+    note: str = Field(min_length=1, max_length=500)
+
+
+class ReturnOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    order_id: uuid.UUID
+    status: str
+    reason: str
+    restock: bool | None
+    decision_note: str | None
+    created_at: datetime
+    decided_at: datetime | None
+
+
+class RefundIn(Strict):
+    reason: str = Field(min_length=1, max_length=200)
+
+
+class ReviewIn(Strict):
+    rating: int = Field(ge=1, le=5)
+    body: str = Field(default="", max_length=2000)
+
+
+class ReviewOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    order_id: uuid.UUID
+    rating: int
+    body: str
+    created_at: datetime
+    verified_purchase: bool = True
+
+
+class ReviewSummary(BaseModel):
+    count: int
+    average: float | None
+    distribution: dict[str, int] = Field(examples=[{"1": 0, "2": 0, "3": 1, "4": 3, "5": 9}])
+
+
+class ReviewsOut(BaseModel):
+    summary: ReviewSummary
+    items: list[ReviewOut]
+    next_cursor: str | None = None
+
+
+class SettleIn(Strict):
+    pass
+
+
+class SettlementOut(BaseModel):
+    settled: int
+    order_ids: list[uuid.UUID]

@@ -1,0 +1,538 @@
+"""Commerce use cases: orders from creation to completion, with the money and stock
+rules around them.
+
+- Creating an order reserves stock atomically (all items or none) and fixes the
+  attribution: scene, promoter, each line's commission rate, the promoter's MCN share.
+- ``Idempotency-Key`` makes creation safe to retry, also concurrently.
+- Only a verified payment webhook moves an order to ``paid`` (payments calls
+  ``on_payment_succeeded``); the ledger records the split in the same transaction.
+- ``pending_payment → paid → shipped → received → completed``, plus ``cancelled`` (unpaid)
+  and ``refunded``. Every transition is a conditional UPDATE; an illegal one is 409
+  ``invalid_state``.
+- Returns within the window after receipt refund through the provider; settlement makes
+  the split available once the window has closed.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from grassroots.affiliate import service as affiliate
+from grassroots.catalog import service as catalog
+from grassroots.catalog.models import ProductStatus
+from grassroots.commerce import repository
+from grassroots.commerce.models import (
+    Order,
+    OrderItem,
+    OrderStatus,
+    ReturnRequest,
+    ReturnStatus,
+    Review,
+    Scene,
+)
+from grassroots.commerce.schemas import OrderIn
+from grassroots.identity import service as identity
+from grassroots.kernel import idempotency
+from grassroots.kernel.auth import Principal, Role
+from grassroots.kernel.errors import Conflict, Forbidden, Invalid, NotFound
+from grassroots.kernel.ids import new_id
+from grassroots.kernel.money import Money
+from grassroots.kernel.pagination import PageParams
+from grassroots.kernel.uow import UnitOfWork
+from grassroots.ledger import service as ledger
+from grassroots.mcn import service as mcn
+from grassroots.payments import service as payments
+from grassroots.payments.models import Payment, Refund
+
+log = logging.getLogger("grassroots.commerce")
+
+IDEMPOTENCY_SCOPE = "orders.create"
+REFUNDABLE = (OrderStatus.paid, OrderStatus.shipped, OrderStatus.received, OrderStatus.completed)
+
+
+def invalid_state(order: Order, action: str) -> Conflict:
+    return Conflict(f"Cannot {action} an order that is {order.status.value}.", code="invalid_state")
+
+
+# ------------------------------------------------------------------ reading
+
+
+def _may_see(order: Order, viewer: Principal) -> bool:
+    return viewer.role == Role.admin or viewer.id in (order.buyer_id, order.supplier_id)
+
+
+async def get_order(uow: UnitOfWork, order_id: uuid.UUID, viewer: Principal) -> Order:
+    order = await repository.get(uow.session, order_id)
+    if order is None or not _may_see(order, viewer):
+        raise NotFound("No such order.", code="order_not_found")
+    return order
+
+
+async def list_orders(
+    uow: UnitOfWork, viewer: Principal, params: PageParams, status: OrderStatus | None = None
+) -> tuple[list[Order], str | None]:
+    """The buyer's orders, the supplier's orders, or (operators) every order."""
+    if viewer.role == Role.admin:
+        return await repository.page(uow.session, params, status=status)
+    if viewer.role == Role.supplier:
+        return await repository.page(uow.session, params, supplier_id=viewer.id, status=status)
+    return await repository.page(uow.session, params, buyer_id=viewer.id, status=status)
+
+
+# ------------------------------------------------------------------ creating
+
+
+@dataclass(frozen=True, slots=True)
+class Attribution:
+    scene: Scene
+    promoter_id: uuid.UUID | None
+
+
+async def _attribution(uow: UnitOfWork, data: OrderIn) -> Attribution:
+    src = data.source
+    if src.live_room_id:
+        scene = Scene.live
+    elif src.share_token:
+        scene = Scene.share
+    elif src.post_id:
+        scene = Scene.note
+    elif src.creator_id:
+        scene = Scene.showcase
+    else:
+        scene = Scene.direct
+    promoter_id = None
+    if src.creator_id is not None:
+        try:
+            creator = await identity.get_user(uow, src.creator_id)
+        except NotFound:
+            creator = None
+        if creator is None or creator.role != Role.creator:
+            raise Invalid(
+                "The source names no creator.", code="invalid_source", fields={"source.creator_id": "unknown"}
+            )
+        promoter_id = creator.id
+    return Attribution(scene, promoter_id)
+
+
+async def create_order(
+    uow: UnitOfWork, buyer: Principal, data: OrderIn, idempotency_key: str | None
+) -> tuple[Order, bool]:
+    """Place an order; returns it and whether it was new (False: an idempotent replay)."""
+    key = idempotency.check_key(idempotency_key)
+    digest = idempotency.request_hash(data.model_dump(mode="json"))
+    earlier = await idempotency.claim(uow, IDEMPOTENCY_SCOPE, buyer.id, key, digest)
+    if earlier is not None:
+        return await get_order(uow, earlier, buyer), False
+
+    quantities: dict[uuid.UUID, int] = {}
+    for item in data.items:
+        quantities[item.sku_id] = quantities.get(item.sku_id, 0) + item.quantity
+    found = await catalog.skus_for_order(uow, list(quantities))
+    missing = [str(s) for s in quantities if s not in found]
+    if missing:
+        raise Invalid("Some items name no SKU.", code="unknown_sku", fields={"items": ", ".join(missing)})
+    products = {p.id: p for _, p in found.values()}
+    if any(p.status != ProductStatus.active for p in products.values()):
+        raise Conflict("A product in the order is not on sale.", code="product_unavailable")
+    if len({p.supplier_id for p in products.values()}) > 1:
+        raise Invalid("One order holds one supplier's goods; place one order per supplier.", code="multiple_suppliers")
+    if len({sku.currency for sku, _ in found.values()}) > 1:
+        raise Invalid("One order is paid in one currency.", code="mixed_currency")
+    if any(q > found[sku_id][0].stock for sku_id, q in quantities.items()):
+        # Fast refusal without taking row locks; the atomic reservation below is the guard.
+        raise Conflict("Not enough stock for one of the items.", code="out_of_stock")
+
+    await catalog.reserve_stock(uow, quantities)  # atomic; the unit of work rolls back on shortage
+
+    now = uow.now()
+    who = await _attribution(uow, data)
+    rates = await affiliate.commission_rates(uow, who.promoter_id, list(products.values()), now)
+    if who.promoter_id is not None:
+        # Commission only on goods the promoter actually promotes (their showcase).
+        showcased = await affiliate.showcased_product_ids(uow, who.promoter_id)
+        rates = {pid: (bps if pid in showcased else 0) for pid, bps in rates.items()}
+    share = await mcn.active_share(uow, who.promoter_id) if who.promoter_id else None
+
+    first_sku = next(iter(found.values()))[0]
+    order = Order(
+        id=new_id(),
+        buyer_id=buyer.id,
+        supplier_id=next(iter(products.values())).supplier_id,
+        status=OrderStatus.pending_payment,
+        currency=first_sku.currency,
+        goods_minor=0,
+        total_minor=0,
+        scene=who.scene,
+        promoter_id=who.promoter_id,
+        mcn_id=share.mcn_id if share else None,
+        mcn_share_bps=share.share_bps if share else 0,
+        fee_bps=uow.settings.platform_fee_bps,
+        source=data.source.model_dump(mode="json", exclude_none=True),
+        shipping_address=data.shipping_address.model_dump(mode="json", exclude_none=True),
+        created_at=now,
+        expires_at=now + timedelta(seconds=uow.settings.order_payment_ttl_seconds),
+    )
+    items = []
+    for position, (sku_id, quantity) in enumerate(quantities.items()):
+        sku, product = found[sku_id]
+        items.append(
+            OrderItem(
+                id=new_id(),
+                order_id=order.id,
+                position=position,
+                sku_id=sku.id,
+                product_id=product.id,
+                title=product.title,
+                sku_name=sku.name,
+                category=product.category,
+                unit_price_minor=sku.price_minor,
+                quantity=quantity,
+                line_total_minor=sku.price_minor * quantity,
+                commission_bps=rates.get(product.id, 0),
+                returnable=catalog.returnable(product.category),
+            )
+        )
+    order.goods_minor = order.total_minor = sum(i.line_total_minor for i in items)
+    order.items = items
+    await repository.add(uow.session, order)
+    await idempotency.complete(uow, IDEMPOTENCY_SCOPE, buyer.id, key, order.id)
+    uow.emit(
+        "commerce.order_created",
+        {"order_id": order.id, "buyer_id": buyer.id, "promoter_id": order.promoter_id, "scene": order.scene.value},
+    )
+    return order, True
+
+
+async def _reload(uow: UnitOfWork, order_id: uuid.UUID) -> Order:
+    order = await repository.get(uow.session, order_id, refresh=True)
+    assert order is not None
+    return order
+
+
+# ------------------------------------------------------------------ paying
+
+
+async def pay(uow: UnitOfWork, buyer: Principal, order_id: uuid.UUID, provider_name: str) -> Payment:
+    order = await get_order(uow, order_id, buyer)
+    if order.buyer_id != buyer.id:
+        raise Forbidden("Only the buyer pays for an order.", code="not_buyer")
+    if order.status != OrderStatus.pending_payment:
+        raise invalid_state(order, "pay for")
+    if order.expires_at <= uow.now():
+        raise Conflict("The order expired before it was paid.", code="order_expired")
+    description = ", ".join(f"{i.title} × {i.quantity}" for i in order.items)
+    return await payments.start_payment(
+        uow,
+        order_id=order.id,
+        payer_id=buyer.id,
+        amount=Money(order.total_minor, order.currency),
+        description=description,
+        return_url=f"/orders/{order.id}?processing=1",
+        provider_name=provider_name,
+    )
+
+
+def order_split(order: Order) -> ledger.Split:
+    lines = [ledger.Line(Money(i.line_total_minor, order.currency), i.commission_bps) for i in order.items]
+    return ledger.compute_split(lines, order.fee_bps, order.mcn_share_bps or None)
+
+
+@payments.on_payment_succeeded
+async def on_payment_succeeded(uow: UnitOfWork, payment: Payment) -> None:
+    """The provider confirmed the money: mark the order paid and post its split, or, if the
+    order was cancelled meanwhile (it expired), give the money back."""
+    now = uow.now()
+    paid = await repository.transition(
+        uow.session, payment.order_id, [OrderStatus.pending_payment], OrderStatus.paid, paid_at=now
+    )
+    order = await _reload(uow, payment.order_id)
+    if not paid:
+        log.warning("payment %s arrived for order %s in state %s; refunding", payment.id, order.id, order.status)
+        await ledger.post_late_payment(uow, order_id=order.id, amount=Money(payment.amount_minor, payment.currency))
+        await payments.refund(uow, payment, "payment arrived after the order was cancelled")
+        return
+    split = order_split(order)
+    await ledger.post_payment(
+        uow,
+        order_id=order.id,
+        split_=split,
+        supplier_id=order.supplier_id,
+        promoter_id=order.promoter_id if split.promoter.amount else None,
+        mcn_id=order.mcn_id if split.mcn.amount else None,
+    )
+    units: dict[uuid.UUID, int] = {}
+    for item in order.items:
+        units[item.product_id] = units.get(item.product_id, 0) + item.quantity
+    await catalog.record_sales(uow, units)
+    uow.emit(
+        "commerce.order_paid",
+        {
+            "order_id": order.id,
+            "buyer_id": order.buyer_id,
+            "supplier_id": order.supplier_id,
+            "promoter_id": order.promoter_id,
+            "commission_minor": split.promoter.amount,
+            "currency": order.currency,
+        },
+    )
+
+
+@payments.on_refund_succeeded
+async def on_refund_succeeded(uow: UnitOfWork, refund: Refund) -> None:
+    await ledger.post_refund_paid(uow, refund.order_id)
+    uow.emit("commerce.refund_completed", {"order_id": refund.order_id, "refund_id": refund.id})
+
+
+# ------------------------------------------------------------------ the buyer's actions
+
+
+async def _buyers_order(uow: UnitOfWork, buyer: Principal, order_id: uuid.UUID) -> Order:
+    order = await get_order(uow, order_id, buyer)
+    if order.buyer_id != buyer.id:
+        raise Forbidden("Only the buyer can do this.", code="not_buyer")
+    return order
+
+
+async def _cancel(uow: UnitOfWork, order: Order, reason: str) -> bool:
+    moved = await repository.transition(
+        uow.session,
+        order.id,
+        [OrderStatus.pending_payment],
+        OrderStatus.cancelled,
+        cancelled_at=uow.now(),
+        cancel_reason=reason,
+    )
+    if moved:
+        await catalog.release_stock(uow, {i.sku_id: i.quantity for i in order.items})
+        await payments.expire_open_payments(uow, order.id)
+        uow.emit("commerce.order_cancelled", {"order_id": order.id, "reason": reason})
+    return moved
+
+
+async def cancel(uow: UnitOfWork, buyer: Principal, order_id: uuid.UUID) -> Order:
+    order = await _buyers_order(uow, buyer, order_id)
+    if not await _cancel(uow, order, "buyer"):
+        raise invalid_state(order, "cancel")
+    return await _reload(uow, order_id)
+
+
+async def receive(uow: UnitOfWork, buyer: Principal, order_id: uuid.UUID) -> Order:
+    order = await _buyers_order(uow, buyer, order_id)
+    if not await _receive(uow, order):
+        raise invalid_state(order, "confirm receipt of")
+    return await _reload(uow, order_id)
+
+
+async def _receive(uow: UnitOfWork, order: Order, *, automatic: bool = False) -> bool:
+    moved = await repository.transition(
+        uow.session, order.id, [OrderStatus.shipped], OrderStatus.received, received_at=uow.now()
+    )
+    if moved:
+        uow.emit("commerce.order_received", {"order_id": order.id, "buyer_id": order.buyer_id, "automatic": automatic})
+    return moved
+
+
+async def request_return(uow: UnitOfWork, buyer: Principal, order_id: uuid.UUID, reason: str) -> ReturnRequest:
+    """7-day no-reason return (Consumer Protection Law art. 25), counted from receipt."""
+    order = await _buyers_order(uow, buyer, order_id)
+    if order.status != OrderStatus.received or order.received_at is None:
+        raise invalid_state(order, "return")
+    if uow.now() > order.received_at + timedelta(days=uow.settings.return_window_days):
+        raise Conflict("The return window for this order has closed.", code="return_window_closed")
+    if not all(i.returnable for i in order.items):
+        raise Conflict("Perishable, custom-made and digital goods have no no-reason return.", code="not_returnable")
+    request = ReturnRequest(
+        id=new_id(),
+        order_id=order.id,
+        buyer_id=buyer.id,
+        supplier_id=order.supplier_id,
+        reason=reason.strip(),
+        status=ReturnStatus.requested,
+        created_at=uow.now(),
+    )
+    if not await repository.add_unique(uow.session, request):
+        raise Conflict("This order already has a return request.", code="return_exists")
+    uow.emit(
+        "commerce.return_requested", {"return_id": request.id, "order_id": order.id, "supplier_id": order.supplier_id}
+    )
+    return request
+
+
+async def review(uow: UnitOfWork, buyer: Principal, order_id: uuid.UUID, rating: int, body: str) -> Review:
+    order = await _buyers_order(uow, buyer, order_id)
+    if order.received_at is None:
+        raise Conflict("Review an order after you have received it.", code="invalid_state")
+    if not 1 <= rating <= 5:
+        raise Invalid("A rating is 1 to 5.", code="validation_error", fields={"rating": "1-5"})
+    record = Review(
+        id=new_id(), order_id=order.id, buyer_id=buyer.id, rating=rating, body=body.strip(), created_at=uow.now()
+    )
+    if not await repository.add_unique(uow.session, record):
+        raise Conflict("You have already reviewed this order.", code="already_reviewed")
+    uow.emit(
+        "commerce.reviewed",
+        {"order_id": order.id, "rating": rating, "product_ids": sorted({str(i.product_id) for i in order.items})},
+    )
+    return record
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewSummary:
+    count: int
+    average: float | None
+    distribution: dict[int, int]
+
+
+async def product_reviews(
+    uow: UnitOfWork, product_id: uuid.UUID, params: PageParams
+) -> tuple[list[Review], str | None, ReviewSummary]:
+    await catalog.get_product(uow, product_id, None)
+    rows, next_cursor = await repository.reviews_page(uow.session, product_id, params)
+    dist = await repository.rating_distribution(uow.session, product_id)
+    count = sum(dist.values())
+    average = round(sum(r * n for r, n in dist.items()) / count, 2) if count else None
+    return rows, next_cursor, ReviewSummary(count, average, {r: dist.get(r, 0) for r in range(1, 6)})
+
+
+# ------------------------------------------------------------------ the supplier's actions
+
+
+async def _suppliers_order(uow: UnitOfWork, supplier: Principal, order_id: uuid.UUID) -> Order:
+    order = await get_order(uow, order_id, supplier)
+    if order.supplier_id != supplier.id:
+        raise Forbidden("Only the order's supplier can do this.", code="not_supplier")
+    return order
+
+
+async def ship(uow: UnitOfWork, supplier: Principal, order_id: uuid.UUID, carrier: str, tracking: str) -> Order:
+    order = await _suppliers_order(uow, supplier, order_id)
+    moved = await repository.transition(
+        uow.session,
+        order.id,
+        [OrderStatus.paid],
+        OrderStatus.shipped,
+        shipped_at=uow.now(),
+        carrier=carrier.strip(),
+        tracking_number=tracking.strip(),
+    )
+    if not moved:
+        raise invalid_state(order, "ship")
+    uow.emit("commerce.order_shipped", {"order_id": order.id, "buyer_id": order.buyer_id})
+    return await _reload(uow, order_id)
+
+
+async def _returns_order(uow: UnitOfWork, supplier: Principal, return_id: uuid.UUID) -> ReturnRequest:
+    request = await repository.get_return(uow.session, return_id)
+    if request is None or supplier.id not in (request.supplier_id, request.buyer_id):
+        raise NotFound("No such return request.", code="return_not_found")
+    if request.supplier_id != supplier.id:
+        raise Forbidden("Only the order's supplier decides a return.", code="not_supplier")
+    if request.status != ReturnStatus.requested:
+        raise Conflict(f"The return was already {request.status.value}.", code="invalid_state")
+    return request
+
+
+async def approve_return(uow: UnitOfWork, supplier: Principal, return_id: uuid.UUID, restock: bool) -> ReturnRequest:
+    request = await _returns_order(uow, supplier, return_id)
+    order = await get_order(uow, request.order_id, supplier)
+    request.status = ReturnStatus.approved
+    request.restock = restock
+    request.decided_at = uow.now()
+    await _refund(uow, order, "no-reason return", restock=restock)
+    return request
+
+
+async def reject_return(uow: UnitOfWork, supplier: Principal, return_id: uuid.UUID, note: str) -> ReturnRequest:
+    request = await _returns_order(uow, supplier, return_id)
+    request.status = ReturnStatus.rejected
+    request.decision_note = note.strip()
+    request.decided_at = uow.now()
+    uow.emit("commerce.return_rejected", {"return_id": request.id, "order_id": request.order_id})
+    return request
+
+
+async def list_returns(
+    uow: UnitOfWork, viewer: Principal, params: PageParams, status: ReturnStatus | None
+) -> tuple[list[ReturnRequest], str | None]:
+    if viewer.role == Role.supplier:
+        return await repository.returns_page(uow.session, params, supplier_id=viewer.id, buyer_id=None, status=status)
+    if viewer.role == Role.admin:
+        return await repository.returns_page(uow.session, params, supplier_id=None, buyer_id=None, status=status)
+    return await repository.returns_page(uow.session, params, supplier_id=None, buyer_id=viewer.id, status=status)
+
+
+async def return_for_order(uow: UnitOfWork, order_id: uuid.UUID) -> ReturnRequest | None:
+    return await repository.return_for_order(uow.session, order_id)
+
+
+async def review_for_order(uow: UnitOfWork, order_id: uuid.UUID) -> Review | None:
+    return await repository.review_for_order(uow.session, order_id)
+
+
+async def refund(uow: UnitOfWork, actor: Principal, order_id: uuid.UUID, reason: str) -> Order:
+    """An after-sales refund by the order's supplier or an operator, at any time after
+    payment; after settlement the ledger claws the split back."""
+    order = await get_order(uow, order_id, actor)
+    if actor.role != Role.admin and actor.id != order.supplier_id:
+        raise Forbidden("Only the order's supplier or an operator can refund it.", code="not_supplier")
+    await _refund(uow, order, reason, restock=False)
+    return await _reload(uow, order_id)
+
+
+async def _refund(uow: UnitOfWork, order: Order, reason: str, *, restock: bool) -> None:
+    moved = await repository.transition(
+        uow.session, order.id, list(REFUNDABLE), OrderStatus.refunded, refunded_at=uow.now()
+    )
+    if not moved:
+        raise invalid_state(order, "refund")
+    kind = await ledger.post_refund(uow, order.id)
+    await payments.refund_order(uow, order.id, reason)
+    if restock:
+        await catalog.release_stock(uow, {i.sku_id: i.quantity for i in order.items})
+    uow.emit("commerce.order_refunded", {"order_id": order.id, "ledger": kind, "reason": reason})
+
+
+# ------------------------------------------------------------------ jobs (time passing)
+
+BATCH = 200
+
+
+async def expire_due(uow: UnitOfWork) -> int:
+    """Cancel unpaid orders past their payment deadline and release their stock."""
+    done = 0
+    for order_id in await repository.due_for_expiry(uow.session, uow.now(), BATCH):
+        order = await repository.get(uow.session, order_id)
+        if order is not None and await _cancel(uow, order, "expired"):
+            done += 1
+    return done
+
+
+async def auto_receive_due(uow: UnitOfWork) -> int:
+    """Orders shipped long enough ago count as received."""
+    cutoff = uow.now() - timedelta(days=uow.settings.auto_receive_days)
+    done = 0
+    for order_id in await repository.due_for_auto_receipt(uow.session, cutoff, BATCH):
+        order = await repository.get(uow.session, order_id)
+        if order is not None and await _receive(uow, order, automatic=True):
+            done += 1
+    return done
+
+
+async def settle_due(uow: UnitOfWork, limit: int = 1000) -> list[uuid.UUID]:
+    """Make the split of every order whose return window has closed available, and
+    complete those orders."""
+    cutoff = uow.now() - timedelta(days=uow.settings.return_window_days)
+    settled = []
+    for order_id in await repository.due_for_settlement(uow.session, cutoff, limit):
+        moved = await repository.transition(
+            uow.session, order_id, [OrderStatus.received], OrderStatus.completed, completed_at=uow.now()
+        )
+        if not moved:
+            continue
+        await ledger.post_settlement(uow, order_id)
+        uow.emit("commerce.order_settled", {"order_id": order_id})
+        settled.append(order_id)
+    return settled

@@ -1,0 +1,49 @@
+"""Commerce jobs driven by time: expiring unpaid orders, receiving long-shipped ones,
+settling orders whose return window has closed. They read time from the platform clock,
+so the test clock moves them too."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from grassroots.commerce import service
+from grassroots.kernel import idempotency
+from grassroots.kernel.jobs import periodic
+
+if TYPE_CHECKING:
+    from grassroots.kernel.platform import Platform
+
+log = logging.getLogger("grassroots.commerce")
+
+
+@periodic(30, name="commerce.expire_unpaid_orders")
+async def expire_unpaid_orders(platform: Platform) -> int:
+    total = 0
+    while True:
+        async with platform.unit_of_work() as uow:
+            done = await service.expire_due(uow)
+        total += done
+        if done < service.BATCH:
+            return total
+
+
+@periodic(300, name="commerce.auto_receive")
+async def auto_receive(platform: Platform) -> int:
+    async with platform.unit_of_work() as uow:
+        return await service.auto_receive_due(uow)
+
+
+@periodic(600, name="commerce.settle")
+async def settle(platform: Platform) -> int:
+    async with platform.unit_of_work() as uow:
+        settled = await service.settle_due(uow)
+    if settled:
+        log.info("settled orders", extra={"count": len(settled)})
+    return len(settled)
+
+
+@periodic(3600, name="kernel.purge_idempotency_keys")
+async def purge_idempotency_keys(platform: Platform) -> int:
+    async with platform.unit_of_work() as uow:
+        return await idempotency.purge(uow)

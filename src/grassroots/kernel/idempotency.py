@@ -1,0 +1,99 @@
+"""Idempotency keys for money-moving writes.
+
+A client sends ``Idempotency-Key`` with a write; the first request with that key claims
+it in the same transaction as the write. A retry with the same body gets the same
+resource back; with a different body, 409 ``idempotency_key_reused``. Concurrent
+retries are settled by the primary key: on PostgreSQL the second insert waits for the
+first transaction and then sees its row; on SQLite writers are serialised anyway.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import String, Uuid, delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, mapped_column
+
+from grassroots.kernel.db import Base, UTCDateTime
+from grassroots.kernel.errors import BadRequest, Conflict
+from grassroots.kernel.uow import UnitOfWork
+
+MAX_KEY = 255
+RETENTION = timedelta(hours=24)
+
+
+class IdempotencyKey(Base):
+    __tablename__ = "idempotency_keys"
+
+    scope: Mapped[str] = mapped_column(String(64), primary_key=True)
+    owner_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    key: Mapped[str] = mapped_column(String(MAX_KEY), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    resource_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+def request_hash(body: Any) -> str:
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def check_key(key: str | None) -> str:
+    if key is None or not key.strip():
+        raise BadRequest("Send an Idempotency-Key header with this request.", code="idempotency_key_required")
+    key = key.strip()
+    if len(key) > MAX_KEY or not key.isprintable():
+        raise BadRequest(
+            f"The Idempotency-Key must be 1–{MAX_KEY} printable characters.", code="invalid_idempotency_key"
+        )
+    return key
+
+
+def _same(row: IdempotencyKey, digest: str) -> uuid.UUID | None:
+    if row.request_hash != digest:
+        raise Conflict("This Idempotency-Key was used with a different request.", code="idempotency_key_reused")
+    return row.resource_id
+
+
+async def claim(uow: UnitOfWork, scope: str, owner_id: uuid.UUID, key: str, digest: str) -> uuid.UUID | None:
+    """Claim the key for this request. None: go ahead (then ``complete``). Otherwise the
+    id of the resource an earlier request with the same key and body created."""
+    pk = (scope, owner_id, key)
+    row = await uow.session.get(IdempotencyKey, pk)
+    if row is not None:
+        return _same(row, digest) or _unfinished()
+    try:
+        async with uow.session.begin_nested():
+            uow.session.add(
+                IdempotencyKey(scope=scope, owner_id=owner_id, key=key, request_hash=digest, created_at=uow.now())
+            )
+    except IntegrityError:
+        stmt = (
+            select(IdempotencyKey)
+            .where(IdempotencyKey.scope == scope, IdempotencyKey.owner_id == owner_id, IdempotencyKey.key == key)
+            .execution_options(populate_existing=True)
+        )
+        row = (await uow.session.scalars(stmt)).one()
+        return _same(row, digest) or _unfinished()
+    return None
+
+
+def _unfinished() -> uuid.UUID:
+    # Only possible if a claim committed without its resource: a bug, not a client error.
+    raise Conflict("An earlier request with this Idempotency-Key did not finish; use a new key.", code="conflict")
+
+
+async def complete(uow: UnitOfWork, scope: str, owner_id: uuid.UUID, key: str, resource_id: uuid.UUID) -> None:
+    row = await uow.session.get(IdempotencyKey, (scope, owner_id, key))
+    assert row is not None, "complete() without claim()"
+    row.resource_id = resource_id
+
+
+async def purge(uow: UnitOfWork) -> int:
+    result = await uow.session.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < uow.now() - RETENTION))
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -1,0 +1,78 @@
+"""All queries on ledger tables."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from grassroots.kernel.pagination import PageParams, paginate
+from grassroots.ledger.models import LedgerEntry, LedgerTransaction
+
+
+async def insert(session: AsyncSession, txn: LedgerTransaction, entries: Sequence[LedgerEntry]) -> bool:
+    """Insert a transaction and its entries; False when that (order, kind) was already posted."""
+    try:
+        async with session.begin_nested():
+            session.add(txn)
+            await session.flush()
+            session.add_all(entries)
+    except IntegrityError:
+        return False
+    return True
+
+
+async def transaction(session: AsyncSession, order_id: uuid.UUID, kind: str) -> LedgerTransaction | None:
+    stmt = select(LedgerTransaction).where(LedgerTransaction.order_id == order_id, LedgerTransaction.kind == kind)
+    return (await session.scalars(stmt)).one_or_none()
+
+
+async def entries_of(session: AsyncSession, transaction_id: uuid.UUID) -> list[LedgerEntry]:
+    stmt = select(LedgerEntry).where(LedgerEntry.transaction_id == transaction_id).order_by(LedgerEntry.id)
+    return list((await session.scalars(stmt)).all())
+
+
+async def kinds_for_order(session: AsyncSession, order_id: uuid.UUID) -> set[str]:
+    rows = await session.scalars(select(LedgerTransaction.kind).where(LedgerTransaction.order_id == order_id))
+    return set(rows.all())
+
+
+async def party_balances(session: AsyncSession, party_id: uuid.UUID) -> list[tuple[str, str, int]]:
+    """(currency, account, balance) for every account of a party."""
+    stmt = (
+        select(LedgerEntry.currency, LedgerEntry.account, func.sum(LedgerEntry.amount_minor))
+        .where(LedgerEntry.party_id == party_id)
+        .group_by(LedgerEntry.currency, LedgerEntry.account)
+    )
+    return [(c, a, int(b or 0)) for c, a, b in (await session.execute(stmt))]
+
+
+async def party_entries(
+    session: AsyncSession, party_id: uuid.UUID, currency: str, params: PageParams
+) -> tuple[list[LedgerEntry], str | None]:
+    stmt = select(LedgerEntry).where(LedgerEntry.party_id == party_id, LedgerEntry.currency == currency)
+    return await paginate(session, stmt, params, [LedgerEntry.id])
+
+
+async def trial_balance(session: AsyncSession) -> list[tuple[str, uuid.UUID | None, str, str, int]]:
+    stmt = (
+        select(
+            LedgerEntry.party_kind,
+            LedgerEntry.party_id,
+            LedgerEntry.account,
+            LedgerEntry.currency,
+            func.sum(LedgerEntry.amount_minor),
+        )
+        .group_by(LedgerEntry.party_kind, LedgerEntry.party_id, LedgerEntry.account, LedgerEntry.currency)
+        .order_by(LedgerEntry.currency, LedgerEntry.party_kind, LedgerEntry.account)
+    )
+    return [(k, p, a, c, int(b or 0)) for k, p, a, c, b in (await session.execute(stmt))]
+
+
+async def transaction_sums(session: AsyncSession) -> list[tuple[uuid.UUID, int]]:
+    """Sum of each transaction's entries (all must be zero)."""
+    stmt = select(LedgerEntry.transaction_id, func.sum(LedgerEntry.amount_minor)).group_by(LedgerEntry.transaction_id)
+    return [(t, int(s or 0)) for t, s in (await session.execute(stmt))]

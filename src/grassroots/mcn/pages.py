@@ -1,0 +1,86 @@
+"""MCN pages: an agency offers contracts; creators accept or end them."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.status import HTTP_303_SEE_OTHER
+
+from grassroots.identity import service as identity
+from grassroots.kernel.auth import Principal, Role, require
+from grassroots.kernel.deps import UoW
+from grassroots.kernel.errors import DomainError
+from grassroots.kernel.i18n import N_
+from grassroots.kernel.pagination import Paging
+from grassroots.mcn import service
+from grassroots.web import nav
+from grassroots.web.forms import percent_to_bps, text
+from grassroots.web.session import CsrfForm, flash
+from grassroots.web.templating import gettext, render
+
+router = APIRouter(include_in_schema=False)
+
+Party = Annotated[Principal, Depends(require(Role.mcn, Role.creator))]
+Mcn = Annotated[Principal, Depends(require(Role.mcn))]
+Creator = Annotated[Principal, Depends(require(Role.creator))]
+
+nav.register("/mcn/contracts", N_("Contracts"), (Role.mcn, Role.creator), order=30)
+
+ERRORS = {
+    "user_not_found": N_("No creator has that handle."),
+    "not_a_creator": N_("That account is not a creator."),
+    "invalid_share": N_("The share is between 0.01% and 90% of the creator's commission."),
+    "already_contracted": N_("You already have an active contract; end it before accepting another."),
+    "invalid_state": N_("That is not possible for this contract any more."),
+}
+
+
+def _done(url: str = "/mcn/contracts") -> RedirectResponse:
+    return RedirectResponse(url, status_code=HTTP_303_SEE_OTHER)
+
+
+@router.get("/mcn/contracts")
+async def contracts(request: Request, party: Party, uow: UoW, paging: Paging) -> Response:
+    items, next_cursor = await service.contracts(uow, party, paging)
+    names = await identity.handles(uow, [c.mcn_id for c in items] + [c.creator_id for c in items])
+    signed = await service.signed_creators(uow, party.id) if party.role == Role.mcn else []
+    return render(
+        request,
+        "mcn/contracts.html",
+        {"contracts": items, "names": names, "next_cursor": next_cursor, "signed": len(signed)},
+    )
+
+
+async def _act(request: Request, action: object, done: str) -> Response:
+    _ = gettext(request)
+    response = _done()
+    try:
+        await action  # type: ignore[misc]
+    except DomainError as exc:
+        flash(request, response, _(ERRORS[exc.code]) if exc.code in ERRORS else exc.message, "error")
+        return response
+    flash(request, response, _(done))
+    return response
+
+
+@router.post("/mcn/contracts")
+async def offer(request: Request, form: CsrfForm, mcn: Mcn, uow: UoW) -> Response:
+    async def go() -> None:
+        creator = await identity.find_by_handle(uow, text(form, "handle", 40))
+        bps = percent_to_bps(text(form, "share", 10))
+        await service.offer(uow, mcn, creator.id, bps if bps is not None else -1)
+
+    return await _act(request, go(), N_("Contract offered. It starts when the creator accepts."))
+
+
+@router.post("/mcn/contracts/{contract_id}/accept")
+async def accept(request: Request, contract_id: uuid.UUID, form: CsrfForm, creator: Creator, uow: UoW) -> Response:
+    return await _act(request, service.accept(uow, creator, contract_id), N_("Contract accepted."))
+
+
+@router.post("/mcn/contracts/{contract_id}/terminate")
+async def terminate(request: Request, contract_id: uuid.UUID, form: CsrfForm, party: Party, uow: UoW) -> Response:
+    return await _act(request, service.terminate(uow, party, contract_id), N_("Contract ended."))

@@ -1,0 +1,51 @@
+"""All queries on MCN tables."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from grassroots.kernel.pagination import PageParams, paginate
+from grassroots.mcn.models import Contract, ContractStatus
+
+
+async def get(session: AsyncSession, contract_id: uuid.UUID) -> Contract | None:
+    return await session.get(Contract, contract_id)
+
+
+async def add(session: AsyncSession, contract: Contract) -> None:
+    session.add(contract)
+    await session.flush()
+
+
+async def activate(session: AsyncSession, contract: Contract) -> bool:
+    """Flush the activation; False when the creator already has an active contract."""
+    try:
+        async with session.begin_nested():
+            contract.status = ContractStatus.active
+            await session.flush()
+    except IntegrityError:
+        return False
+    return True
+
+
+async def active_for_creator(session: AsyncSession, creator_id: uuid.UUID) -> Contract | None:
+    stmt = select(Contract).where(Contract.creator_id == creator_id, Contract.status == ContractStatus.active)
+    return (await session.scalars(stmt)).one_or_none()
+
+
+async def page_for(
+    session: AsyncSession, party_id: uuid.UUID, params: PageParams, status: ContractStatus | None
+) -> tuple[list[Contract], str | None]:
+    stmt = select(Contract).where(or_(Contract.mcn_id == party_id, Contract.creator_id == party_id))
+    if status is not None:
+        stmt = stmt.where(Contract.status == status)
+    return await paginate(session, stmt, params, [Contract.id])
+
+
+async def active_creator_ids(session: AsyncSession, mcn_id: uuid.UUID) -> list[uuid.UUID]:
+    stmt = select(Contract.creator_id).where(Contract.mcn_id == mcn_id, Contract.status == ContractStatus.active)
+    return list((await session.scalars(stmt)).all())

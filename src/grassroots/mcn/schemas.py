@@ -1,0 +1,27 @@
+"""Bodies of the MCN API."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ContractIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    creator_id: uuid.UUID
+    share_bps: int = Field(description="The MCN's share of the creator's commission, in basis points", examples=[3000])
+
+
+class ContractOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    mcn_id: uuid.UUID
+    creator_id: uuid.UUID
+    share_bps: int
+    status: str
+    created_at: datetime
+    accepted_at: datetime | None
+    ended_at: datetime | None

@@ -1,0 +1,111 @@
+"""All queries on payment tables."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from grassroots.payments.models import (
+    Payment,
+    PaymentStatus,
+    Refund,
+    RefundStatus,
+    SandboxCharge,
+    SandboxRefund,
+    WebhookReceipt,
+)
+
+
+async def get(session: AsyncSession, payment_id: uuid.UUID) -> Payment | None:
+    return await session.get(Payment, payment_id)
+
+
+async def add(session: AsyncSession, obj: object) -> None:
+    session.add(obj)
+    await session.flush()
+
+
+async def open_payment(session: AsyncSession, order_id: uuid.UUID, provider: str) -> Payment | None:
+    stmt = select(Payment).where(
+        Payment.order_id == order_id, Payment.provider == provider, Payment.status == PaymentStatus.pending
+    )
+    return (await session.scalars(stmt.limit(1))).first()
+
+
+async def succeeded_payment(session: AsyncSession, order_id: uuid.UUID) -> Payment | None:
+    stmt = select(Payment).where(Payment.order_id == order_id, Payment.status == PaymentStatus.succeeded)
+    return (await session.scalars(stmt.limit(1))).first()
+
+
+async def payments_for_order(session: AsyncSession, order_id: uuid.UUID) -> list[Payment]:
+    return list((await session.scalars(select(Payment).where(Payment.order_id == order_id).order_by(Payment.id))).all())
+
+
+async def transition(
+    session: AsyncSession, payment_id: uuid.UUID, from_: set[PaymentStatus], to: PaymentStatus, **values: object
+) -> bool:
+    """Move a payment's status only from one of ``from_``: one conditional UPDATE."""
+    result = await session.execute(
+        update(Payment)
+        .where(Payment.id == payment_id, Payment.status.in_(from_))
+        .values(status=to, **values)
+        .execution_options(synchronize_session="fetch")
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def expire_open(session: AsyncSession, order_id: uuid.UUID) -> None:
+    await session.execute(
+        update(Payment)
+        .where(Payment.order_id == order_id, Payment.status == PaymentStatus.pending)
+        .values(status=PaymentStatus.expired)
+        .execution_options(synchronize_session="fetch")
+    )
+
+
+async def get_refund(session: AsyncSession, refund_id: uuid.UUID) -> Refund | None:
+    return await session.get(Refund, refund_id)
+
+
+async def refunds_for_order(session: AsyncSession, order_id: uuid.UUID) -> list[Refund]:
+    return list((await session.scalars(select(Refund).where(Refund.order_id == order_id).order_by(Refund.id))).all())
+
+
+async def transition_refund(
+    session: AsyncSession, refund_id: uuid.UUID, from_: set[RefundStatus], to: RefundStatus, **values: object
+) -> bool:
+    result = await session.execute(
+        update(Refund)
+        .where(Refund.id == refund_id, Refund.status.in_(from_))
+        .values(status=to, **values)
+        .execution_options(synchronize_session="fetch")
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def record_receipt(session: AsyncSession, receipt: WebhookReceipt) -> bool:
+    """False when this provider event was already received (a duplicate or a replay)."""
+    try:
+        async with session.begin_nested():
+            session.add(receipt)
+    except IntegrityError:
+        return False
+    return True
+
+
+async def sandbox_charge_for(session: AsyncSession, payment_id: uuid.UUID) -> SandboxCharge | None:
+    return (await session.scalars(select(SandboxCharge).where(SandboxCharge.payment_id == payment_id))).one_or_none()
+
+
+async def sandbox_charge(session: AsyncSession, charge_id: str) -> SandboxCharge | None:
+    return await session.get(SandboxCharge, charge_id)
+
+
+async def sandbox_refunded_total(session: AsyncSession, charge_id: str) -> int:
+    rows = await session.scalars(
+        select(SandboxRefund.amount_minor).where(SandboxRefund.charge_id == charge_id, SandboxRefund.failed.is_(False))
+    )
+    return sum(rows.all())

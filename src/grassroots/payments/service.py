@@ -1,0 +1,266 @@
+"""Payments: one interface for payment providers, and the rules around them.
+
+Only a verified provider webhook changes a payment's outcome. Each provider event is
+recorded once (``webhook_receipts``), so duplicated, replayed or late deliveries change
+nothing; a forged or stale signature is refused. Commerce learns of outcomes through
+subscribers registered here, called in the webhook's own transaction (payments does not
+depend on commerce).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+from grassroots.kernel.auth import Principal, Role
+from grassroots.kernel.errors import BadRequest, Conflict, Invalid, NotFound
+from grassroots.kernel.ids import new_id
+from grassroots.kernel.money import Money
+from grassroots.kernel.uow import UnitOfWork
+from grassroots.payments import repository
+from grassroots.payments.models import Payment, PaymentStatus, Refund, RefundStatus, WebhookReceipt
+
+log = logging.getLogger("grassroots.payments")
+
+
+@dataclass(frozen=True, slots=True)
+class Checkout:
+    provider_ref: str
+    redirect_url: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderEvent:
+    id: str
+    type: str  # payment.succeeded | payment.failed | refund.succeeded | refund.failed
+    payment_id: uuid.UUID | None
+    refund_id: uuid.UUID | None
+    amount_minor: int
+    currency: str
+    reason: str | None = None
+
+
+class PaymentProvider(Protocol):
+    name: str
+
+    async def create_checkout(
+        self, uow: UnitOfWork, payment: Payment, *, description: str, return_url: str
+    ) -> Checkout:
+        """Open a hosted checkout for ``payment``; the buyer is sent to ``redirect_url``."""
+        ...
+
+    async def refund(self, uow: UnitOfWork, payment: Payment, refund: Refund) -> str:
+        """Ask the provider to return ``refund.amount_minor``; the outcome arrives by webhook."""
+        ...
+
+    def parse_webhook(self, headers: Mapping[str, str], body: bytes, secret: str) -> ProviderEvent:
+        """Verify the signature and freshness of a delivery and decode it, or raise BadRequest."""
+        ...
+
+
+PaymentHook = Callable[[UnitOfWork, Payment], Awaitable[None]]
+RefundHook = Callable[[UnitOfWork, Refund], Awaitable[None]]
+_on_payment_succeeded: list[PaymentHook] = []
+_on_refund_succeeded: list[RefundHook] = []
+
+
+def on_payment_succeeded(fn: PaymentHook) -> PaymentHook:
+    _on_payment_succeeded.append(fn)
+    return fn
+
+
+def on_refund_succeeded(fn: RefundHook) -> RefundHook:
+    _on_refund_succeeded.append(fn)
+    return fn
+
+
+def providers(uow: UnitOfWork) -> dict[str, PaymentProvider]:
+    from grassroots.payments.sandbox import SANDBOX
+
+    return {SANDBOX.name: SANDBOX} if uow.settings.sandbox_enabled else {}
+
+
+def provider(uow: UnitOfWork, name: str) -> PaymentProvider:
+    found = providers(uow).get(name)
+    if found is None:
+        raise Invalid(f"Unknown payment provider {name!r}.", code="unknown_provider", fields={"provider": "unknown"})
+    return found
+
+
+def webhook_secret(secret_key: str, provider_name: str) -> str:
+    """The secret a provider signs its webhooks with (derived per provider from the platform key)."""
+    return hmac.new(secret_key.encode(), f"webhook:{provider_name}".encode(), hashlib.sha256).hexdigest()
+
+
+async def start_payment(
+    uow: UnitOfWork,
+    *,
+    order_id: uuid.UUID,
+    payer_id: uuid.UUID,
+    amount: Money,
+    description: str,
+    return_url: str,
+    provider_name: str,
+) -> Payment:
+    """A hosted checkout for the order; asking again while one is open returns it."""
+    chosen = provider(uow, provider_name)
+    existing = await repository.open_payment(uow.session, order_id, chosen.name)
+    if existing is not None:
+        return existing
+    if await repository.succeeded_payment(uow.session, order_id) is not None:
+        raise Conflict("This order is already paid.", code="invalid_state")
+    payment = Payment(
+        id=new_id(),
+        order_id=order_id,
+        payer_id=payer_id,
+        provider=chosen.name,
+        redirect_url="",
+        status=PaymentStatus.pending,
+        amount_minor=amount.amount,
+        currency=amount.currency,
+        created_at=uow.now(),
+    )
+    await repository.add(uow.session, payment)
+    checkout = await chosen.create_checkout(uow, payment, description=description, return_url=return_url)
+    payment.provider_ref = checkout.provider_ref
+    payment.redirect_url = checkout.redirect_url
+    return payment
+
+
+async def expire_open_payments(uow: UnitOfWork, order_id: uuid.UUID) -> None:
+    await repository.expire_open(uow.session, order_id)
+
+
+async def get_payment(uow: UnitOfWork, payment_id: uuid.UUID, viewer: Principal | None = None) -> Payment:
+    payment = await repository.get(uow.session, payment_id)
+    if payment is None or (viewer is not None and viewer.role != Role.admin and viewer.id != payment.payer_id):
+        raise NotFound("No such payment.", code="payment_not_found")
+    return payment
+
+
+async def payments_for_order(uow: UnitOfWork, order_id: uuid.UUID) -> list[Payment]:
+    return await repository.payments_for_order(uow.session, order_id)
+
+
+async def refunds_for_order(uow: UnitOfWork, order_id: uuid.UUID) -> list[Refund]:
+    return await repository.refunds_for_order(uow.session, order_id)
+
+
+async def refund(uow: UnitOfWork, payment: Payment, reason: str) -> Refund:
+    """Return a succeeded payment in full, through its provider."""
+    chosen = providers(uow).get(payment.provider)
+    if chosen is None:
+        raise Conflict(f"The {payment.provider} provider is not available.", code="provider_unavailable")
+    record = Refund(
+        id=new_id(),
+        payment_id=payment.id,
+        order_id=payment.order_id,
+        status=RefundStatus.pending,
+        amount_minor=payment.amount_minor,
+        currency=payment.currency,
+        reason=reason[:200],
+        created_at=uow.now(),
+    )
+    await repository.add(uow.session, record)
+    record.provider_ref = await chosen.refund(uow, payment, record)
+    return record
+
+
+async def refund_order(uow: UnitOfWork, order_id: uuid.UUID, reason: str) -> Refund | None:
+    payment = await repository.succeeded_payment(uow.session, order_id)
+    if payment is None:
+        return None
+    return await refund(uow, payment, reason)
+
+
+async def retry_refund(uow: UnitOfWork, refund_id: uuid.UUID) -> Refund:
+    failed = await repository.get_refund(uow.session, refund_id)
+    if failed is None:
+        raise NotFound("No such refund.", code="refund_not_found")
+    if failed.status != RefundStatus.failed:
+        raise Conflict(f"The refund is {failed.status.value}; only failed refunds are retried.", code="invalid_state")
+    payment = await repository.get(uow.session, failed.payment_id)
+    assert payment is not None
+    chosen = providers(uow).get(payment.provider)
+    if chosen is None:
+        raise Conflict(f"The {payment.provider} provider is not available.", code="provider_unavailable")
+    await repository.transition_refund(
+        uow.session, failed.id, {RefundStatus.failed}, RefundStatus.pending, failure_reason=None
+    )
+    await uow.session.refresh(failed)
+    failed.provider_ref = await chosen.refund(uow, payment, failed)
+    return failed
+
+
+async def handle_webhook(uow: UnitOfWork, provider_name: str, headers: Mapping[str, str], body: bytes) -> str:
+    """Apply one verified provider event; ``processed``, ``duplicate`` or ``ignored``."""
+    chosen = providers(uow).get(provider_name)
+    if chosen is None:
+        raise NotFound("No such payment provider.", code="not_found")
+    event = chosen.parse_webhook(headers, body, webhook_secret(uow.platform.secret_key, chosen.name))
+    receipt = WebhookReceipt(provider=chosen.name, event_id=event.id, type=event.type, received_at=uow.now())
+    if not await repository.record_receipt(uow.session, receipt):
+        return "duplicate"
+    now = uow.now()
+    if event.type in ("payment.succeeded", "payment.failed"):
+        payment = await repository.get(uow.session, event.payment_id) if event.payment_id else None
+        if payment is None or payment.provider != chosen.name:
+            log.warning("webhook %s for unknown payment %s", event.id, event.payment_id)
+            return "ignored"
+        if event.type == "payment.failed":
+            await repository.transition(
+                uow.session,
+                payment.id,
+                {PaymentStatus.pending},
+                PaymentStatus.failed,
+                settled_at=now,
+                failure_reason=(event.reason or "declined")[:200],
+            )
+            return "processed"
+        if (event.amount_minor, event.currency) != (payment.amount_minor, payment.currency):
+            raise BadRequest("The event's amount does not match the payment.", code="amount_mismatch")
+        # Pending, or expired while the buyer was paying: the money arrived either way.
+        moved = await repository.transition(
+            uow.session,
+            payment.id,
+            {PaymentStatus.pending, PaymentStatus.expired},
+            PaymentStatus.succeeded,
+            settled_at=now,
+        )
+        if moved:
+            await uow.session.refresh(payment)
+            uow.emit("payments.payment_succeeded", {"payment_id": payment.id, "order_id": payment.order_id})
+            for hook in _on_payment_succeeded:
+                await hook(uow, payment)
+        return "processed"
+    if event.type in ("refund.succeeded", "refund.failed"):
+        record = await repository.get_refund(uow.session, event.refund_id) if event.refund_id else None
+        if record is None:
+            log.warning("webhook %s for unknown refund %s", event.id, event.refund_id)
+            return "ignored"
+        if event.type == "refund.failed":
+            await repository.transition_refund(
+                uow.session,
+                record.id,
+                {RefundStatus.pending},
+                RefundStatus.failed,
+                completed_at=now,
+                failure_reason=(event.reason or "failed")[:200],
+            )
+            uow.emit("payments.refund_failed", {"refund_id": record.id, "order_id": record.order_id})
+            return "processed"
+        moved = await repository.transition_refund(
+            uow.session, record.id, {RefundStatus.pending}, RefundStatus.succeeded, completed_at=now
+        )
+        if moved:
+            await uow.session.refresh(record)
+            for refund_hook in _on_refund_succeeded:
+                await refund_hook(uow, record)
+        return "processed"
+    log.info("ignoring %s event %s", event.type, event.id)
+    return "ignored"

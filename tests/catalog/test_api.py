@@ -1,0 +1,157 @@
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.conftest import actor, make_product
+
+
+def code(r: httpx.Response) -> str:
+    return r.json()["error"]["code"]
+
+
+async def test_supplier_lists_a_product(client: httpx.AsyncClient) -> None:
+    supplier = await actor(client, "supplier")
+    product = await make_product(client, supplier, price=6800, stock=12, commission_bps=1500)
+    assert product["status"] == "active" and product["commission_bps"] == 1500
+    assert product["supplier_id"] == supplier.id
+    sku = product["skus"][0]
+    assert set(sku) == {"id", "name", "price_minor", "currency", "stock"}
+    assert (sku["price_minor"], sku["currency"], sku["stock"]) == (6800, "CNY", 12)
+    fetched = (await client.get(f"/api/v1/products/{product['id']}")).json()
+    assert fetched == product
+
+
+@pytest.mark.parametrize(
+    ("patch", "status", "error"),
+    [
+        ({"commission_bps": 50}, 422, "invalid_commission"),
+        ({"commission_bps": 8001}, 422, "invalid_commission"),
+        ({"commission_bps": -1}, 422, "invalid_commission"),
+        ({"category": "weapons"}, 422, "invalid_category"),
+        ({"skus": []}, 422, "validation_error"),
+        ({"skus": [{"name": "a", "price_minor": 0, "currency": "CNY", "stock": 1}]}, 422, "validation_error"),
+        ({"skus": [{"name": "a", "price_minor": 100, "currency": "XYZ", "stock": 1}]}, 422, "invalid_currency"),
+        ({"skus": [{"name": "a", "price_minor": 100, "currency": "CNY", "stock": -1}]}, 422, "validation_error"),
+        (
+            {
+                "skus": [
+                    {"name": "a", "price_minor": 1, "currency": "CNY", "stock": 1},
+                    {"name": "b", "price_minor": 1, "currency": "USD", "stock": 1},
+                ]
+            },
+            422,
+            "mixed_currency",
+        ),
+        (
+            {
+                "skus": [
+                    {"name": "a", "price_minor": 1, "currency": "CNY", "stock": 1},
+                    {"name": "A", "price_minor": 1, "currency": "CNY", "stock": 1},
+                ]
+            },
+            422,
+            "validation_error",
+        ),
+        ({"title": "   "}, 422, "validation_error"),
+        ({"price": 5}, 422, "validation_error"),
+    ],
+)
+async def test_bad_products_are_refused(client: httpx.AsyncClient, patch: dict, status: int, error: str) -> None:
+    supplier = await actor(client, "supplier")
+    body = {
+        "title": "Cup",
+        "category": "home",
+        "commission_bps": 1000,
+        "skus": [{"name": "one", "price_minor": 100, "currency": "CNY", "stock": 1}],
+        **patch,
+    }
+    r = await client.post("/api/v1/products", headers=supplier.headers, json=body)
+    assert (r.status_code, code(r)) == (status, error)
+
+
+@pytest.mark.parametrize("role", ["consumer", "creator", "mcn", "admin"])
+async def test_only_suppliers_list_products(client: httpx.AsyncClient, role: str) -> None:
+    who = await actor(client, role)
+    r = await client.post(
+        "/api/v1/products",
+        headers=who.headers,
+        json={
+            "title": "Cup",
+            "category": "home",
+            "commission_bps": 0,
+            "skus": [{"name": "one", "price_minor": 100, "currency": "CNY", "stock": 1}],
+        },
+    )
+    assert (r.status_code, code(r)) == (403, "forbidden_role")
+
+
+async def test_drafts_are_seen_only_by_their_supplier(client: httpx.AsyncClient) -> None:
+    supplier, other = await actor(client, "supplier"), await actor(client, "supplier")
+    draft = await make_product(client, supplier, status="draft", title="Secret draft")
+    live = await make_product(client, supplier, title="Live cup")
+    assert (await client.get(f"/api/v1/products/{draft['id']}")).status_code == 404
+    assert (await client.get(f"/api/v1/products/{draft['id']}", headers=other.headers)).status_code == 404
+    assert (await client.get(f"/api/v1/products/{draft['id']}", headers=supplier.headers)).status_code == 200
+    public = (await client.get("/api/v1/products", params={"supplier_id": supplier.id})).json()["items"]
+    assert [p["id"] for p in public] == [live["id"]]
+    own = (await client.get("/api/v1/products", params={"supplier_id": supplier.id}, headers=supplier.headers)).json()
+    assert {p["id"] for p in own["items"]} == {draft["id"], live["id"]}
+    snooping = (await client.get("/api/v1/products", params={"supplier_id": supplier.id}, headers=other.headers)).json()
+    assert [p["id"] for p in snooping["items"]] == [live["id"]]
+
+
+async def test_search_and_category_filter(client: httpx.AsyncClient) -> None:
+    supplier = await actor(client, "supplier")
+    tea = await make_product(client, supplier, title="西湖龙井 Longjing tea", category="food")
+    cup = await make_product(client, supplier, title="Celadon cup", category="home")
+    assert [p["id"] for p in (await client.get("/api/v1/products", params={"q": "龙井"})).json()["items"]] == [
+        tea["id"]
+    ]
+    assert [p["id"] for p in (await client.get("/api/v1/products", params={"q": "CELADON"})).json()["items"]] == [
+        cup["id"]
+    ]
+    assert [p["id"] for p in (await client.get("/api/v1/products", params={"category": "food"})).json()["items"]] == [
+        tea["id"]
+    ]
+    assert (await client.get("/api/v1/products", params={"q": "100%_\\"})).status_code == 200
+    assert tea["returnable"] is False and cup["returnable"] is True
+
+
+async def test_only_the_owner_edits_and_sets_stock(client: httpx.AsyncClient) -> None:
+    supplier, other = await actor(client, "supplier"), await actor(client, "supplier")
+    product = await make_product(client, supplier)
+    sku_id = product["skus"][0]["id"]
+    r = await client.patch(f"/api/v1/products/{product['id']}", headers=other.headers, json={"title": "Mine now"})
+    assert (r.status_code, code(r)) == (403, "not_owner")
+    r = await client.put(f"/api/v1/skus/{sku_id}/stock", headers=other.headers, json={"stock": 0})
+    assert (r.status_code, code(r)) == (403, "not_owner")
+    r = await client.patch(
+        f"/api/v1/products/{product['id']}",
+        headers=supplier.headers,
+        json={"title": "Celadon cup, large", "commission_bps": 3000},
+    )
+    assert r.status_code == 200 and r.json()["title"] == "Celadon cup, large" and r.json()["commission_bps"] == 3000
+    r = await client.put(f"/api/v1/skus/{sku_id}/stock", headers=supplier.headers, json={"stock": 42})
+    assert r.status_code == 200 and r.json()["stock"] == 42
+    r = await client.put(f"/api/v1/skus/{sku_id}/stock", headers=supplier.headers, json={"stock": -1})
+    assert (r.status_code, code(r)) == (422, "validation_error")
+    r = await client.patch(f"/api/v1/products/{product['id']}", headers=supplier.headers, json={"status": "archived"})
+    assert r.json()["status"] == "archived"
+    assert (await client.get(f"/api/v1/products/{product['id']}")).status_code == 404
+
+
+async def test_unknown_ids_are_404(client: httpx.AsyncClient) -> None:
+    supplier = await actor(client, "supplier")
+    missing = "01a20000-0000-7000-8000-000000000000"
+    assert code(await client.get(f"/api/v1/products/{missing}")) == "product_not_found"
+    assert code(await client.put(f"/api/v1/skus/{missing}/stock", headers=supplier.headers, json={"stock": 1})) == (
+        "sku_not_found"
+    )
+    assert (await client.get("/api/v1/products/not-a-uuid")).status_code == 422
+
+
+async def test_categories_are_listed(client: httpx.AsyncClient) -> None:
+    cats = {c["code"]: c for c in (await client.get("/api/v1/categories")).json()}
+    assert cats["food"]["returnable"] is False and cats["digital"]["returnable"] is False
+    assert cats["beauty"]["returnable"] is True

@@ -1,0 +1,168 @@
+"""The money path end to end over HTTP: split, pending, settlement, refunds, claw-back."""
+
+from __future__ import annotations
+
+import httpx
+
+from grassroots.commerce import tasks
+from grassroots.kernel.platform import Platform
+from tests.conftest import Actor, actor, advance, drain, earnings, make_admin, make_product, pay_order, place_order
+
+
+async def admin_headers(client: httpx.AsyncClient) -> dict[str, str]:
+    admin = await make_admin(client)
+    r = await client.post("/api/v1/auth/token", json={"email": admin["email"], "password": admin["password"]})
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+async def trial_balance(client: httpx.AsyncClient, admin: dict[str, str]) -> dict:
+    tb = (await client.get("/api/v1/admin/ledger/trial-balance", headers=admin)).json()
+    assert tb["total_minor"] == 0 and all(v == 0 for v in tb["totals"].values())
+    assert tb["unbalanced_transactions"] == []
+    return tb
+
+
+async def world(client: httpx.AsyncClient) -> tuple[Actor, Actor, Actor, Actor, dict]:
+    supplier, creator, mcn, buyer = (
+        await actor(client, "supplier"),
+        await actor(client, "creator"),
+        await actor(client, "mcn"),
+        await actor(client, "consumer"),
+    )
+    product = await make_product(client, supplier, price=9999, stock=20, commission_bps=2000)
+    await client.post("/api/v1/showcase", headers=creator.headers, json={"product_id": product["id"]})
+    contract = (
+        await client.post(
+            "/api/v1/mcn/contracts", headers=mcn.headers, json={"creator_id": creator.id, "share_bps": 3000}
+        )
+    ).json()
+    await client.post(f"/api/v1/mcn/contracts/{contract['id']}/accept", headers=creator.headers)
+    return supplier, creator, mcn, buyer, product
+
+
+async def test_a_paid_order_splits_to_the_last_fen_and_settles_after_the_window(client: httpx.AsyncClient) -> None:
+    admin = await admin_headers(client)
+    supplier, creator, mcn, buyer, product = await world(client)
+    order = await place_order(client, buyer, product["skus"][0]["id"], 2, source={"creator_id": creator.id})
+    assert order["total_minor"] == 19_998
+    for who in (creator, mcn, supplier):
+        assert (await earnings(client, who))["pending_minor"] == 0
+    await pay_order(client, buyer, order["id"])
+    # 5% fee 1000, 20% commission 4000 of which the MCN takes 30% (1200), supplier the rest
+    got = {who.role: await earnings(client, who) for who in (creator, mcn, supplier)}
+    assert {k: (v["pending_minor"], v["available_minor"]) for k, v in got.items()} == {
+        "creator": (2800, 0),
+        "mcn": (1200, 0),
+        "supplier": (14_998, 0),
+    }
+    assert got["creator"]["entries"][0]["order_id"] == order["id"] and got["creator"]["currency"] == "CNY"
+    tb = await trial_balance(client, admin)
+    fee = next(a for a in tb["accounts"] if a["account"] == "fee_revenue")
+    assert fee["balance_minor"] == -1000
+
+    await client.post(
+        f"/api/v1/orders/{order['id']}/ship", headers=supplier.headers, json={"carrier": "SF", "tracking_number": "1"}
+    )
+    await client.post(f"/api/v1/orders/{order['id']}/receive", headers=buyer.headers)
+    await advance(client, 7 * 86400 - 60)
+    assert (await client.post("/api/v1/admin/settlements", headers=admin, json={})).json()["settled"] == 0
+    await advance(client, 120)
+    settled = (await client.post("/api/v1/admin/settlements", headers=admin, json={})).json()
+    assert settled == {"settled": 1, "order_ids": [order["id"]]}
+    assert (await client.post("/api/v1/admin/settlements", headers=admin)).json()["settled"] == 0
+    got = {who.role: await earnings(client, who) for who in (creator, mcn, supplier)}
+    assert {k: (v["pending_minor"], v["available_minor"]) for k, v in got.items()} == {
+        "creator": (0, 2800),
+        "mcn": (0, 1200),
+        "supplier": (0, 14_998),
+    }
+    assert (await client.get(f"/api/v1/orders/{order['id']}", headers=buyer.headers)).json()["status"] == "completed"
+    await trial_balance(client, admin)
+
+
+async def test_refund_before_settlement_reverses_the_split(client: httpx.AsyncClient) -> None:
+    admin = await admin_headers(client)
+    supplier, creator, mcn, buyer, product = await world(client)
+    order = await place_order(client, buyer, product["skus"][0]["id"], 1, source={"creator_id": creator.id})
+    await pay_order(client, buyer, order["id"])
+    r = await client.post(f"/api/v1/orders/{order['id']}/refund", headers=supplier.headers, json={"reason": "no stock"})
+    assert r.json()["status"] == "refunded"
+    tb = await trial_balance(client, admin)
+    payable = next(a for a in tb["accounts"] if a["account"] == "refunds_payable")
+    assert payable["balance_minor"] == -9999  # owed to the buyer until the provider confirms
+    await drain(client)
+    tb = await trial_balance(client, admin)
+    assert all(a["balance_minor"] == 0 for a in tb["accounts"])
+    for who in (creator, mcn, supplier):
+        e = await earnings(client, who)
+        assert (e["pending_minor"], e["available_minor"]) == (0, 0)
+        assert [x["kind"] for x in e["entries"]] == ["refund", "payment"]
+
+
+async def test_refund_after_settlement_claws_back(client: httpx.AsyncClient) -> None:
+    admin = await admin_headers(client)
+    supplier, creator, _mcn, buyer, product = await world(client)
+    kept = await place_order(client, buyer, product["skus"][0]["id"], 1, source={"creator_id": creator.id})
+    clawed = await place_order(client, buyer, product["skus"][0]["id"], 1, source={"creator_id": creator.id})
+    for o in (kept, clawed):
+        await pay_order(client, buyer, o["id"])
+        await client.post(
+            f"/api/v1/orders/{o['id']}/ship", headers=supplier.headers, json={"carrier": "SF", "tracking_number": "1"}
+        )
+        await client.post(f"/api/v1/orders/{o['id']}/receive", headers=buyer.headers)
+    await advance(client, 8 * 86400)
+    assert (await client.post("/api/v1/admin/settlements", headers=admin, json={})).json()["settled"] == 2
+    assert (await earnings(client, creator))["available_minor"] == 2 * 1400
+    r = await client.post(f"/api/v1/orders/{clawed['id']}/refund", headers=admin, json={"reason": "counterfeit"})
+    assert r.json()["status"] == "refunded"
+    await drain(client)
+    e = await earnings(client, creator)
+    assert (e["pending_minor"], e["available_minor"]) == (0, 1400)
+    assert e["entries"][0]["kind"] == "clawback" and e["entries"][0]["amount_minor"] == -1400
+    assert (await earnings(client, supplier))["available_minor"] == 7499
+    await trial_balance(client, admin)
+    other_supplier = await actor(client, "supplier")
+    r = await client.post(f"/api/v1/orders/{kept['id']}/refund", headers=other_supplier.headers, json={"reason": "x"})
+    assert r.status_code == 404
+
+
+async def test_a_payment_that_arrives_after_expiry_is_refunded(client: httpx.AsyncClient, platform: Platform) -> None:
+    admin = await admin_headers(client)
+    supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
+    product = await make_product(client, supplier, stock=1)
+    order = await place_order(client, buyer, product["skus"][0]["id"])
+    pay = (await client.post(f"/api/v1/orders/{order['id']}/pay", headers=buyer.headers, json={})).json()
+    await advance(client, 16 * 60)
+    await tasks.expire_unpaid_orders(platform)
+    await client.post(f"/sandbox/payments/{pay['payment_id']}/confirm")  # the buyer paid anyway, too late
+    await drain(client)
+    assert (await client.get(f"/api/v1/orders/{order['id']}", headers=buyer.headers)).json()["status"] == "cancelled"
+    payment = (await client.get(f"/api/v1/payments/{pay['payment_id']}", headers=buyer.headers)).json()
+    assert payment["status"] == "succeeded"
+    tb = await trial_balance(client, admin)
+    assert all(a["balance_minor"] == 0 for a in tb["accounts"])  # money in, money back out
+    assert {a["account"] for a in tb["accounts"]} == {"clearing", "refunds_payable"}
+    assert (await earnings(client, supplier))["pending_minor"] == 0
+
+
+async def test_each_party_sees_only_its_own_money(client: httpx.AsyncClient) -> None:
+    supplier, creator_a, mcn_a, buyer, product = await world(client)
+    creator_b, mcn_b = await actor(client, "creator"), await actor(client, "mcn")
+    await client.post("/api/v1/showcase", headers=creator_b.headers, json={"product_id": product["id"]})
+    contract = (
+        await client.post(
+            "/api/v1/mcn/contracts", headers=mcn_b.headers, json={"creator_id": creator_b.id, "share_bps": 5000}
+        )
+    ).json()
+    await client.post(f"/api/v1/mcn/contracts/{contract['id']}/accept", headers=creator_b.headers)
+    a = await place_order(client, buyer, product["skus"][0]["id"], 1, source={"creator_id": creator_a.id})
+    b = await place_order(client, buyer, product["skus"][0]["id"], 1, source={"creator_id": creator_b.id})
+    await pay_order(client, buyer, a["id"])
+    await pay_order(client, buyer, b["id"])
+    ea, eb = await earnings(client, mcn_a), await earnings(client, mcn_b)
+    assert (ea["pending_minor"], eb["pending_minor"]) == (600, 1000)
+    assert {e["order_id"] for e in ea["entries"]} == {a["id"]}
+    assert {e["order_id"] for e in eb["entries"]} == {b["id"]}
+    assert (await client.get("/api/v1/me/earnings", headers=buyer.headers)).status_code == 403
+    assert (await client.get("/api/v1/admin/ledger/trial-balance", headers=supplier.headers)).status_code == 403
+    assert (await client.post("/api/v1/admin/settlements", headers=mcn_a.headers, json={})).status_code == 403

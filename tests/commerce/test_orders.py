@@ -1,0 +1,370 @@
+"""Orders: creation, stock, idempotency, the state machine, expiry, returns, reviews."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+
+from grassroots.commerce import tasks
+from grassroots.kernel.platform import Platform
+from tests.conftest import ADDRESS, Actor, actor, advance, drain, make_product, pay_order, place_order
+
+
+def code(r: httpx.Response) -> str:
+    return r.json()["error"]["code"]
+
+
+async def stock_of(client: httpx.AsyncClient, product: dict) -> list[int]:
+    fresh = (await client.get(f"/api/v1/products/{product['id']}")).json()
+    return [s["stock"] for s in fresh["skus"]]
+
+
+async def two_sku_product(client: httpx.AsyncClient, supplier: Actor, stocks: tuple[int, int]) -> dict:
+    r = await client.post(
+        "/api/v1/products",
+        headers=supplier.headers,
+        json={
+            "title": "Silk scarf",
+            "category": "fashion",
+            "commission_bps": 1000,
+            "skus": [
+                {"name": "red", "price_minor": 5000, "currency": "CNY", "stock": stocks[0]},
+                {"name": "blue", "price_minor": 5500, "currency": "CNY", "stock": stocks[1]},
+            ],
+        },
+    )
+    assert r.status_code == 201
+    return r.json()
+
+
+async def test_an_order_reserves_stock_and_records_its_source(client: httpx.AsyncClient) -> None:
+    supplier, creator, buyer = (
+        await actor(client, "supplier"),
+        await actor(client, "creator"),
+        await actor(client, "consumer"),
+    )
+    product = await make_product(client, supplier, price=12_345, stock=5)
+    await client.post("/api/v1/showcase", headers=creator.headers, json={"product_id": product["id"]})
+    order = await place_order(client, buyer, product["skus"][0]["id"], 2, source={"creator_id": creator.id})
+    assert order["status"] == "pending_payment"
+    assert (order["total_minor"], order["currency"]) == (24_690, "CNY")
+    assert (order["promoter_id"], order["scene"]) == (creator.id, "showcase")
+    assert order["items"][0]["quantity"] == 2 and order["items"][0]["commission_bps"] == 2000
+    assert await stock_of(client, product) == [3]
+    direct = await place_order(client, buyer, product["skus"][0]["id"])
+    assert (direct["promoter_id"], direct["scene"]) == (None, "direct")
+
+
+async def test_out_of_stock_reserves_nothing(client: httpx.AsyncClient) -> None:
+    supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
+    product = await two_sku_product(client, supplier, (5, 1))
+    red, blue = (s["id"] for s in product["skus"])
+    r = await client.post(
+        "/api/v1/orders",
+        headers={**buyer.headers, "Idempotency-Key": "a"},
+        json={"items": [{"sku_id": red, "quantity": 2}, {"sku_id": blue, "quantity": 2}], "shipping_address": ADDRESS},
+    )
+    assert (r.status_code, code(r)) == (409, "out_of_stock")
+    assert await stock_of(client, product) == [5, 1]
+    r = await client.post(
+        "/api/v1/orders",
+        headers={**buyer.headers, "Idempotency-Key": "b"},
+        json={"items": [{"sku_id": red, "quantity": 2}, {"sku_id": red, "quantity": 3}], "shipping_address": ADDRESS},
+    )
+    assert r.status_code == 201 and r.json()["items"][0]["quantity"] == 5  # same SKU twice is merged
+    assert await stock_of(client, product) == [0, 1]
+
+
+async def test_idempotency_keys(client: httpx.AsyncClient) -> None:
+    supplier, buyer, other = (
+        await actor(client, "supplier"),
+        await actor(client, "consumer"),
+        await actor(client, "consumer"),
+    )
+    product = await make_product(client, supplier, stock=10)
+    sku = product["skus"][0]["id"]
+    body = {"items": [{"sku_id": sku, "quantity": 1}], "shipping_address": ADDRESS}
+    r = await client.post("/api/v1/orders", headers=buyer.headers, json=body)
+    assert (r.status_code, code(r)) == (400, "idempotency_key_required")
+    first = await client.post("/api/v1/orders", headers={**buyer.headers, "Idempotency-Key": "k-1"}, json=body)
+    again = await client.post("/api/v1/orders", headers={**buyer.headers, "Idempotency-Key": "k-1"}, json=body)
+    assert first.status_code == again.status_code == 201
+    assert again.headers["Idempotent-Replayed"] == "true" and again.json()["id"] == first.json()["id"]
+    changed = await client.post(
+        "/api/v1/orders",
+        headers={**buyer.headers, "Idempotency-Key": "k-1"},
+        json={**body, "items": [{"sku_id": sku, "quantity": 2}]},
+    )
+    assert (changed.status_code, code(changed)) == (409, "idempotency_key_reused")
+    # keys are per buyer
+    theirs = await client.post("/api/v1/orders", headers={**other.headers, "Idempotency-Key": "k-1"}, json=body)
+    assert theirs.status_code == 201 and theirs.json()["id"] != first.json()["id"]
+    assert await stock_of(client, product) == [8]
+
+
+async def test_concurrent_retries_with_one_key_create_one_order(client: httpx.AsyncClient) -> None:
+    supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
+    product = await make_product(client, supplier, stock=100)
+    body = {"items": [{"sku_id": product["skus"][0]["id"], "quantity": 1}], "shipping_address": ADDRESS}
+    results = await asyncio.gather(
+        *(
+            client.post("/api/v1/orders", headers={**buyer.headers, "Idempotency-Key": "same"}, json=body)
+            for _ in range(20)
+        )
+    )
+    assert {r.status_code for r in results} == {201}
+    assert len({r.json()["id"] for r in results}) == 1
+    assert await stock_of(client, product) == [99]
+    listed = (await client.get("/api/v1/orders", headers=buyer.headers)).json()["items"]
+    assert len(listed) == 1
+
+
+async def test_concurrent_orders_never_oversell(client: httpx.AsyncClient) -> None:
+    supplier = await actor(client, "supplier")
+    buyers = [await actor(client, "consumer") for _ in range(5)]
+    product = await make_product(client, supplier, stock=30)
+    sku = product["skus"][0]["id"]
+
+    async def attempt(i: int) -> int:
+        r = await client.post(
+            "/api/v1/orders",
+            headers={**buyers[i % 5].headers, "Idempotency-Key": f"o{i}"},
+            json={"items": [{"sku_id": sku, "quantity": 1}], "shipping_address": ADDRESS},
+        )
+        return r.status_code
+
+    codes = await asyncio.gather(*(attempt(i) for i in range(80)))
+    assert codes.count(201) == 30 and codes.count(409) == 50
+    assert await stock_of(client, product) == [0]
+
+
+async def test_order_errors(client: httpx.AsyncClient) -> None:
+    s1, s2, buyer, consumer = (
+        await actor(client, "supplier"),
+        await actor(client, "supplier"),
+        await actor(client, "consumer"),
+        await actor(client, "consumer"),
+    )
+    a = await make_product(client, s1)
+    b = await make_product(client, s2)
+    usd = await make_product(client, s1, currency="USD")
+    archived = await make_product(client, s1)
+    await client.patch(f"/api/v1/products/{archived['id']}", headers=s1.headers, json={"status": "archived"})
+
+    async def order(items: list, source: dict | None = None) -> httpx.Response:
+        return await client.post(
+            "/api/v1/orders",
+            headers={**buyer.headers, "Idempotency-Key": str(len(items)) + str(items)},
+            json={"items": items, "shipping_address": ADDRESS, "source": source or {}},
+        )
+
+    def line(p: dict) -> dict:
+        return {"sku_id": p["skus"][0]["id"], "quantity": 1}
+
+    assert code(await order([line(a), line(b)])) == "multiple_suppliers"
+    assert code(await order([line(a), line(usd)])) == "mixed_currency"
+    r = await order([line(archived)])
+    assert (r.status_code, code(r)) == (409, "product_unavailable")
+    r = await order([{"sku_id": "01a20000-0000-7000-8000-000000000000", "quantity": 1}])
+    assert (r.status_code, code(r)) == (422, "unknown_sku")
+    r = await order([line(a)], {"creator_id": consumer.id})
+    assert (r.status_code, code(r)) == (422, "invalid_source")
+    for bad in (
+        {"items": [], "shipping_address": ADDRESS},
+        {"items": [line(a)]},
+        {"items": [{**line(a), "quantity": 0}], "shipping_address": ADDRESS},
+        {"items": [line(a)], "shipping_address": {**ADDRESS, "phone": "call me"}},
+    ):
+        r = await client.post("/api/v1/orders", headers={**buyer.headers, "Idempotency-Key": "x"}, json=bad)
+        assert (r.status_code, code(r)) == (422, "validation_error"), bad
+
+
+@pytest.mark.parametrize("role", ["creator", "supplier", "mcn", "admin"])
+async def test_only_consumers_place_orders(client: httpx.AsyncClient, role: str) -> None:
+    who = await actor(client, role)
+    r = await client.post(
+        "/api/v1/orders",
+        headers={**who.headers, "Idempotency-Key": "x"},
+        json={
+            "items": [{"sku_id": "01a20000-0000-7000-8000-000000000000", "quantity": 1}],
+            "shipping_address": ADDRESS,
+        },
+    )
+    assert r.status_code == 403
+
+
+async def test_the_state_machine_refuses_illegal_moves(client: httpx.AsyncClient) -> None:
+    supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
+    product = await make_product(client, supplier)
+    order = await place_order(client, buyer, product["skus"][0]["id"])
+    oid = order["id"]
+    ship = {"carrier": "SF", "tracking_number": "SF1"}
+    assert code(await client.post(f"/api/v1/orders/{oid}/ship", headers=supplier.headers, json=ship)) == "invalid_state"
+    assert code(await client.post(f"/api/v1/orders/{oid}/receive", headers=buyer.headers)) == "invalid_state"
+    assert code(await client.post(f"/api/v1/orders/{oid}/returns", headers=buyer.headers, json={"reason": "x"})) == (
+        "invalid_state"
+    )
+    await pay_order(client, buyer, oid)
+    r = await client.post(f"/api/v1/orders/{oid}/pay", headers=buyer.headers, json={"provider": "sandbox"})
+    assert (r.status_code, code(r)) == (409, "invalid_state")
+    assert code(await client.post(f"/api/v1/orders/{oid}/cancel", headers=buyer.headers)) == "invalid_state"
+    assert (await client.post(f"/api/v1/orders/{oid}/ship", headers=supplier.headers, json=ship)).json()[
+        "status"
+    ] == "shipped"
+    assert code(await client.post(f"/api/v1/orders/{oid}/ship", headers=supplier.headers, json=ship)) == "invalid_state"
+    r = await client.post(f"/api/v1/orders/{oid}/receive", headers=buyer.headers)
+    assert r.json()["status"] == "received" and r.json()["received_at"]
+
+
+async def test_who_sees_and_acts_on_an_order(client: httpx.AsyncClient) -> None:
+    supplier, other_supplier = await actor(client, "supplier"), await actor(client, "supplier")
+    buyer, stranger, creator = (
+        await actor(client, "consumer"),
+        await actor(client, "consumer"),
+        await actor(client, "creator"),
+    )
+    product = await make_product(client, supplier)
+    order = await place_order(client, buyer, product["skus"][0]["id"])
+    oid = order["id"]
+    assert (await client.get(f"/api/v1/orders/{oid}", headers=supplier.headers)).status_code == 200
+    for who in (stranger, other_supplier):
+        r = await client.get(f"/api/v1/orders/{oid}", headers=who.headers)
+        assert (r.status_code, code(r)) == (404, "order_not_found")
+    assert code(await client.post(f"/api/v1/orders/{oid}/pay", headers=stranger.headers)) == "order_not_found"
+    assert code(await client.post(f"/api/v1/orders/{oid}/cancel", headers=stranger.headers)) == "order_not_found"
+    assert (await client.get(f"/api/v1/orders/{oid}", headers=creator.headers)).status_code == 403
+    assert (await client.get("/api/v1/orders", headers=stranger.headers)).json()["items"] == []
+    assert [o["id"] for o in (await client.get("/api/v1/orders", headers=supplier.headers)).json()["items"]] == [oid]
+    assert (await client.get("/api/v1/orders", headers=other_supplier.headers)).json()["items"] == []
+
+
+async def test_unpaid_orders_expire_and_release_stock(client: httpx.AsyncClient, platform: Platform) -> None:
+    supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
+    product = await make_product(client, supplier, stock=3)
+    order = await place_order(client, buyer, product["skus"][0]["id"], 2)
+    kept = await place_order(client, buyer, product["skus"][0]["id"], 1)
+    await advance(client, 10 * 60)
+    kept = await pay_order(client, buyer, kept["id"])
+    assert kept["status"] == "paid"
+    assert await tasks.expire_unpaid_orders(platform) == 0
+    await advance(client, 6 * 60)
+    assert await tasks.expire_unpaid_orders(platform) == 1
+    expired = (await client.get(f"/api/v1/orders/{order['id']}", headers=buyer.headers)).json()
+    assert (expired["status"], expired["cancel_reason"]) == ("cancelled", "expired")
+    assert await stock_of(client, product) == [2]
+    r = await client.post(f"/api/v1/orders/{order['id']}/pay", headers=buyer.headers, json={"provider": "sandbox"})
+    assert code(r) == "invalid_state"
+
+
+async def test_buyer_cancels_an_unpaid_order(client: httpx.AsyncClient) -> None:
+    supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
+    product = await make_product(client, supplier, stock=3)
+    order = await place_order(client, buyer, product["skus"][0]["id"], 3)
+    r = await client.post(f"/api/v1/orders/{order['id']}/cancel", headers=buyer.headers)
+    assert r.json()["status"] == "cancelled" and r.json()["cancel_reason"] == "buyer"
+    assert await stock_of(client, product) == [3]
+
+
+async def test_shipped_orders_are_received_automatically(client: httpx.AsyncClient, platform: Platform) -> None:
+    supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
+    product = await make_product(client, supplier)
+    order = await place_order(client, buyer, product["skus"][0]["id"])
+    await pay_order(client, buyer, order["id"])
+    await client.post(
+        f"/api/v1/orders/{order['id']}/ship", headers=supplier.headers, json={"carrier": "SF", "tracking_number": "1"}
+    )
+    await advance(client, 9 * 86400)
+    assert await tasks.auto_receive(platform) == 0
+    await advance(client, 86400 + 1)
+    assert await tasks.auto_receive(platform) == 1
+    assert (await client.get(f"/api/v1/orders/{order['id']}", headers=buyer.headers)).json()["status"] == "received"
+
+
+async def received_order(
+    client: httpx.AsyncClient, category: str = "home", **kw: object
+) -> tuple[Actor, Actor, dict, dict]:
+    supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
+    product = await make_product(client, supplier, category=category, **kw)  # type: ignore[arg-type]
+    order = await place_order(client, buyer, product["skus"][0]["id"], 2)
+    await pay_order(client, buyer, order["id"])
+    await client.post(
+        f"/api/v1/orders/{order['id']}/ship", headers=supplier.headers, json={"carrier": "SF", "tracking_number": "1"}
+    )
+    order = (await client.post(f"/api/v1/orders/{order['id']}/receive", headers=buyer.headers)).json()
+    return supplier, buyer, product, order
+
+
+async def test_return_within_the_window_refunds_and_restocks(client: httpx.AsyncClient) -> None:
+    supplier, buyer, product, order = await received_order(client, stock=5)
+    assert await stock_of(client, product) == [3]
+    await advance(client, 6 * 86400)
+    r = await client.post(
+        f"/api/v1/orders/{order['id']}/returns", headers=buyer.headers, json={"reason": "changed my mind"}
+    )
+    assert r.status_code == 201 and r.json()["status"] == "requested"
+    again = await client.post(f"/api/v1/orders/{order['id']}/returns", headers=buyer.headers, json={"reason": "again"})
+    assert (again.status_code, code(again)) == (409, "return_exists")
+    pending = (await client.get("/api/v1/returns", params={"status": "requested"}, headers=supplier.headers)).json()
+    assert [x["id"] for x in pending["items"]] == [r.json()["id"]]
+    other = await actor(client, "supplier")
+    assert (await client.post(f"/api/v1/returns/{r.json()['id']}/approve", headers=other.headers)).status_code == 404
+    approved = await client.post(
+        f"/api/v1/returns/{r.json()['id']}/approve", headers=supplier.headers, json={"restock": True}
+    )
+    assert approved.json()["status"] == "approved"
+    await drain(client)
+    refunded = (await client.get(f"/api/v1/orders/{order['id']}", headers=buyer.headers)).json()
+    assert refunded["status"] == "refunded"
+    assert await stock_of(client, product) == [5]
+    twice = await client.post(f"/api/v1/returns/{r.json()['id']}/approve", headers=supplier.headers)
+    assert (twice.status_code, code(twice)) == (409, "invalid_state")
+
+
+async def test_returns_after_the_window_or_of_perishables_are_refused(client: httpx.AsyncClient) -> None:
+    _, buyer, _, order = await received_order(client)
+    await advance(client, 7 * 86400 + 60)
+    r = await client.post(f"/api/v1/orders/{order['id']}/returns", headers=buyer.headers, json={"reason": "late"})
+    assert (r.status_code, code(r)) == (409, "return_window_closed")
+    _, buyer2, _, food = await received_order(client, category="food")
+    r = await client.post(f"/api/v1/orders/{food['id']}/returns", headers=buyer2.headers, json={"reason": "stale"})
+    assert (r.status_code, code(r)) == (409, "not_returnable")
+
+
+async def test_rejected_returns_keep_the_order(client: httpx.AsyncClient) -> None:
+    supplier, buyer, _, order = await received_order(client)
+    r = await client.post(f"/api/v1/orders/{order['id']}/returns", headers=buyer.headers, json={"reason": "meh"})
+    rejected = await client.post(
+        f"/api/v1/returns/{r.json()['id']}/reject", headers=supplier.headers, json={"note": "used and damaged"}
+    )
+    assert rejected.json()["status"] == "rejected" and rejected.json()["decision_note"] == "used and damaged"
+    assert (await client.get(f"/api/v1/orders/{order['id']}", headers=buyer.headers)).json()["status"] == "received"
+
+
+async def test_verified_reviews(client: httpx.AsyncClient) -> None:
+    supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
+    product = await make_product(client, supplier)
+    early = await place_order(client, buyer, product["skus"][0]["id"])
+    r = await client.post(f"/api/v1/orders/{early['id']}/reviews", headers=buyer.headers, json={"rating": 5})
+    assert (r.status_code, code(r)) == (409, "invalid_state")
+    _, buyer2, product2, order = await received_order(client)
+    for rating in (0, 6):
+        r = await client.post(f"/api/v1/orders/{order['id']}/reviews", headers=buyer2.headers, json={"rating": rating})
+        assert (r.status_code, code(r)) == (422, "validation_error")
+    r = await client.post(
+        f"/api/v1/orders/{order['id']}/reviews",
+        headers=buyer2.headers,
+        json={"rating": 4, "body": "Lovely glaze <b>bold</b>"},
+    )
+    assert r.status_code == 201 and r.json()["verified_purchase"] is True
+    r = await client.post(f"/api/v1/orders/{order['id']}/reviews", headers=buyer2.headers, json={"rating": 1})
+    assert (r.status_code, code(r)) == (409, "already_reviewed")
+    stranger = await actor(client, "consumer")
+    r = await client.post(f"/api/v1/orders/{order['id']}/reviews", headers=stranger.headers, json={"rating": 1})
+    assert r.status_code == 404
+    reviews = (await client.get(f"/api/v1/products/{product2['id']}/reviews")).json()
+    assert reviews["summary"] == {"count": 1, "average": 4.0, "distribution": {"1": 0, "2": 0, "3": 0, "4": 1, "5": 0}}
+    assert reviews["items"][0]["body"] == "Lovely glaze <b>bold</b>"
+    empty = (await client.get(f"/api/v1/products/{product['id']}/reviews")).json()
+    assert empty["summary"]["count"] == 0 and empty["summary"]["average"] is None

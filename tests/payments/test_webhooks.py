@@ -1,0 +1,181 @@
+"""Only a verified, fresh, first delivery of a provider event changes anything."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+
+import httpx
+import pytest
+
+from grassroots.kernel.platform import Platform
+from grassroots.payments.sandbox import sign
+from grassroots.payments.service import webhook_secret
+from tests.conftest import actor, drain, make_admin, make_product, pay_order, place_order
+
+WEBHOOK = "/api/v1/payments/sandbox/webhook"
+
+
+def body_for(payment_id: str, amount: int, type_: str = "payment.succeeded", event_id: str | None = None) -> bytes:
+    return json.dumps(
+        {
+            "id": event_id or "evt_" + secrets.token_hex(8),
+            "type": type_,
+            "created": int(time.time()),
+            "data": {"payment_id": payment_id, "amount_minor": amount, "currency": "CNY"},
+        }
+    ).encode()
+
+
+def signed(platform: Platform, body: bytes, at: int | None = None, secret: str | None = None) -> dict[str, str]:
+    key = secret or webhook_secret(platform.secret_key, "sandbox")
+    return {"content-type": "application/json", "sandbox-signature": sign(key, body, at or int(time.time()))}
+
+
+async def started_payment(client: httpx.AsyncClient) -> tuple[dict, dict, object]:
+    supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
+    product = await make_product(client, supplier, price=5000)
+    order = await place_order(client, buyer, product["skus"][0]["id"])
+    pay = await client.post(f"/api/v1/orders/{order['id']}/pay", headers=buyer.headers, json={"provider": "sandbox"})
+    assert pay.status_code == 200 and pay.json()["redirect_url"] == f"/sandbox/payments/{pay.json()['payment_id']}"
+    return order, pay.json(), buyer
+
+
+async def status(client: httpx.AsyncClient, order: dict, buyer: object) -> str:
+    return (await client.get(f"/api/v1/orders/{order['id']}", headers=buyer.headers)).json()["status"]  # type: ignore[attr-defined]
+
+
+async def test_forged_stale_and_malformed_deliveries_change_nothing(
+    client: httpx.AsyncClient, platform: Platform
+) -> None:
+    order, pay, buyer = await started_payment(client)
+    body = body_for(pay["payment_id"], 5000)
+    cases = [
+        signed(platform, body, secret="not-the-secret"),
+        signed(platform, body, at=int(time.time()) - 600),
+        {"content-type": "application/json"},
+        {"content-type": "application/json", "sandbox-signature": "t=abc,v1=00"},
+        {"content-type": "application/json", "sandbox-signature": "garbage"},
+    ]
+    for headers in cases:
+        r = await client.post(WEBHOOK, content=body, headers=headers)
+        assert (r.status_code, r.json()["error"]["code"]) == (400, "webhook_signature_invalid"), headers
+    tampered = body.replace(b"5000", b"1")
+    r = await client.post(WEBHOOK, content=tampered, headers=signed(platform, body))
+    assert r.json()["error"]["code"] == "webhook_signature_invalid"
+    junk = b'{"hello": "world"}'
+    r = await client.post(WEBHOOK, content=junk, headers=signed(platform, junk))
+    assert (r.status_code, r.json()["error"]["code"]) == (400, "webhook_malformed")
+    assert await status(client, order, buyer) == "pending_payment"
+    assert (
+        await client.post("/api/v1/payments/stripe/webhook", content=body, headers=signed(platform, body))
+    ).status_code == 404
+
+
+async def test_a_verified_delivery_pays_once_and_duplicates_change_nothing(
+    client: httpx.AsyncClient, platform: Platform
+) -> None:
+    order, pay, buyer = await started_payment(client)
+    body = body_for(pay["payment_id"], 5000, event_id="evt_once")
+    first = await client.post(WEBHOOK, content=body, headers=signed(platform, body))
+    assert first.json() == {"status": "processed"}
+    assert await status(client, order, buyer) == "paid"
+    for _ in range(3):
+        again = await client.post(WEBHOOK, content=body, headers=signed(platform, body))
+        assert again.json() == {"status": "duplicate"}
+    other = body_for(pay["payment_id"], 5000)  # a new event id for the same payment
+    assert (await client.post(WEBHOOK, content=other, headers=signed(platform, other))).json() == {
+        "status": "processed"
+    }
+    admin = await make_admin(client)
+    tok = (
+        await client.post("/api/v1/auth/token", json={"email": admin["email"], "password": admin["password"]})
+    ).json()
+    tb = (
+        await client.get(
+            "/api/v1/admin/ledger/trial-balance", headers={"Authorization": f"Bearer {tok['access_token']}"}
+        )
+    ).json()
+    clearing = next(a for a in tb["accounts"] if a["account"] == "clearing")
+    assert clearing["balance_minor"] == 5000  # posted once
+
+
+async def test_the_amount_must_match(client: httpx.AsyncClient, platform: Platform) -> None:
+    order, pay, buyer = await started_payment(client)
+    body = body_for(pay["payment_id"], 4999)
+    r = await client.post(WEBHOOK, content=body, headers=signed(platform, body))
+    assert (r.status_code, r.json()["error"]["code"]) == (400, "amount_mismatch")
+    assert await status(client, order, buyer) == "pending_payment"
+
+
+async def test_unknown_payments_are_acknowledged_and_ignored(client: httpx.AsyncClient, platform: Platform) -> None:
+    body = body_for("01a20000-0000-7000-8000-000000000000", 100)
+    assert (await client.post(WEBHOOK, content=body, headers=signed(platform, body))).json() == {"status": "ignored"}
+
+
+async def test_declined_payments_can_be_retried(client: httpx.AsyncClient) -> None:
+    order, pay, buyer = await started_payment(client)
+    assert (await client.post(f"/sandbox/payments/{pay['payment_id']}/decline")).json()["status"] == "declined"
+    await drain(client)
+    payment = (await client.get(f"/api/v1/payments/{pay['payment_id']}", headers=buyer.headers)).json()  # type: ignore[attr-defined]
+    assert payment["status"] == "failed"
+    assert await status(client, order, buyer) == "pending_payment"
+    r = await client.post(f"/sandbox/payments/{pay['payment_id']}/confirm")
+    assert (r.status_code, r.json()["error"]["code"]) == (409, "checkout_closed")
+    paid = await pay_order(client, buyer, order["id"])  # type: ignore[arg-type]
+    assert paid["status"] == "paid"
+
+
+async def test_paying_twice_reuses_the_open_checkout(client: httpx.AsyncClient) -> None:
+    order, pay, buyer = await started_payment(client)
+    again = await client.post(f"/api/v1/orders/{order['id']}/pay", headers=buyer.headers)  # type: ignore[attr-defined]
+    assert again.json()["payment_id"] == pay["payment_id"]
+    r = await client.post(f"/api/v1/orders/{order['id']}/pay", headers=buyer.headers, json={"provider": "paypal"})  # type: ignore[attr-defined]
+    assert (r.status_code, r.json()["error"]["code"]) == (422, "unknown_provider")
+    stranger = await actor(client, "consumer")
+    assert (await client.get(f"/api/v1/payments/{pay['payment_id']}", headers=stranger.headers)).status_code == 404
+
+
+async def test_a_failed_refund_can_be_retried_by_an_operator(client: httpx.AsyncClient) -> None:
+    supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
+    product = await make_product(client, supplier)
+    order = await place_order(client, buyer, product["skus"][0]["id"])
+    await pay_order(client, buyer, order["id"], fail_refunds=True)
+    await client.post(f"/api/v1/orders/{order['id']}/refund", headers=supplier.headers, json={"reason": "oops"})
+    await drain(client)
+    admin = await make_admin(client)
+    tok = (
+        await client.post("/api/v1/auth/token", json={"email": admin["email"], "password": admin["password"]})
+    ).json()
+    admin_h = {"Authorization": f"Bearer {tok['access_token']}"}
+    tb = (await client.get("/api/v1/admin/ledger/trial-balance", headers=admin_h)).json()
+    payable = next(a for a in tb["accounts"] if a["account"] == "refunds_payable")
+    assert payable["balance_minor"] == -10_000  # still owed to the buyer
+    platform: Platform = client._transport.app.state.platform  # type: ignore[attr-defined]
+    from grassroots.payments import repository
+
+    async with platform.unit_of_work() as uow:
+        refunds = await repository.refunds_for_order(uow.session, __import__("uuid").UUID(order["id"]))
+        assert [r.status.value for r in refunds] == ["failed"]
+        charge = await repository.sandbox_charge_for(uow.session, refunds[0].payment_id)
+        assert charge is not None
+        charge.fail_refunds = False  # the issuer accepts it this time
+    retried = await client.post(f"/api/v1/admin/refunds/{refunds[0].id}/retry", headers=admin_h)
+    assert retried.status_code == 200 and retried.json()["status"] == "pending"
+    await drain(client)
+    tb = (await client.get("/api/v1/admin/ledger/trial-balance", headers=admin_h)).json()
+    assert all(a["balance_minor"] == 0 for a in tb["accounts"] if a["account"] in ("refunds_payable", "clearing"))
+    r = await client.post(f"/api/v1/admin/refunds/{refunds[0].id}/retry", headers=admin_h)
+    assert (r.status_code, r.json()["error"]["code"]) == (409, "invalid_state")
+
+
+@pytest.mark.parametrize("body", [b"", b"{}", b'{"fail_refunds": "yes"}', b"[1]"])
+async def test_sandbox_confirm_input(client: httpx.AsyncClient, body: bytes) -> None:
+    _, pay, _ = await started_payment(client)
+    r = await client.post(
+        f"/sandbox/payments/{pay['payment_id']}/confirm", content=body, headers={"content-type": "application/json"}
+    )
+    assert r.status_code in (200, 422)
+    if r.status_code == 422:
+        assert r.json()["error"]["code"] == "validation_error"
