@@ -82,6 +82,7 @@ async def test_each_handler_commits_once_even_if_delivered_twice(platform: Platf
     registry.on("x", key="b")(b)
     async with platform.unit_of_work() as uow:
         event_id = uow.emit("x", {})
+    assert event_id is not None
     results = await asyncio.gather(*(events.deliver(platform, event_id, "a") for _ in range(5)), return_exceptions=True)
     assert results.count(True) == 1
     await drain(platform)
@@ -93,6 +94,8 @@ async def test_failing_handler_is_retried_with_backoff_and_effects_roll_back(
     platform: Platform, registry: EventRegistry
 ) -> None:
     attempts = 0
+
+    registry.on("side.effect", key="listener")(_noop)
 
     @registry.on("flaky", key="flaky")
     async def flaky(uow: UnitOfWork, e: Event) -> None:
@@ -138,6 +141,16 @@ async def test_handler_gives_up_after_max_attempts(platform: Platform, registry:
         assert row.failed_at is not None and row.dispatched_at is None
 
 
+async def _noop(uow: UnitOfWork, e: Event) -> None:
+    return None
+
+
+async def test_events_nobody_listens_to_are_not_written(platform: Platform, registry: EventRegistry) -> None:
+    async with platform.unit_of_work() as uow:
+        assert uow.emit("unheard.of", {"x": 1}) is None
+    assert await _count(platform, OutboxEvent) == 0
+
+
 async def _always_fails(uow: UnitOfWork, e: Event) -> None:
     raise RuntimeError("always")
 
@@ -155,6 +168,7 @@ async def test_in_process_worker_delivers_without_being_asked(platform: Platform
 
 
 async def test_purge_drops_old_dispatched_events(platform: Platform, registry: EventRegistry) -> None:
+    registry.on("old", key="listener")(_noop)
     async with platform.unit_of_work() as uow:
         uow.emit("old", {})
     await drain(platform)

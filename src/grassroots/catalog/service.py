@@ -35,7 +35,7 @@ CATEGORIES: dict[str, Category] = {
     for c in (
         Category("beauty", N_("Beauty"), True),
         Category("fashion", N_("Fashion"), True),
-        Category("home", N_("Home"), True),
+        Category("home", N_("Home & kitchen"), True),
         Category("electronics", N_("Electronics"), True),
         Category("baby", N_("Mother & baby"), True),
         Category("sports", N_("Sports & outdoors"), True),

@@ -25,6 +25,7 @@ from grassroots.web import nav
 from grassroots.web.forms import integer, text, uuid_field
 from grassroots.web.session import CsrfForm, flash
 from grassroots.web.templating import gettext, register_global, render
+from grassroots.web.templating import ngettext as plural
 
 router = APIRouter(include_in_schema=False)
 
@@ -353,6 +354,6 @@ async def reject(request: Request, return_id: uuid.UUID, form: CsrfForm, supplie
 async def settle(request: Request, form: CsrfForm, _admin: AdminUser, uow: UoW) -> Response:
     settled = await service.settle_due(uow)
     response = _see_other("/admin/ledger")
-    _ = gettext(request)
-    flash(request, response, _("Settled %(n)s orders.", n=len(settled)))
+    ngettext = plural(request)
+    flash(request, response, ngettext("Settled %(num)s order.", "Settled %(num)s orders.", len(settled)))
     return response

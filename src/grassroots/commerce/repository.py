@@ -40,7 +40,7 @@ async def transition(
         update(Order)
         .where(Order.id == order_id, Order.status.in_(list(from_)))
         .values(status=to, **values)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session="evaluate")  # a loaded order sees its new state
     )
     return bool(getattr(result, "rowcount", 0))
 

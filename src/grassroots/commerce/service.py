@@ -123,7 +123,8 @@ async def create_order(
     """Place an order; returns it and whether it was new (False: an idempotent replay)."""
     key = idempotency.check_key(idempotency_key)
     digest = idempotency.request_hash(data.model_dump(mode="json"))
-    earlier = await idempotency.claim(uow, IDEMPOTENCY_SCOPE, buyer.id, key, digest)
+    order_id = new_id()
+    earlier = await idempotency.claim(uow, IDEMPOTENCY_SCOPE, buyer.id, key, digest, order_id)
     if earlier is not None:
         return await get_order(uow, earlier, buyer), False
 
@@ -145,8 +146,6 @@ async def create_order(
         # Fast refusal without taking row locks; the atomic reservation below is the guard.
         raise Conflict("Not enough stock for one of the items.", code="out_of_stock")
 
-    await catalog.reserve_stock(uow, quantities)  # atomic; the unit of work rolls back on shortage
-
     now = uow.now()
     who = await _attribution(uow, data)
     rates = await affiliate.commission_rates(uow, who.promoter_id, list(products.values()), now)
@@ -158,7 +157,7 @@ async def create_order(
 
     first_sku = next(iter(found.values()))[0]
     order = Order(
-        id=new_id(),
+        id=order_id,
         buyer_id=buyer.id,
         supplier_id=next(iter(products.values())).supplier_id,
         status=OrderStatus.pending_payment,
@@ -198,18 +197,16 @@ async def create_order(
     order.goods_minor = order.total_minor = sum(i.line_total_minor for i in items)
     order.items = items
     await repository.add(uow.session, order)
-    await idempotency.complete(uow, IDEMPOTENCY_SCOPE, buyer.id, key, order.id)
     uow.emit(
         "commerce.order_created",
         {"order_id": order.id, "buyer_id": buyer.id, "promoter_id": order.promoter_id, "scene": order.scene.value},
     )
+    await uow.session.flush()
+    # Last, right before the commit: the SKU rows stay locked for as short a time as
+    # possible, which is what bounds throughput when everyone buys the same SKU. On a
+    # shortage this raises and the unit of work rolls back the order with everything else.
+    await catalog.reserve_stock(uow, quantities)
     return order, True
-
-
-async def _reload(uow: UnitOfWork, order_id: uuid.UUID) -> Order:
-    order = await repository.get(uow.session, order_id, refresh=True)
-    assert order is not None
-    return order
 
 
 # ------------------------------------------------------------------ paying
@@ -244,11 +241,11 @@ def order_split(order: Order) -> ledger.Split:
 async def on_payment_succeeded(uow: UnitOfWork, payment: Payment) -> None:
     """The provider confirmed the money: mark the order paid and post its split, or, if the
     order was cancelled meanwhile (it expired), give the money back."""
-    now = uow.now()
+    order = await repository.get(uow.session, payment.order_id)
+    assert order is not None
     paid = await repository.transition(
-        uow.session, payment.order_id, [OrderStatus.pending_payment], OrderStatus.paid, paid_at=now
+        uow.session, order.id, [OrderStatus.pending_payment], OrderStatus.paid, paid_at=uow.now()
     )
-    order = await _reload(uow, payment.order_id)
     if not paid:
         log.warning("payment %s arrived for order %s in state %s; refunding", payment.id, order.id, order.status)
         await ledger.post_late_payment(uow, order_id=order.id, amount=Money(payment.amount_minor, payment.currency))
@@ -263,10 +260,6 @@ async def on_payment_succeeded(uow: UnitOfWork, payment: Payment) -> None:
         promoter_id=order.promoter_id if split.promoter.amount else None,
         mcn_id=order.mcn_id if split.mcn.amount else None,
     )
-    units: dict[uuid.UUID, int] = {}
-    for item in order.items:
-        units[item.product_id] = units.get(item.product_id, 0) + item.quantity
-    await catalog.record_sales(uow, units)
     uow.emit(
         "commerce.order_paid",
         {
@@ -278,6 +271,11 @@ async def on_payment_succeeded(uow: UnitOfWork, payment: Payment) -> None:
             "currency": order.currency,
         },
     )
+    units: dict[uuid.UUID, int] = {}
+    for item in order.items:
+        units[item.product_id] = units.get(item.product_id, 0) + item.quantity
+    await uow.session.flush()
+    await catalog.record_sales(uow, units)  # a hot row for best sellers: lock it last
 
 
 @payments.on_refund_succeeded
@@ -316,14 +314,14 @@ async def cancel(uow: UnitOfWork, buyer: Principal, order_id: uuid.UUID) -> Orde
     order = await _buyers_order(uow, buyer, order_id)
     if not await _cancel(uow, order, "buyer"):
         raise invalid_state(order, "cancel")
-    return await _reload(uow, order_id)
+    return order
 
 
 async def receive(uow: UnitOfWork, buyer: Principal, order_id: uuid.UUID) -> Order:
     order = await _buyers_order(uow, buyer, order_id)
     if not await _receive(uow, order):
         raise invalid_state(order, "confirm receipt of")
-    return await _reload(uow, order_id)
+    return order
 
 
 async def _receive(uow: UnitOfWork, order: Order, *, automatic: bool = False) -> bool:
@@ -421,7 +419,7 @@ async def ship(uow: UnitOfWork, supplier: Principal, order_id: uuid.UUID, carrie
     if not moved:
         raise invalid_state(order, "ship")
     uow.emit("commerce.order_shipped", {"order_id": order.id, "buyer_id": order.buyer_id})
-    return await _reload(uow, order_id)
+    return order
 
 
 async def _returns_order(uow: UnitOfWork, supplier: Principal, return_id: uuid.UUID) -> ReturnRequest:
@@ -479,7 +477,7 @@ async def refund(uow: UnitOfWork, actor: Principal, order_id: uuid.UUID, reason:
     if actor.role != Role.admin and actor.id != order.supplier_id:
         raise Forbidden("Only the order's supplier or an operator can refund it.", code="not_supplier")
     await _refund(uow, order, reason, restock=False)
-    return await _reload(uow, order_id)
+    return order
 
 
 async def _refund(uow: UnitOfWork, order: Order, reason: str, *, restock: bool) -> None:

@@ -17,6 +17,15 @@ async def get(session: AsyncSession, user_id: uuid.UUID) -> User | None:
     return await session.get(User, user_id)
 
 
+async def auth_facts(session: AsyncSession, user_id: uuid.UUID) -> tuple[Role, str, str, int, bool] | None:
+    """What authenticating a request needs, as one light column query (it runs on every request)."""
+    stmt = select(User.role, User.handle, User.email, User.auth_version, User.disabled_at.is_not(None)).where(
+        User.id == user_id
+    )
+    row = (await session.execute(stmt)).first()
+    return None if row is None else (Role(row[0]), row[1], row[2], int(row[3]), bool(row[4]))
+
+
 async def get_by_email(session: AsyncSession, email: str) -> User | None:
     return (await session.scalars(select(User).where(User.email == email))).one_or_none()
 

@@ -12,7 +12,7 @@ import re
 import unicodedata
 import uuid
 from datetime import UTC, datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import anyio.to_thread
@@ -189,7 +189,10 @@ def issue_token(secret: str, user: User, kind: str, ttl_seconds: int) -> str:
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
-def decode_token(secret: str, token: str, kind: str) -> tuple[uuid.UUID, int] | None:
+@lru_cache(maxsize=16_384)
+def _verified_claims(secret: str, token: str) -> tuple[uuid.UUID, int, str, float] | None:
+    """Signature and claim checks of a token, done once per token string (tokens are
+    immutable; expiry is re-checked on every use by ``decode_token``)."""
     try:
         claims = jwt.decode(
             token,
@@ -198,11 +201,21 @@ def decode_token(secret: str, token: str, kind: str) -> tuple[uuid.UUID, int] | 
             issuer=TOKEN_ISSUER,
             options={"require": ["sub", "exp", "ver", "typ"]},
         )
-        if claims.get("typ") != kind:
-            return None
-        return uuid.UUID(str(claims["sub"])), int(claims["ver"])
+        return uuid.UUID(str(claims["sub"])), int(claims["ver"]), str(claims["typ"]), float(claims["exp"])
     except (jwt.PyJWTError, ValueError, TypeError):
         return None
+
+
+def decode_token(secret: str, token: str, kind: str) -> tuple[uuid.UUID, int] | None:
+    if len(token) > 2048:
+        return None
+    verified = _verified_claims(secret, token)
+    if verified is None:
+        return None
+    user_id, version, typ, expires = verified
+    if typ != kind or expires <= datetime.now(UTC).timestamp():
+        return None
+    return user_id, version
 
 
 def principal_of(user: User, *, via_cookie: bool = False) -> Principal:
@@ -214,10 +227,13 @@ async def principal_from_token(uow: UnitOfWork, token: str, kind: str) -> Princi
     if decoded is None:
         return None
     user_id, version = decoded
-    user = await repository.get(uow.session, user_id)
-    if user is None or user.disabled_at is not None or user.auth_version != version:
+    found = await repository.auth_facts(uow.session, user_id)
+    if found is None:
         return None
-    return principal_of(user, via_cookie=kind == SESSION)
+    role, handle, email, auth_version, disabled = found
+    if disabled or auth_version != version:
+        return None
+    return Principal(id=user_id, role=role, handle=handle, email=email, via_cookie=kind == SESSION)
 
 
 # ---------------------------------------------------------------- use cases

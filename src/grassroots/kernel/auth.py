@@ -128,6 +128,12 @@ class PublicPolicy(Policy):
             return await _authenticate(request, uow)
         except Unauthorized:
             return None
+        except Forbidden as exc:
+            if exc.code != "csrf_failed":
+                raise
+            # A cookie without the CSRF header lends no authority: serve the caller anonymously.
+            request.state.principal = None
+            return None
 
     def describe(self) -> str:
         return "public"

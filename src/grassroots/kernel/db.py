@@ -66,6 +66,23 @@ JSONType = JSON().with_variant(JSONB(), "postgresql")
 WRITE_OPTION = "grassroots_write"
 
 
+async def insert_if_absent(session: AsyncSession, model: type[Base], **values: Any) -> bool:
+    """``INSERT … ON CONFLICT DO NOTHING``: True when the row was inserted, False when a row
+    with the same unique key exists. One statement and no savepoint. On PostgreSQL a
+    concurrent insert of the same key waits for the other transaction; once it commits,
+    this answers False and a following read sees its row."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        stmt: Any = pg_insert(model).values(**values).on_conflict_do_nothing()
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        stmt = sqlite_insert(model).values(**values).on_conflict_do_nothing()
+    result = await session.execute(stmt)
+    return bool(getattr(result, "rowcount", 0))
+
+
 class Database:
     def __init__(
         self,

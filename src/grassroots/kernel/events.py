@@ -18,8 +18,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.exc import IntegrityError
 
+from grassroots.kernel.db import insert_if_absent
 from grassroots.kernel.models import EventDelivery, OutboxEvent
 
 if TYPE_CHECKING:
@@ -142,18 +142,9 @@ async def deliver(platform: Platform, event_id: uuid.UUID, handler_key: str) -> 
 
 
 async def _record_delivery(uow: UnitOfWork, event_id: uuid.UUID, handler_key: str) -> bool:
-    try:
-        async with uow.session.begin_nested():
-            uow.session.add(EventDelivery(event_id=event_id, handler=handler_key, delivered_at=uow.now()))
-    except IntegrityError:
-        return False
-    return True
-
-
-async def delivered_keys(platform: Platform, event_id: uuid.UUID) -> set[str]:
-    async with platform.unit_of_work(write=False) as uow:
-        rows = await uow.session.scalars(select(EventDelivery.handler).where(EventDelivery.event_id == event_id))
-        return set(rows.all())
+    return await insert_if_absent(
+        uow.session, EventDelivery, event_id=event_id, handler=handler_key, delivered_at=uow.now()
+    )
 
 
 async def record_failure(platform: Platform, event_id: uuid.UUID, error: str) -> None:
@@ -179,33 +170,50 @@ async def mark_dispatched(platform: Platform, event_ids: list[uuid.UUID]) -> Non
         )
 
 
+async def due_events(uow: UnitOfWork, limit: int = BATCH) -> list[tuple[uuid.UUID, str]]:
+    """(id, name) of events due for dispatch, oldest first, without locking anything."""
+    now = uow.now()
+    stmt = (
+        select(OutboxEvent.id, OutboxEvent.name)
+        .where(OutboxEvent.dispatched_at.is_(None), OutboxEvent.failed_at.is_(None))
+        .where((OutboxEvent.next_attempt_at.is_(None)) | (OutboxEvent.next_attempt_at <= now))
+        .order_by(OutboxEvent.id)
+        .limit(limit)
+    )
+    return [(row.id, row.name) for row in await uow.session.execute(stmt)]
+
+
 async def dispatch_pending(platform: Platform) -> int:
-    """Deliver every due event in-process (embedded mode). Returns events completed."""
+    """Deliver every due event in-process (embedded mode). Returns events completed.
+
+    Looking for work is a read (it takes no SQLite writer lock when there is none);
+    events nobody listens to are marked done in one statement."""
     done = 0
     while True:
-        async with platform.unit_of_work() as uow:
-            batch = [(e.id, e.name) for e in await claim_pending(uow)]
-        if not batch:
+        async with platform.unit_of_work(write=False) as uow:
+            due = await due_events(uow)
+        if not due:
             return done
-        completed: list[uuid.UUID] = []
-        for event_id, name in batch:
-            ok = True
-            already = await delivered_keys(platform, event_id)
-            for key in platform.events.handlers_for(name):
-                if key in already:
-                    continue
+        completed = [event_id for event_id, name in due if not platform.events.handlers_for(name)]
+        for event_id, name in due:
+            handlers = platform.events.handlers_for(name)
+            if not handlers:
+                continue
+            failure = None
+            for key in handlers:
                 try:
-                    await deliver(platform, event_id, key)
+                    await deliver(platform, event_id, key)  # a no-op for handlers that already ran
                 except Exception as exc:
-                    log.exception("handler %s failed for event %s", key, event_id)
-                    await record_failure(platform, event_id, f"{key}: {exc!r}")
-                    ok = False
+                    log.exception("handler %s failed for event %s (%s)", key, event_id, name)
+                    failure = f"{key}: {exc!r}"
                     break
-            if ok:
-                completed.append(event_id)
+            if failure is not None:
+                await record_failure(platform, event_id, failure)
+                continue
+            completed.append(event_id)
         await mark_dispatched(platform, completed)
         done += len(completed)
-        if len(batch) < BATCH:
+        if len(due) < BATCH:
             return done
 
 

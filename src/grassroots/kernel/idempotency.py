@@ -1,7 +1,7 @@
 """Idempotency keys for money-moving writes.
 
 A client sends ``Idempotency-Key`` with a write; the first request with that key claims
-it in the same transaction as the write. A retry with the same body gets the same
+it, naming the resource it will create, in the same transaction as the write. A retry with the same body gets the same
 resource back; with a different body, 409 ``idempotency_key_reused``. Concurrent
 retries are settled by the primary key: on PostgreSQL the second insert waits for the
 first transaction and then sees its row; on SQLite writers are serialised anyway.
@@ -16,10 +16,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import String, Uuid, delete, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from grassroots.kernel.db import Base, UTCDateTime
+from grassroots.kernel.db import Base, UTCDateTime, insert_if_absent
 from grassroots.kernel.errors import BadRequest, Conflict
 from grassroots.kernel.uow import UnitOfWork
 
@@ -34,7 +33,7 @@ class IdempotencyKey(Base):
     owner_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     key: Mapped[str] = mapped_column(String(MAX_KEY), primary_key=True)
     request_hash: Mapped[str] = mapped_column(String(64))
-    resource_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, default=None)
+    resource_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -60,38 +59,33 @@ def _same(row: IdempotencyKey, digest: str) -> uuid.UUID | None:
     return row.resource_id
 
 
-async def claim(uow: UnitOfWork, scope: str, owner_id: uuid.UUID, key: str, digest: str) -> uuid.UUID | None:
-    """Claim the key for this request. None: go ahead (then ``complete``). Otherwise the
-    id of the resource an earlier request with the same key and body created."""
-    pk = (scope, owner_id, key)
-    row = await uow.session.get(IdempotencyKey, pk)
-    if row is not None:
-        return _same(row, digest) or _unfinished()
-    try:
-        async with uow.session.begin_nested():
-            uow.session.add(
-                IdempotencyKey(scope=scope, owner_id=owner_id, key=key, request_hash=digest, created_at=uow.now())
-            )
-    except IntegrityError:
-        stmt = (
-            select(IdempotencyKey)
-            .where(IdempotencyKey.scope == scope, IdempotencyKey.owner_id == owner_id, IdempotencyKey.key == key)
-            .execution_options(populate_existing=True)
-        )
-        row = (await uow.session.scalars(stmt)).one()
-        return _same(row, digest) or _unfinished()
-    return None
-
-
-def _unfinished() -> uuid.UUID:
-    # Only possible if a claim committed without its resource: a bug, not a client error.
-    raise Conflict("An earlier request with this Idempotency-Key did not finish; use a new key.", code="conflict")
-
-
-async def complete(uow: UnitOfWork, scope: str, owner_id: uuid.UUID, key: str, resource_id: uuid.UUID) -> None:
-    row = await uow.session.get(IdempotencyKey, (scope, owner_id, key))
-    assert row is not None, "complete() without claim()"
-    row.resource_id = resource_id
+async def claim(
+    uow: UnitOfWork, scope: str, owner_id: uuid.UUID, key: str, digest: str, resource_id: uuid.UUID
+) -> uuid.UUID | None:
+    """Claim the key for a request that will create ``resource_id``. None: go ahead.
+    Otherwise the id of the resource an earlier request with the same key and body made
+    (a different body is 409 ``idempotency_key_reused``)."""
+    claimed = await insert_if_absent(
+        uow.session,
+        IdempotencyKey,
+        scope=scope,
+        owner_id=owner_id,
+        key=key,
+        request_hash=digest,
+        resource_id=resource_id,
+        created_at=uow.now(),
+    )
+    if claimed:
+        return None
+    stmt = (
+        select(IdempotencyKey)
+        .where(IdempotencyKey.scope == scope, IdempotencyKey.owner_id == owner_id, IdempotencyKey.key == key)
+        .execution_options(populate_existing=True)
+    )
+    row = (await uow.session.scalars(stmt)).one()
+    if row.request_hash != digest:
+        raise Conflict("This Idempotency-Key was used with a different request.", code="idempotency_key_reused")
+    return row.resource_id
 
 
 async def purge(uow: UnitOfWork) -> int:

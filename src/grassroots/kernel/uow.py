@@ -52,12 +52,16 @@ class UnitOfWork:
     def now(self) -> datetime:
         return self.clock.now()
 
-    def emit(self, name: str, payload: dict[str, Any]) -> uuid.UUID:
-        """Record a domain event in this transaction; handlers run after commit."""
+    def emit(self, name: str, payload: dict[str, Any]) -> uuid.UUID | None:
+        """Record a domain event in this transaction; its handlers run after commit.
+
+        An event no handler listens to is not written: the outbox delivers work, it is not
+        an archive (the app and the workers load the same handlers, see ``domains.py``)."""
+        body = _jsonable(payload)  # checked even when unused, so a bad payload fails early
+        if not self.platform.events.handlers_for(name):
+            return None
         event_id = new_id()
-        self.session.add(
-            OutboxEvent(id=event_id, name=name, payload=_jsonable(payload), created_at=self.now(), attempts=0)
-        )
+        self.session.add(OutboxEvent(id=event_id, name=name, payload=body, created_at=self.now(), attempts=0))
         self.emitted.append(name)
         return event_id
 

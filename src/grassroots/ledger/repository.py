@@ -4,24 +4,24 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import insert as sql_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from grassroots.kernel.db import insert_if_absent
 from grassroots.kernel.pagination import PageParams, paginate
 from grassroots.ledger.models import LedgerEntry, LedgerTransaction
 
 
-async def insert(session: AsyncSession, txn: LedgerTransaction, entries: Sequence[LedgerEntry]) -> bool:
-    """Insert a transaction and its entries; False when that (order, kind) was already posted."""
-    try:
-        async with session.begin_nested():
-            session.add(txn)
-            await session.flush()
-            session.add_all(entries)
-    except IntegrityError:
+async def insert(session: AsyncSession, txn: dict[str, Any], entries: Sequence[dict[str, Any]]) -> bool:
+    """Insert a transaction and its entries; False (nothing written) when that (order, kind)
+    was already posted."""
+    if not await insert_if_absent(session, LedgerTransaction, **txn):
         return False
+    if entries:
+        await session.execute(sql_insert(LedgerEntry), list(entries))
     return True
 
 

@@ -117,20 +117,21 @@ async def _post(uow: UnitOfWork, order_id: uuid.UUID, kind: str, currency: str, 
     if sum(p.amount for p in postings) != 0:
         raise AssertionError(f"unbalanced {kind} transaction for order {order_id}")
     now = uow.now()
-    txn = LedgerTransaction(id=new_id(), kind=kind, order_id=order_id, currency=currency, created_at=now)
+    txn_id = new_id()
+    txn = {"id": txn_id, "kind": kind, "order_id": order_id, "currency": currency, "created_at": now}
     entries = [
-        LedgerEntry(
-            id=new_id(),
-            transaction_id=txn.id,
-            kind=kind,
-            party_kind=p.party_kind,
-            party_id=p.party_id,
-            account=p.account,
-            currency=currency,
-            amount_minor=p.amount,
-            order_id=order_id,
-            created_at=now,
-        )
+        {
+            "id": new_id(),
+            "transaction_id": txn_id,
+            "kind": kind,
+            "party_kind": p.party_kind,
+            "party_id": p.party_id,
+            "account": p.account,
+            "currency": currency,
+            "amount_minor": p.amount,
+            "order_id": order_id,
+            "created_at": now,
+        }
         for p in postings
     ]
     posted = await repository.insert(uow.session, txn, entries)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from grassroots.kernel.db import insert_if_absent
 from grassroots.payments.models import (
     Payment,
     PaymentStatus,
@@ -25,7 +26,6 @@ async def get(session: AsyncSession, payment_id: uuid.UUID) -> Payment | None:
 
 async def add(session: AsyncSession, obj: object) -> None:
     session.add(obj)
-    await session.flush()
 
 
 async def open_payment(session: AsyncSession, order_id: uuid.UUID, provider: str) -> Payment | None:
@@ -52,7 +52,7 @@ async def transition(
         update(Payment)
         .where(Payment.id == payment_id, Payment.status.in_(from_))
         .values(status=to, **values)
-        .execution_options(synchronize_session="fetch")
+        .execution_options(synchronize_session="evaluate")
     )
     return bool(getattr(result, "rowcount", 0))
 
@@ -62,7 +62,7 @@ async def expire_open(session: AsyncSession, order_id: uuid.UUID) -> None:
         update(Payment)
         .where(Payment.order_id == order_id, Payment.status == PaymentStatus.pending)
         .values(status=PaymentStatus.expired)
-        .execution_options(synchronize_session="fetch")
+        .execution_options(synchronize_session="evaluate")
     )
 
 
@@ -81,19 +81,16 @@ async def transition_refund(
         update(Refund)
         .where(Refund.id == refund_id, Refund.status.in_(from_))
         .values(status=to, **values)
-        .execution_options(synchronize_session="fetch")
+        .execution_options(synchronize_session="evaluate")
     )
     return bool(getattr(result, "rowcount", 0))
 
 
-async def record_receipt(session: AsyncSession, receipt: WebhookReceipt) -> bool:
+async def record_receipt(session: AsyncSession, provider: str, event_id: str, type_: str, at: datetime) -> bool:
     """False when this provider event was already received (a duplicate or a replay)."""
-    try:
-        async with session.begin_nested():
-            session.add(receipt)
-    except IntegrityError:
-        return False
-    return True
+    return await insert_if_absent(
+        session, WebhookReceipt, provider=provider, event_id=event_id, type=type_, received_at=at
+    )
 
 
 async def sandbox_charge_for(session: AsyncSession, payment_id: uuid.UUID) -> SandboxCharge | None:

@@ -23,7 +23,7 @@ from grassroots.kernel.ids import new_id
 from grassroots.kernel.money import Money
 from grassroots.kernel.uow import UnitOfWork
 from grassroots.payments import repository
-from grassroots.payments.models import Payment, PaymentStatus, Refund, RefundStatus, WebhookReceipt
+from grassroots.payments.models import Payment, PaymentStatus, Refund, RefundStatus
 
 log = logging.getLogger("grassroots.payments")
 
@@ -109,11 +109,12 @@ async def start_payment(
 ) -> Payment:
     """A hosted checkout for the order; asking again while one is open returns it."""
     chosen = provider(uow, provider_name)
-    existing = await repository.open_payment(uow.session, order_id, chosen.name)
-    if existing is not None:
-        return existing
-    if await repository.succeeded_payment(uow.session, order_id) is not None:
-        raise Conflict("This order is already paid.", code="invalid_state")
+    earlier = await repository.payments_for_order(uow.session, order_id)
+    for p in earlier:
+        if p.status == PaymentStatus.pending and p.provider == chosen.name:
+            return p
+        if p.status == PaymentStatus.succeeded:
+            raise Conflict("This order is already paid.", code="invalid_state")
     payment = Payment(
         id=new_id(),
         order_id=order_id,
@@ -125,10 +126,10 @@ async def start_payment(
         currency=amount.currency,
         created_at=uow.now(),
     )
-    await repository.add(uow.session, payment)
     checkout = await chosen.create_checkout(uow, payment, description=description, return_url=return_url)
     payment.provider_ref = checkout.provider_ref
     payment.redirect_url = checkout.redirect_url
+    await repository.add(uow.session, payment)
     return payment
 
 
@@ -203,8 +204,7 @@ async def handle_webhook(uow: UnitOfWork, provider_name: str, headers: Mapping[s
     if chosen is None:
         raise NotFound("No such payment provider.", code="not_found")
     event = chosen.parse_webhook(headers, body, webhook_secret(uow.platform.secret_key, chosen.name))
-    receipt = WebhookReceipt(provider=chosen.name, event_id=event.id, type=event.type, received_at=uow.now())
-    if not await repository.record_receipt(uow.session, receipt):
+    if not await repository.record_receipt(uow.session, chosen.name, event.id, event.type, uow.now()):
         return "duplicate"
     now = uow.now()
     if event.type in ("payment.succeeded", "payment.failed"):
@@ -233,7 +233,6 @@ async def handle_webhook(uow: UnitOfWork, provider_name: str, headers: Mapping[s
             settled_at=now,
         )
         if moved:
-            await uow.session.refresh(payment)
             uow.emit("payments.payment_succeeded", {"payment_id": payment.id, "order_id": payment.order_id})
             for hook in _on_payment_succeeded:
                 await hook(uow, payment)
@@ -258,7 +257,6 @@ async def handle_webhook(uow: UnitOfWork, provider_name: str, headers: Mapping[s
             uow.session, record.id, {RefundStatus.pending}, RefundStatus.succeeded, completed_at=now
         )
         if moved:
-            await uow.session.refresh(record)
             for refund_hook in _on_refund_succeeded:
                 await refund_hook(uow, record)
         return "processed"

@@ -29,6 +29,11 @@ from grassroots.web.session import FLASH_COOKIE, csrf_token, persist_csrf, platf
 BABEL_LOCALES = {"en": "en_US", "zh_Hans": "zh_Hans_CN"}
 
 
+def bps_percent(bps: int) -> str:
+    """Basis points as a percentage: 3000 → "30%", 1250 → "12.5%"."""
+    return format((Decimal(int(bps)) / 100).normalize(), "f") + "%"
+
+
 def local_time(value: datetime | None, tz: str, fmt: str = "%Y-%m-%d %H:%M") -> str:
     if value is None:
         return ""
@@ -67,7 +72,7 @@ def environment(locale: str) -> Environment:
     env.install_gettext_translations(i18n.translations(locale), newstyle=True)  # type: ignore[attr-defined]
     babel_locale = BABEL_LOCALES.get(locale, "en_US")
     env.filters["money"] = lambda amount, currency: Money(int(amount), currency).format(babel_locale)
-    env.filters["pct"] = lambda bps: f"{Decimal(int(bps)) / 100:f}".rstrip("0").rstrip(".") + "%"
+    env.filters["pct"] = bps_percent
     env.globals["version"] = __version__
     env.globals.update(_globals)
     env.globals["role_labels"] = nav.ROLE_LABELS
@@ -93,6 +98,16 @@ def gettext(request: Request) -> Any:
         return text % params if params else text
 
     return _
+
+
+def ngettext(request: Request) -> Any:
+    """Plural-aware ``ngettext(singular, plural, n, **params)`` in the request's language."""
+    t = i18n.translations(locale_of(request))
+
+    def translate(singular: str, plural: str, n: int, **params: Any) -> str:
+        return t.ngettext(singular, plural, n) % {"num": n, **params}
+
+    return translate
 
 
 def current_user(request: Request) -> Principal | None:

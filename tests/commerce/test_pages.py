@@ -1,0 +1,193 @@
+"""The commerce pages over HTTP: each role's console renders and its forms work."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+
+from tests.conftest import Actor, actor, drain, make_product, pay_order, place_order
+from tests.web.test_pages import HTML, csrf_of, web_login
+
+
+async def as_browser(client: httpx.AsyncClient, who: Actor) -> None:
+    client.cookies.clear()
+    r = await web_login(client, who.email)
+    assert r.status_code == 303
+
+
+async def test_supplier_lists_a_product_through_the_form(client: httpx.AsyncClient) -> None:
+    supplier = await actor(client, "supplier")
+    await as_browser(client, supplier)
+    page = await client.get("/supplier/products/new", headers=HTML)
+    assert page.status_code == 200
+    form = {
+        "csrf_token": csrf_of(page.text),
+        "title": "绿茶 Green tea",
+        "description": "Fresh",
+        "category": "food",
+        "commission": "12.5",
+        "currency": "CNY",
+        "status": "active",
+        "sku0_name": "100 g",
+        "sku0_price": "68.5",
+        "sku0_stock": "30",
+        "sku1_name": "",
+        "sku1_price": "",
+        "sku1_stock": "",
+    }
+    bad = await client.post("/supplier/products/new", data={**form, "commission": "90"}, headers=HTML)
+    assert bad.status_code == 422 and "between 1% and 80%" in bad.text
+    bad = await client.post("/supplier/products/new", data={**form, "sku0_price": "0"}, headers=HTML)
+    assert bad.status_code == 422 and "price above zero" in bad.text
+    r = await client.post("/supplier/products/new", data=form, headers=HTML)
+    assert r.status_code == 303
+    product_url = r.headers["location"]
+    edit = await client.get(product_url, headers=HTML)
+    assert "绿茶 Green tea" in edit.text and "12.5" in edit.text
+    product_id = product_url.rsplit("/", 1)[1]
+    api = (await client.get(f"/api/v1/products/{product_id}")).json()
+    assert api["commission_bps"] == 1250 and api["skus"][0]["price_minor"] == 6850
+    sku_id = api["skus"][0]["id"]
+    r = await client.post(
+        f"/supplier/skus/{sku_id}/stock", data={"csrf_token": csrf_of(edit.text), "stock": "7"}, headers=HTML
+    )
+    assert r.status_code == 303
+    assert (await client.get(f"/api/v1/products/{product_id}")).json()["skus"][0]["stock"] == 7
+    listing = await client.get("/supplier/products", headers=HTML)
+    assert "绿茶 Green tea" in listing.text
+
+
+async def test_checkout_page_places_an_order_and_sends_the_buyer_to_the_provider(client: httpx.AsyncClient) -> None:
+    supplier, creator, buyer = (
+        await actor(client, "supplier"),
+        await actor(client, "creator"),
+        await actor(client, "consumer"),
+    )
+    product = await make_product(client, supplier, price=2500, stock=2)
+    await client.post("/api/v1/showcase", headers=creator.headers, json={"product_id": product["id"]})
+    await as_browser(client, buyer)
+    sku = product["skus"][0]["id"]
+    page = await client.get(f"/checkout?sku={sku}&qty=2&creator={creator.id}", headers=HTML)
+    assert page.status_code == 200 and "50.00" in page.text
+    token = re.search(r'name="token" value="([^"]+)"', page.text)
+    assert token
+    form = {
+        "csrf_token": csrf_of(page.text),
+        "sku": sku,
+        "qty": "2",
+        "creator": creator.id,
+        "token": token.group(1),
+        "name": "Mei",
+        "phone": "13800000000",
+        "line1": "1 Road",
+        "city": "Hangzhou",
+        "country": "CN",
+    }
+    missing = await client.post("/checkout", data={**form, "phone": ""}, headers=HTML)
+    assert missing.status_code == 422 and "phone" in missing.text
+    r = await client.post("/checkout", data=form, headers=HTML)
+    assert r.status_code == 303 and r.headers["location"].startswith("/sandbox/payments/")
+    again = await client.post("/checkout", data=form, headers=HTML)  # a double submit: same order, same checkout
+    assert again.headers["location"] == r.headers["location"]
+    sold_out = await client.post("/checkout", data={**form, "token": "another"}, headers=HTML)
+    assert sold_out.status_code == 422 and "not enough stock" in sold_out.text
+    hosted = await client.get(r.headers["location"], headers=HTML)
+    assert hosted.status_code == 200 and "50.00" in hosted.text and "Sandbox Pay" in hosted.text
+    orders = (await client.get("/api/v1/orders", headers=buyer.headers)).json()["items"]
+    assert len(orders) == 1 and orders[0]["promoter_id"] == creator.id
+
+
+async def test_order_pages_for_the_buyer_and_the_supplier(client: httpx.AsyncClient) -> None:
+    supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
+    product = await make_product(client, supplier)
+    order = await place_order(client, buyer, product["skus"][0]["id"])
+    await pay_order(client, buyer, order["id"])
+    await as_browser(client, supplier)
+    page = await client.get("/supplier/orders", headers=HTML)
+    assert order["id"] in page.text
+    r = await client.post(
+        f"/supplier/orders/{order['id']}/ship",
+        data={"csrf_token": csrf_of(page.text), "carrier": "SF", "tracking_number": "SF1"},
+        headers=HTML,
+    )
+    assert r.status_code == 303
+    await as_browser(client, buyer)
+    page = await client.get(f"/orders/{order['id']}", headers=HTML)
+    assert "SF1" in page.text and "Confirm receipt" in page.text
+    r = await client.post(f"/orders/{order['id']}/receive", data={"csrf_token": csrf_of(page.text)}, headers=HTML)
+    page = await client.get(f"/orders/{order['id']}", headers=HTML)
+    assert "Return this order" in page.text and 'data-testid="review-form"' in page.text
+    r = await client.post(
+        f"/orders/{order['id']}/return", data={"csrf_token": csrf_of(page.text), "reason": "too big"}, headers=HTML
+    )
+    await as_browser(client, supplier)
+    returns = await client.get("/supplier/returns", headers=HTML)
+    assert "too big" in returns.text
+    return_id = re.search(r"/supplier/returns/([0-9a-f-]+)/approve", returns.text)
+    assert return_id
+    r = await client.post(
+        f"/supplier/returns/{return_id.group(1)}/approve",
+        data={"csrf_token": csrf_of(returns.text), "restock": "1"},
+        headers=HTML,
+    )
+    assert r.status_code == 303
+    await drain(client)
+    assert (await client.get(f"/api/v1/orders/{order['id']}", headers=buyer.headers)).json()["status"] == "refunded"
+    other = await actor(client, "consumer")
+    await as_browser(client, other)
+    assert (await client.get(f"/orders/{order['id']}", headers=HTML)).status_code == 404
+
+
+async def test_creator_and_mcn_pages(client: httpx.AsyncClient) -> None:
+    supplier, creator, mcn = await actor(client, "supplier"), await actor(client, "creator"), await actor(client, "mcn")
+    product = await make_product(client, supplier, commission_bps=3000, title="Pool tea")
+    await as_browser(client, creator)
+    pool = await client.get("/affiliate/pool", headers=HTML)
+    assert "Pool tea" in pool.text and "30%" in pool.text
+    r = await client.post(
+        "/showcase/add",
+        data={"csrf_token": csrf_of(pool.text), "product_id": product["id"], "next": "/affiliate/pool"},
+        headers=HTML,
+    )
+    assert r.status_code == 303
+    assert "Pool tea" in (await client.get("/showcase", headers=HTML)).text
+    assert "Pool tea" in (await client.get(f"/creators/{creator.id}/showcase", headers=HTML)).text
+    await as_browser(client, mcn)
+    page = await client.get("/mcn/contracts", headers=HTML)
+    r = await client.post(
+        "/mcn/contracts",
+        data={"csrf_token": csrf_of(page.text), "handle": "@" + creator.handle, "share": "25"},
+        headers=HTML,
+    )
+    assert r.status_code == 303
+    page = await client.get("/mcn/contracts", headers=HTML)
+    assert f"@{creator.handle}" in page.text and "25%" in page.text
+    await as_browser(client, creator)
+    page = await client.get("/mcn/contracts", headers=HTML)
+    contract_id = re.search(r"/mcn/contracts/([0-9a-f-]+)/accept", page.text)
+    assert contract_id
+    await client.post(
+        f"/mcn/contracts/{contract_id.group(1)}/accept", data={"csrf_token": csrf_of(page.text)}, headers=HTML
+    )
+    contracts = (await client.get("/api/v1/mcn/contracts", headers=creator.headers)).json()["items"]
+    assert contracts[0]["status"] == "active" and contracts[0]["share_bps"] == 2500
+    earnings = await client.get("/earnings", headers=HTML)
+    assert earnings.status_code == 200 and "Nothing earned yet" in earnings.text
+
+
+async def test_pages_in_chinese_and_for_the_wrong_role(client: httpx.AsyncClient) -> None:
+    supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
+    product = await make_product(client, supplier, title="龙井")
+    r = await client.get(f"/products/{product['id']}", headers={**HTML, "accept-language": "zh-CN"})
+    assert "立即购买" in r.text and "家居厨房" in r.text
+    await as_browser(client, buyer)
+    for path in (
+        "/supplier/products",
+        "/supplier/orders",
+        "/affiliate/pool",
+        "/mcn/contracts",
+        "/earnings",
+        "/admin/ledger",
+    ):
+        assert (await client.get(path, headers=HTML)).status_code == 403, path
