@@ -157,6 +157,7 @@ def serve(
     )
     uvicorn.run(
         "grassroots.app:create_app",
+        timeout_keep_alive=settings.keep_alive_seconds,
         factory=True,
         host=host,
         port=port,

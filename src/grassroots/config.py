@@ -62,6 +62,7 @@ class Settings(BaseSettings):
     public_url: str | None = None  # where providers deliver webhooks; unset: the app itself
 
     # HTTP
+    keep_alive_seconds: int = 30  # idle HTTP keep-alive; keep it above a load balancer's idle timeout
     max_body_size: int = 1024 * 1024  # bytes; upload routes have their own limits (app.BODY_LIMITS)
     log_requests: bool = True
 

@@ -79,7 +79,8 @@ async def add(request: Request, form: CsrfForm, creator: Creator, uow: UoW) -> R
     try:
         if product_id is None:
             raise NotFound("No such product.", code="product_not_found")
-        await service.add_to_showcase(uow, creator, product_id)
+        async with uow.attempt():
+            await service.add_to_showcase(uow, creator, product_id)
     except DomainError as exc:
         flash(request, response, _(ERRORS[exc.code]) if exc.code in ERRORS else exc.message, "error")
         return response
@@ -95,7 +96,8 @@ async def remove(request: Request, form: CsrfForm, creator: Creator, uow: UoW) -
     try:
         if product_id is None:
             raise NotFound("No such product.", code="product_not_found")
-        await service.remove_from_showcase(uow, creator, product_id)
+        async with uow.attempt():
+            await service.remove_from_showcase(uow, creator, product_id)
     except DomainError as exc:
         flash(request, response, _(ERRORS[exc.code]) if exc.code in ERRORS else exc.message, "error")
         return response

@@ -5,13 +5,13 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 from grassroots.catalog.schemas import ProductOut
+from grassroots.kernel.schemas import RequestModel
 
 
-class ShowcaseIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ShowcaseIn(RequestModel):
     product_id: uuid.UUID
 
 

@@ -131,7 +131,7 @@ async def create_product(request: Request, form: CsrfForm, supplier: SupplierPag
         if not (row["name"] or row["price"] or row["stock"]):
             continue
         price = money_to_minor(row["price"], values["currency"]) if len(values["currency"]) == 3 else None
-        stock = int(row["stock"]) if row["stock"].isdigit() else None
+        stock = int(row["stock"]) if row["stock"].isdigit() and int(row["stock"]) <= 10**7 else None
         if not row["name"] or price is None or stock is None:
             errors[f"sku{i}"] = _("Each SKU needs a name, a price above zero and a whole-number stock.")
             continue
@@ -145,18 +145,19 @@ async def create_product(request: Request, form: CsrfForm, supplier: SupplierPag
         errors["title"] = _("Give the product a title.")
     if not errors:
         try:
-            product = await service.create_product(
-                uow,
-                supplier,
-                ProductIn(
-                    title=values["title"],
-                    description=values["description"],
-                    category=values["category"],
-                    commission_bps=bps or 0,
-                    skus=skus,
-                    status="draft" if values["status"] == "draft" else "active",
-                ),
-            )
+            async with uow.attempt():
+                product = await service.create_product(
+                    uow,
+                    supplier,
+                    ProductIn(
+                        title=values["title"],
+                        description=values["description"],
+                        category=values["category"],
+                        commission_bps=bps or 0,
+                        skus=skus,
+                        status="draft" if values["status"] == "draft" else "active",
+                    ),
+                )
         except DomainError as exc:
             errors[_field_of(exc)] = _error_text(request, exc)
         else:
@@ -203,17 +204,18 @@ async def update_product(
         errors["commission"] = _("Enter the commission as a percentage, like 12.5.")
     else:
         try:
-            await service.update_product(
-                uow,
-                supplier,
-                product_id,
-                ProductPatch(
-                    title=text(form, "title", 200) or None,
-                    description=text(form, "description", 5000),
-                    commission_bps=bps,
-                    status=status if status in ("active", "draft", "archived") else None,
-                ),
-            )
+            async with uow.attempt():
+                await service.update_product(
+                    uow,
+                    supplier,
+                    product_id,
+                    ProductPatch(
+                        title=text(form, "title", 200) or None,
+                        description=text(form, "description", 5000),
+                        commission_bps=bps,
+                        status=status if status in ("active", "draft", "archived") else None,
+                    ),
+                )
         except DomainError as exc:
             errors[_field_of(exc)] = _error_text(request, exc)
     if errors:

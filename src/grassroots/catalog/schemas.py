@@ -8,9 +8,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from grassroots.kernel.schemas import RequestModel
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+
+class Strict(RequestModel):
+    """Request bodies of this domain."""
 
 
 class SkuIn(Strict):

@@ -75,6 +75,7 @@ class Order(Base):
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     cancel_reason: Mapped[str | None] = mapped_column(String(32), default=None)
     refunded_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    payment_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, default=None)  # the payment that paid it
 
     items: Mapped[list[OrderItem]] = relationship(lazy="raise", order_by="OrderItem.position")
 

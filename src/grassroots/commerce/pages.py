@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.status import HTTP_303_SEE_OTHER
 
 from grassroots.catalog import service as catalog
+from grassroots.catalog.models import ProductStatus
 from grassroots.commerce import service
 from grassroots.commerce.models import OrderStatus, ReturnStatus
 from grassroots.commerce.schemas import AddressIn, ItemIn, OrderIn, SourceIn
@@ -94,6 +95,8 @@ async def _checkout_context(uow: UoW, sku_id: uuid.UUID | None, qty: int) -> dic
     if sku_id not in found:
         return None
     sku, product = found[sku_id]
+    if product.status != ProductStatus.active:
+        return None
     return {"sku": sku, "product": product, "qty": qty, "total": sku.price_minor * qty}
 
 
@@ -129,18 +132,19 @@ async def place_order(request: Request, form: CsrfForm, shopper: Shopper, uow: U
         error = _("Fill in the name, a phone number, the address, the city and the country.")
     if error is None and sku_id is not None:
         try:
-            order, _created = await service.create_order(
-                uow,
-                shopper,
-                OrderIn(
-                    items=[ItemIn(sku_id=sku_id, quantity=quantity)],
-                    shipping_address=address,
-                    source=SourceIn(creator_id=creator),
-                ),
-                text(form, "token", 64),
-            )
-            payment = await service.pay(uow, shopper, order.id, "sandbox")
-            return _see_other(payment.redirect_url)
+            async with uow.attempt():
+                order, _created = await service.create_order(
+                    uow,
+                    shopper,
+                    OrderIn(
+                        items=[ItemIn(sku_id=sku_id, quantity=quantity)],
+                        shipping_address=address,
+                        source=SourceIn(creator_id=creator),
+                    ),
+                    text(form, "token", 64),
+                )
+                payment = await service.pay(uow, shopper, order.id, "sandbox")
+                return _see_other(payment.redirect_url)
         except DomainError as exc:
             if exc.code == "invalid_source":
                 creator = None
@@ -208,11 +212,12 @@ async def order_page(
     )
 
 
-async def _order_action(request: Request, order_id: uuid.UUID, action: object, done: str) -> Response:
+async def _order_action(request: Request, uow: UoW, order_id: uuid.UUID, action: object, done: str) -> Response:
     _ = gettext(request)
     response = _see_other(f"/orders/{order_id}")
     try:
-        result = await action  # type: ignore[misc]
+        async with uow.attempt():
+            result = await action  # type: ignore[misc]
     except DomainError as exc:
         flash(request, response, _message(request, exc), "error")
         return response
@@ -227,18 +232,18 @@ async def pay(request: Request, order_id: uuid.UUID, form: CsrfForm, shopper: Sh
     async def go() -> str:
         return (await service.pay(uow, shopper, order_id, "sandbox")).redirect_url
 
-    return await _order_action(request, order_id, go(), "")
+    return await _order_action(request, uow, order_id, go(), "")
 
 
 @router.post("/orders/{order_id}/cancel")
 async def cancel(request: Request, order_id: uuid.UUID, form: CsrfForm, shopper: Shopper, uow: UoW) -> Response:
-    return await _order_action(request, order_id, service.cancel(uow, shopper, order_id), N_("Order cancelled."))
+    return await _order_action(request, uow, order_id, service.cancel(uow, shopper, order_id), N_("Order cancelled."))
 
 
 @router.post("/orders/{order_id}/receive")
 async def receive(request: Request, order_id: uuid.UUID, form: CsrfForm, shopper: Shopper, uow: UoW) -> Response:
     return await _order_action(
-        request, order_id, service.receive(uow, shopper, order_id), N_("Thanks! Receipt confirmed.")
+        request, uow, order_id, service.receive(uow, shopper, order_id), N_("Thanks! Receipt confirmed.")
     )
 
 
@@ -247,6 +252,7 @@ async def request_return(request: Request, order_id: uuid.UUID, form: CsrfForm, 
     reason = text(form, "reason", 500) or "no reason given"
     return await _order_action(
         request,
+        uow,
         order_id,
         service.request_return(uow, shopper, order_id, reason),
         N_("Return requested. The supplier will answer soon."),
@@ -258,6 +264,7 @@ async def review(request: Request, order_id: uuid.UUID, form: CsrfForm, shopper:
     rating = integer(form, "rating", 0) or 0
     return await _order_action(
         request,
+        uow,
         order_id,
         service.review(uow, shopper, order_id, rating, text(form, "body", 2000)),
         N_("Thanks for your review."),
@@ -298,7 +305,8 @@ async def ship(request: Request, order_id: uuid.UUID, form: CsrfForm, supplier: 
         flash(request, response, _("Enter the carrier and the tracking number."), "error")
         return response
     try:
-        await service.ship(uow, supplier, order_id, carrier, tracking)
+        async with uow.attempt():
+            await service.ship(uow, supplier, order_id, carrier, tracking)
     except DomainError as exc:
         flash(request, response, _message(request, exc), "error")
         return response
@@ -325,7 +333,8 @@ async def approve(request: Request, return_id: uuid.UUID, form: CsrfForm, suppli
     _ = gettext(request)
     response = _see_other("/supplier/returns")
     try:
-        await service.approve_return(uow, supplier, return_id, restock=bool(form.get("restock")))
+        async with uow.attempt():
+            await service.approve_return(uow, supplier, return_id, restock=bool(form.get("restock")))
     except DomainError as exc:
         flash(request, response, _message(request, exc), "error")
         return response
@@ -342,7 +351,8 @@ async def reject(request: Request, return_id: uuid.UUID, form: CsrfForm, supplie
         flash(request, response, _("Say why you reject the return."), "error")
         return response
     try:
-        await service.reject_return(uow, supplier, return_id, note)
+        async with uow.attempt():
+            await service.reject_return(uow, supplier, return_id, note)
     except DomainError as exc:
         flash(request, response, _message(request, exc), "error")
         return response

@@ -19,10 +19,12 @@ def _with_items() -> Select[Order]:
     return select(Order).options(selectinload(Order.items))
 
 
-async def get(session: AsyncSession, order_id: uuid.UUID, *, refresh: bool = False) -> Order | None:
+async def get(session: AsyncSession, order_id: uuid.UUID, *, for_update: bool = False) -> Order | None:
+    """The order with its items; ``for_update`` locks its row (PostgreSQL; SQLite writers
+    are serialised anyway) so racing requests on one order take turns."""
     stmt = _with_items().where(Order.id == order_id)
-    if refresh:
-        stmt = stmt.execution_options(populate_existing=True)
+    if for_update:
+        stmt = stmt.with_for_update(of=Order).execution_options(populate_existing=True)
     return (await session.scalars(stmt)).one_or_none()
 
 
@@ -105,6 +107,16 @@ async def items_of(session: AsyncSession, order_id: uuid.UUID) -> list[OrderItem
 
 
 # ------------------------------------------------------------------ returns
+
+
+async def decide_return(session: AsyncSession, return_id: uuid.UUID, status: ReturnStatus, **values: object) -> bool:
+    result = await session.execute(
+        update(ReturnRequest)
+        .where(ReturnRequest.id == return_id, ReturnRequest.status == ReturnStatus.requested)
+        .values(status=status, **values)
+        .execution_options(synchronize_session="evaluate")
+    )
+    return bool(getattr(result, "rowcount", 0))
 
 
 async def get_return(session: AsyncSession, return_id: uuid.UUID) -> ReturnRequest | None:

@@ -64,8 +64,8 @@ def _may_see(order: Order, viewer: Principal) -> bool:
     return viewer.role == Role.admin or viewer.id in (order.buyer_id, order.supplier_id)
 
 
-async def get_order(uow: UnitOfWork, order_id: uuid.UUID, viewer: Principal) -> Order:
-    order = await repository.get(uow.session, order_id)
+async def get_order(uow: UnitOfWork, order_id: uuid.UUID, viewer: Principal, *, for_update: bool = False) -> Order:
+    order = await repository.get(uow.session, order_id, for_update=for_update)
     if order is None or not _may_see(order, viewer):
         raise NotFound("No such order.", code="order_not_found")
     return order
@@ -213,7 +213,8 @@ async def create_order(
 
 
 async def pay(uow: UnitOfWork, buyer: Principal, order_id: uuid.UUID, provider_name: str) -> Payment:
-    order = await get_order(uow, order_id, buyer)
+    # The order row is locked: concurrent "pay" clicks take turns and share one checkout.
+    order = await get_order(uow, order_id, buyer, for_update=True)
     if order.buyer_id != buyer.id:
         raise Forbidden("Only the buyer pays for an order.", code="not_buyer")
     if order.status != OrderStatus.pending_payment:
@@ -244,11 +245,13 @@ async def on_payment_succeeded(uow: UnitOfWork, payment: Payment) -> None:
     order = await repository.get(uow.session, payment.order_id)
     assert order is not None
     paid = await repository.transition(
-        uow.session, order.id, [OrderStatus.pending_payment], OrderStatus.paid, paid_at=uow.now()
+        uow.session, order.id, [OrderStatus.pending_payment], OrderStatus.paid, paid_at=uow.now(), payment_id=payment.id
     )
     if not paid:
         log.warning("payment %s arrived for order %s in state %s; refunding", payment.id, order.id, order.status)
-        await ledger.post_late_payment(uow, order_id=order.id, amount=Money(payment.amount_minor, payment.currency))
+        await ledger.post_late_payment(
+            uow, order_id=order.id, payment_id=payment.id, amount=Money(payment.amount_minor, payment.currency)
+        )
         await payments.refund(uow, payment, "payment arrived after the order was cancelled")
         return
     split = order_split(order)
@@ -280,7 +283,9 @@ async def on_payment_succeeded(uow: UnitOfWork, payment: Payment) -> None:
 
 @payments.on_refund_succeeded
 async def on_refund_succeeded(uow: UnitOfWork, refund: Refund) -> None:
-    await ledger.post_refund_paid(uow, refund.order_id)
+    await ledger.post_refund_paid(
+        uow, order_id=refund.order_id, refund_id=refund.id, amount=Money(refund.amount_minor, refund.currency)
+    )
     uow.emit("commerce.refund_completed", {"order_id": refund.order_id, "refund_id": refund.id})
 
 
@@ -295,6 +300,9 @@ async def _buyers_order(uow: UnitOfWork, buyer: Principal, order_id: uuid.UUID) 
 
 
 async def _cancel(uow: UnitOfWork, order: Order, reason: str) -> bool:
+    # Payments first, then the order: the same lock order as a payment webhook, so the two
+    # cannot deadlock. A checkout expired here can still succeed; the money is then refunded.
+    await payments.expire_open_payments(uow, order.id)
     moved = await repository.transition(
         uow.session,
         order.id,
@@ -303,17 +311,16 @@ async def _cancel(uow: UnitOfWork, order: Order, reason: str) -> bool:
         cancelled_at=uow.now(),
         cancel_reason=reason,
     )
-    if moved:
-        await catalog.release_stock(uow, {i.sku_id: i.quantity for i in order.items})
-        await payments.expire_open_payments(uow, order.id)
-        uow.emit("commerce.order_cancelled", {"order_id": order.id, "reason": reason})
+    if not moved:
+        raise invalid_state(order, "cancel")
+    await catalog.release_stock(uow, {i.sku_id: i.quantity for i in order.items})
+    uow.emit("commerce.order_cancelled", {"order_id": order.id, "reason": reason})
     return moved
 
 
 async def cancel(uow: UnitOfWork, buyer: Principal, order_id: uuid.UUID) -> Order:
     order = await _buyers_order(uow, buyer, order_id)
-    if not await _cancel(uow, order, "buyer"):
-        raise invalid_state(order, "cancel")
+    await _cancel(uow, order, "buyer")
     return order
 
 
@@ -361,8 +368,8 @@ async def request_return(uow: UnitOfWork, buyer: Principal, order_id: uuid.UUID,
 
 async def review(uow: UnitOfWork, buyer: Principal, order_id: uuid.UUID, rating: int, body: str) -> Review:
     order = await _buyers_order(uow, buyer, order_id)
-    if order.received_at is None:
-        raise Conflict("Review an order after you have received it.", code="invalid_state")
+    if order.status not in (OrderStatus.received, OrderStatus.completed):
+        raise Conflict("Review an order after you have received it (and not returned it).", code="invalid_state")
     if not 1 <= rating <= 5:
         raise Invalid("A rating is 1 to 5.", code="validation_error", fields={"rating": "1-5"})
     record = Review(
@@ -436,18 +443,20 @@ async def _returns_order(uow: UnitOfWork, supplier: Principal, return_id: uuid.U
 async def approve_return(uow: UnitOfWork, supplier: Principal, return_id: uuid.UUID, restock: bool) -> ReturnRequest:
     request = await _returns_order(uow, supplier, return_id)
     order = await get_order(uow, request.order_id, supplier)
-    request.status = ReturnStatus.approved
-    request.restock = restock
-    request.decided_at = uow.now()
+    await _decide(uow, request, ReturnStatus.approved, restock=restock)
     await _refund(uow, order, "no-reason return", restock=restock)
     return request
 
 
+async def _decide(uow: UnitOfWork, request: ReturnRequest, status: ReturnStatus, **values: object) -> None:
+    """Decide a return once: a conditional UPDATE, so approve and reject cannot both win."""
+    if not await repository.decide_return(uow.session, request.id, status, decided_at=uow.now(), **values):
+        raise Conflict("The return was already decided.", code="invalid_state")
+
+
 async def reject_return(uow: UnitOfWork, supplier: Principal, return_id: uuid.UUID, note: str) -> ReturnRequest:
     request = await _returns_order(uow, supplier, return_id)
-    request.status = ReturnStatus.rejected
-    request.decision_note = note.strip()
-    request.decided_at = uow.now()
+    await _decide(uow, request, ReturnStatus.rejected, decision_note=note.strip())
     uow.emit("commerce.return_rejected", {"return_id": request.id, "order_id": request.order_id})
     return request
 
@@ -476,7 +485,8 @@ async def refund(uow: UnitOfWork, actor: Principal, order_id: uuid.UUID, reason:
     order = await get_order(uow, order_id, actor)
     if actor.role != Role.admin and actor.id != order.supplier_id:
         raise Forbidden("Only the order's supplier or an operator can refund it.", code="not_supplier")
-    await _refund(uow, order, reason, restock=False)
+    # Refunded before it shipped: the goods never left, so they go back on sale.
+    await _refund(uow, order, reason, restock=order.status == OrderStatus.paid)
     return order
 
 
@@ -487,7 +497,8 @@ async def _refund(uow: UnitOfWork, order: Order, reason: str, *, restock: bool) 
     if not moved:
         raise invalid_state(order, "refund")
     kind = await ledger.post_refund(uow, order.id)
-    await payments.refund_order(uow, order.id, reason)
+    if order.payment_id is not None:
+        await payments.refund_payment(uow, order.payment_id, reason)
     if restock:
         await catalog.release_stock(uow, {i.sku_id: i.quantity for i in order.items})
     uow.emit("commerce.order_refunded", {"order_id": order.id, "ledger": kind, "reason": reason})
@@ -498,14 +509,20 @@ async def _refund(uow: UnitOfWork, order: Order, reason: str, *, restock: bool) 
 BATCH = 200
 
 
-async def expire_due(uow: UnitOfWork) -> int:
-    """Cancel unpaid orders past their payment deadline and release their stock."""
-    done = 0
-    for order_id in await repository.due_for_expiry(uow.session, uow.now(), BATCH):
-        order = await repository.get(uow.session, order_id)
-        if order is not None and await _cancel(uow, order, "expired"):
-            done += 1
-    return done
+async def due_for_expiry(uow: UnitOfWork) -> list[uuid.UUID]:
+    return await repository.due_for_expiry(uow.session, uow.now(), BATCH)
+
+
+async def expire(uow: UnitOfWork, order_id: uuid.UUID) -> bool:
+    """Cancel an unpaid order past its payment deadline and release its stock. One order
+    per unit of work: SKU rows are never held locked across a batch."""
+    order = await repository.get(uow.session, order_id)
+    if order is None or order.status != OrderStatus.pending_payment or order.expires_at > uow.now():
+        return False
+    try:
+        return await _cancel(uow, order, "expired")
+    except Conflict:
+        return False  # paid in the meantime
 
 
 async def auto_receive_due(uow: UnitOfWork) -> int:

@@ -21,10 +21,12 @@ log = logging.getLogger("grassroots.commerce")
 async def expire_unpaid_orders(platform: Platform) -> int:
     total = 0
     while True:
-        async with platform.unit_of_work() as uow:
-            done = await service.expire_due(uow)
-        total += done
-        if done < service.BATCH:
+        async with platform.unit_of_work(write=False) as uow:
+            due = await service.due_for_expiry(uow)
+        for order_id in due:
+            async with platform.unit_of_work() as uow:
+                total += await service.expire(uow, order_id)
+        if len(due) < service.BATCH:
             return total
 
 

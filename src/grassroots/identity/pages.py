@@ -74,9 +74,15 @@ async def signup_submit(request: Request, form: CsrfForm, _visitor: MaybeUser, u
         if role is None:
             errors["role"] = _(CHOOSE_ROLE)
         else:
-            user = await service.signup(
-                uow, email=values["email"], password=password, handle=values["handle"], role=role, ip=client_ip(request)
-            )
+            async with uow.attempt():
+                user = await service.signup(
+                    uow,
+                    email=values["email"],
+                    password=password,
+                    handle=values["handle"],
+                    role=role,
+                    ip=client_ip(request),
+                )
             response = _see_other("/home")
             _start_session(request, response, uow, user)
             flash(request, response, _("Welcome to Grassroots, %(handle)s!", handle="@" + user.handle))

@@ -8,10 +8,11 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from grassroots.kernel.auth import Role
+from grassroots.kernel.schemas import RequestModel
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Strict(RequestModel):
+    """Request bodies of this domain."""
 
 
 class SignupIn(Strict):

@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client import multiprocess as prom_multiprocess
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -136,6 +136,16 @@ def install_error_handlers(app: FastAPI, html: HtmlErrorRenderer | None = None) 
         access_log.info("client disconnected", extra={"path": request.url.path})
         return error_json(400, "client_disconnected", "The client closed the connection before sending the body.")
 
+    async def on_db_error(request: Request, exc: Exception) -> Response:
+        # A deadlock victim or a serialization failure: nothing was written; the client may retry.
+        code = getattr(getattr(exc, "orig", None), "sqlstate", None) or getattr(
+            getattr(exc, "orig", None), "pgcode", None
+        )
+        if code in ("40P01", "40001") or "deadlock detected" in str(exc):
+            log.warning("transaction aborted by the database (%s); answered 409", code)
+            return await render(request, 409, "concurrent_update", "Another change got in the way; retry the request.")
+        return await on_unhandled(request, exc)
+
     async def on_integrity(request: Request, exc: Exception) -> Response:
         log.warning("integrity error reached the boundary: %s", exc)
         return await render(request, 409, "conflict", "The change conflicts with existing data; retry.")
@@ -156,6 +166,7 @@ def install_error_handlers(app: FastAPI, html: HtmlErrorRenderer | None = None) 
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(ClientDisconnect, on_disconnect)
     app.add_exception_handler(IntegrityError, on_integrity)
+    app.add_exception_handler(DBAPIError, on_db_error)
     app.add_exception_handler(Exception, on_unhandled)
 
 
@@ -221,6 +232,12 @@ class RequestContextMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if b"%00" in scope.get("query_string", b""):
+            # A NUL in a query parameter reaches nothing useful and PostgreSQL refuses it.
+            await error_json(400, "invalid_characters", "The query string contains a NUL character.")(
+                scope, receive, send
+            )
             return
         request_id = ""
         for name, value in scope.get("headers", []):

@@ -9,7 +9,8 @@ dispatcher). Any exception rolls everything back, outbox events included.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -64,6 +65,22 @@ class UnitOfWork:
         self.session.add(OutboxEvent(id=event_id, name=name, payload=body, created_at=self.now(), attempts=0))
         self.emitted.append(name)
         return event_id
+
+    @asynccontextmanager
+    async def attempt(self) -> AsyncIterator[None]:
+        """A savepoint: if the block raises, everything it wrote is undone and the error
+        propagates; the rest of the unit of work stands. For callers that catch a service's
+        error and carry on (a page that re-renders its form): without it, writes the service
+        made before failing would be committed with the page's response."""
+        nested = await self.session.begin_nested()
+        try:
+            yield
+        except BaseException:
+            if nested.is_active:
+                await nested.rollback()
+            raise
+        if nested.is_active:
+            await nested.commit()
 
     def after_commit(self, hook: Callable[[], Awaitable[None]]) -> None:
         self._after_commit.append(hook)

@@ -23,12 +23,14 @@ class LedgerTransaction(Base):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     kind: Mapped[str] = mapped_column(String(32))  # payment, settlement, refund, clawback, refund_paid
     order_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    # What within the order this posts for: the order itself, or one payment or refund of it.
+    ref_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     currency: Mapped[str] = mapped_column(String(3))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
-    # One transaction of each kind per order: a duplicate webhook or a second settlement
-    # run cannot post twice.
-    __table_args__ = (UniqueConstraint("order_id", "kind"),)
+    # One transaction per (order, kind, reference): a duplicate webhook or a second
+    # settlement run cannot post twice.
+    __table_args__ = (UniqueConstraint("order_id", "kind", "ref_id"),)
 
 
 class LedgerEntry(Base):

@@ -112,13 +112,27 @@ class Posting:
     amount: int
 
 
-async def _post(uow: UnitOfWork, order_id: uuid.UUID, kind: str, currency: str, postings: Sequence[Posting]) -> bool:
+async def _post(
+    uow: UnitOfWork,
+    order_id: uuid.UUID,
+    kind: str,
+    currency: str,
+    postings: Sequence[Posting],
+    ref_id: uuid.UUID | None = None,
+) -> bool:
     postings = [p for p in postings if p.amount != 0]
     if sum(p.amount for p in postings) != 0:
         raise AssertionError(f"unbalanced {kind} transaction for order {order_id}")
     now = uow.now()
     txn_id = new_id()
-    txn = {"id": txn_id, "kind": kind, "order_id": order_id, "currency": currency, "created_at": now}
+    txn = {
+        "id": txn_id,
+        "kind": kind,
+        "order_id": order_id,
+        "ref_id": ref_id or order_id,
+        "currency": currency,
+        "created_at": now,
+    }
     entries = [
         {
             "id": new_id(),
@@ -216,7 +230,7 @@ async def post_refund(uow: UnitOfWork, order_id: uuid.UUID) -> str | None:
     return kind if await _post(uow, order_id, kind, txn.currency, postings) else None
 
 
-async def post_late_payment(uow: UnitOfWork, *, order_id: uuid.UUID, amount: Money) -> bool:
+async def post_late_payment(uow: UnitOfWork, *, order_id: uuid.UUID, payment_id: uuid.UUID, amount: Money) -> bool:
     """Money arrived for an order that was already cancelled: held for refunding."""
     return await _post(
         uow,
@@ -224,27 +238,23 @@ async def post_late_payment(uow: UnitOfWork, *, order_id: uuid.UUID, amount: Mon
         LATE_PAYMENT,
         amount.currency,
         [Posting(PLATFORM, None, CLEARING, amount.amount), Posting(PLATFORM, None, REFUNDS_PAYABLE, -amount.amount)],
+        ref_id=payment_id,
     )
 
 
-async def post_refund_paid(uow: UnitOfWork, order_id: uuid.UUID) -> bool:
-    """The provider returned the money: the refund payable is cleared against clearing."""
+async def post_refund_paid(uow: UnitOfWork, *, order_id: uuid.UUID, refund_id: uuid.UUID, amount: Money) -> bool:
+    """The provider returned ``amount`` to the buyer: that much of the refund payable is
+    cleared against clearing. Once per refund."""
     kinds = await repository.kinds_for_order(uow.session, order_id)
-    owed = kinds & {REFUND, CLAWBACK, LATE_PAYMENT}
-    if not owed or REFUND_PAID in kinds:
+    if not kinds & {REFUND, CLAWBACK, LATE_PAYMENT}:
         return False
-    kind = next(iter(owed))
-    txn = await repository.transaction(uow.session, order_id, kind)
-    assert txn is not None
-    total = -sum(
-        e.amount_minor for e in await repository.entries_of(uow.session, txn.id) if e.account == REFUNDS_PAYABLE
-    )
     return await _post(
         uow,
         order_id,
         REFUND_PAID,
-        txn.currency,
-        [Posting(PLATFORM, None, REFUNDS_PAYABLE, total), Posting(PLATFORM, None, CLEARING, -total)],
+        amount.currency,
+        [Posting(PLATFORM, None, REFUNDS_PAYABLE, amount.amount), Posting(PLATFORM, None, CLEARING, -amount.amount)],
+        ref_id=refund_id,
     )
 
 

@@ -54,11 +54,12 @@ async def contracts(request: Request, party: Party, uow: UoW, paging: Paging) ->
     )
 
 
-async def _act(request: Request, action: object, done: str) -> Response:
+async def _act(request: Request, uow: UoW, action: object, done: str) -> Response:
     _ = gettext(request)
     response = _done()
     try:
-        await action  # type: ignore[misc]
+        async with uow.attempt():
+            await action  # type: ignore[misc]
     except DomainError as exc:
         flash(request, response, _(ERRORS[exc.code]) if exc.code in ERRORS else exc.message, "error")
         return response
@@ -73,14 +74,14 @@ async def offer(request: Request, form: CsrfForm, mcn: Mcn, uow: UoW) -> Respons
         bps = percent_to_bps(text(form, "share", 10))
         await service.offer(uow, mcn, creator.id, bps if bps is not None else -1)
 
-    return await _act(request, go(), N_("Contract offered. It starts when the creator accepts."))
+    return await _act(request, uow, go(), N_("Contract offered. It starts when the creator accepts."))
 
 
 @router.post("/mcn/contracts/{contract_id}/accept")
 async def accept(request: Request, contract_id: uuid.UUID, form: CsrfForm, creator: Creator, uow: UoW) -> Response:
-    return await _act(request, service.accept(uow, creator, contract_id), N_("Contract accepted."))
+    return await _act(request, uow, service.accept(uow, creator, contract_id), N_("Contract accepted."))
 
 
 @router.post("/mcn/contracts/{contract_id}/terminate")
 async def terminate(request: Request, contract_id: uuid.UUID, form: CsrfForm, party: Party, uow: UoW) -> Response:
-    return await _act(request, service.terminate(uow, party, contract_id), N_("Contract ended."))
+    return await _act(request, uow, service.terminate(uow, party, contract_id), N_("Contract ended."))

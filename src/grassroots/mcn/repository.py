@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,15 +22,30 @@ async def add(session: AsyncSession, contract: Contract) -> None:
     await session.flush()
 
 
-async def activate(session: AsyncSession, contract: Contract) -> bool:
-    """Flush the activation; False when the creator already has an active contract."""
+async def activate(session: AsyncSession, contract_id: uuid.UUID, at: datetime) -> str:
+    """Activate a pending contract: ``ok``; ``stale`` when it is no longer pending (a racing
+    termination won); ``conflict`` when the creator already has an active contract."""
     try:
         async with session.begin_nested():
-            contract.status = ContractStatus.active
-            await session.flush()
+            result = await session.execute(
+                update(Contract)
+                .where(Contract.id == contract_id, Contract.status == ContractStatus.pending)
+                .values(status=ContractStatus.active, accepted_at=at)
+                .execution_options(synchronize_session="evaluate")
+            )
     except IntegrityError:
-        return False
-    return True
+        return "conflict"
+    return "ok" if getattr(result, "rowcount", 0) else "stale"
+
+
+async def terminate(session: AsyncSession, contract_id: uuid.UUID, by: uuid.UUID, at: datetime) -> bool:
+    result = await session.execute(
+        update(Contract)
+        .where(Contract.id == contract_id, Contract.status != ContractStatus.terminated)
+        .values(status=ContractStatus.terminated, ended_at=at, ended_by=by)
+        .execution_options(synchronize_session="evaluate")
+    )
+    return bool(getattr(result, "rowcount", 0))
 
 
 async def active_for_creator(session: AsyncSession, creator_id: uuid.UUID) -> Contract | None:

@@ -7,9 +7,10 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from grassroots.kernel.schemas import RequestModel
 
-class ContractIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+
+class ContractIn(RequestModel):
     creator_id: uuid.UUID
     share_bps: int = Field(description="The MCN's share of the creator's commission, in basis points", examples=[3000])
 

@@ -60,20 +60,19 @@ async def accept(uow: UnitOfWork, creator: Principal, contract_id: uuid.UUID) ->
         raise Forbidden("Only the creator named in the contract can accept it.", code="not_contract_creator")
     if contract.status != ContractStatus.pending:
         raise Conflict(f"The contract is {contract.status.value}, not pending.", code="invalid_state")
-    contract.accepted_at = uow.now()
-    if not await repository.activate(uow.session, contract):
+    outcome = await repository.activate(uow.session, contract.id, uow.now())
+    if outcome == "conflict":
         raise Conflict("You already have an active MCN contract; end it first.", code="already_contracted")
+    if outcome == "stale":
+        raise Conflict("The contract is no longer pending.", code="invalid_state")
     uow.emit("mcn.contract_accepted", {"contract_id": contract.id, "mcn_id": contract.mcn_id, "creator_id": creator.id})
     return contract
 
 
 async def terminate(uow: UnitOfWork, party: Principal, contract_id: uuid.UUID) -> Contract:
     contract = await _get(uow, contract_id, party)
-    if contract.status == ContractStatus.terminated:
+    if not await repository.terminate(uow.session, contract.id, party.id, uow.now()):
         raise Conflict("The contract has already ended.", code="invalid_state")
-    contract.status = ContractStatus.terminated
-    contract.ended_at = uow.now()
-    contract.ended_by = party.id
     uow.emit("mcn.contract_terminated", {"contract_id": contract.id, "by": party.id})
     return contract
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
+
+from grassroots.kernel.schemas import RequestModel
 
 TEN_YEARS = 10 * 366 * 24 * 3600
 
@@ -16,8 +18,7 @@ class HealthOut(BaseModel):
     version: str
 
 
-class AdvanceIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class AdvanceIn(RequestModel):
     advance_seconds: int = Field(gt=0, le=TEN_YEARS, description="Seconds to move the platform clock forward")
 
 

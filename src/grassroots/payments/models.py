@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Enum, ForeignKey, Index, String, Uuid
+from sqlalchemy import BigInteger, Enum, ForeignKey, Index, String, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from grassroots.kernel.db import Base, UTCDateTime
@@ -41,6 +41,17 @@ class Payment(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)  # succeeded or failed
     failure_reason: Mapped[str | None] = mapped_column(String(200), default=None)
+
+    # At most one open checkout per order, whatever races (a second tab, a double click).
+    __table_args__ = (
+        Index(
+            "uq_payments_one_open",
+            "order_id",
+            unique=True,
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )
 
 
 class Refund(Base):

@@ -28,18 +28,6 @@ async def add(session: AsyncSession, obj: object) -> None:
     session.add(obj)
 
 
-async def open_payment(session: AsyncSession, order_id: uuid.UUID, provider: str) -> Payment | None:
-    stmt = select(Payment).where(
-        Payment.order_id == order_id, Payment.provider == provider, Payment.status == PaymentStatus.pending
-    )
-    return (await session.scalars(stmt.limit(1))).first()
-
-
-async def succeeded_payment(session: AsyncSession, order_id: uuid.UUID) -> Payment | None:
-    stmt = select(Payment).where(Payment.order_id == order_id, Payment.status == PaymentStatus.succeeded)
-    return (await session.scalars(stmt.limit(1))).first()
-
-
 async def payments_for_order(session: AsyncSession, order_id: uuid.UUID) -> list[Payment]:
     return list((await session.scalars(select(Payment).where(Payment.order_id == order_id).order_by(Payment.id))).all())
 

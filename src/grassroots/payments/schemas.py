@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from grassroots.kernel.schemas import RequestModel
+
 
 class PaymentOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -39,8 +41,7 @@ class WebhookAck(BaseModel):
     status: Literal["processed", "duplicate", "ignored"]
 
 
-class SandboxActionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class SandboxActionIn(RequestModel):
     fail_refunds: bool = False
 
 

@@ -172,10 +172,10 @@ async def refund(uow: UnitOfWork, payment: Payment, reason: str) -> Refund:
     return record
 
 
-async def refund_order(uow: UnitOfWork, order_id: uuid.UUID, reason: str) -> Refund | None:
-    payment = await repository.succeeded_payment(uow.session, order_id)
-    if payment is None:
-        return None
+async def refund_payment(uow: UnitOfWork, payment_id: uuid.UUID, reason: str) -> Refund:
+    payment = await repository.get(uow.session, payment_id)
+    if payment is None or payment.status != PaymentStatus.succeeded:
+        raise Conflict("Only a succeeded payment can be refunded.", code="refund_not_possible")
     return await refund(uow, payment, reason)
 
 

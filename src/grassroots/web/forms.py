@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import uuid
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from starlette.datastructures import FormData
 
 from grassroots.kernel.money import minor_exponent
+
+MAX_AMOUNT = Decimal(10**8)  # a hundred million in major units; larger is a typo
 
 
 def text(form: FormData, name: str, limit: int = 300, *, strip: bool = True) -> str:
     value = form.get(name)
     if not isinstance(value, str):
         return ""
-    return value[:limit].strip() if strip else value[:limit]
+    value = value[:limit].replace("\x00", "")  # nothing downstream can store a NUL
+    return value.strip() if strip else value
 
 
 def integer(form: FormData, name: str, default: int | None = None) -> int | None:
@@ -37,22 +40,23 @@ def money_to_minor(raw: str, currency: str) -> int | None:
     than the currency has."""
     try:
         value = Decimal(raw.strip().replace(",", ""))
-    except (InvalidOperation, ValueError):
+        if not value.is_finite() or value <= 0 or value > MAX_AMOUNT:
+            return None
+        scaled = value.scaleb(minor_exponent(currency))
+        if scaled != scaled.to_integral_value():
+            return None
+        return int(scaled)
+    except (ArithmeticError, ValueError):
         return None
-    exponent = minor_exponent(currency)
-    scaled = value.scaleb(exponent)
-    if not value.is_finite() or value <= 0 or scaled != scaled.to_integral_value():
-        return None
-    return int(scaled)
 
 
 def percent_to_bps(raw: str) -> int | None:
     """``"12.5"`` % → 1250 basis points."""
     try:
         value = Decimal(raw.strip().rstrip("%"))
-    except (InvalidOperation, ValueError):
+        if not value.is_finite() or abs(value) > 100:
+            return None
+        bps = value * 100
+        return int(bps) if bps == bps.to_integral_value() else None
+    except (ArithmeticError, ValueError):
         return None
-    bps = value * 100
-    if not value.is_finite() or bps != bps.to_integral_value():
-        return None
-    return int(bps)

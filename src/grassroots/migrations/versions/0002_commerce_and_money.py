@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-25 20:00:32.136192
+Create Date: 2026-11-25 20:25:25.105855
 """
 
 from collections.abc import Sequence
@@ -34,10 +34,11 @@ def upgrade() -> None:
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("kind", sa.String(length=32), nullable=False),
         sa.Column("order_id", sa.Uuid(), nullable=False),
+        sa.Column("ref_id", sa.Uuid(), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ledger_transactions")),
-        sa.UniqueConstraint("order_id", "kind", name=op.f("uq_ledger_transactions_order_id_kind")),
+        sa.UniqueConstraint("order_id", "kind", "ref_id", name=op.f("uq_ledger_transactions_order_id_kind_ref_id")),
     )
     op.create_table(
         "payments",
@@ -61,6 +62,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("payments", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_payments_order_id"), ["order_id"], unique=False)
+        batch_op.create_index(
+            "uq_payments_one_open",
+            ["order_id"],
+            unique=True,
+            sqlite_where=sa.text("status = 'pending'"),
+            postgresql_where=sa.text("status = 'pending'"),
+        )
 
     op.create_table(
         "sandbox_charges",
@@ -202,6 +210,7 @@ def upgrade() -> None:
         sa.Column("cancelled_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("cancel_reason", sa.String(length=32), nullable=True),
         sa.Column("refunded_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("payment_id", sa.Uuid(), nullable=True),
         sa.CheckConstraint("total_minor > 0", name=op.f("ck_orders_total_positive")),
         sa.ForeignKeyConstraint(["buyer_id"], ["users.id"], name=op.f("fk_orders_buyer_id_users")),
         sa.ForeignKeyConstraint(["supplier_id"], ["users.id"], name=op.f("fk_orders_supplier_id_users")),
@@ -461,6 +470,11 @@ def downgrade() -> None:
     op.drop_table("webhook_receipts")
     op.drop_table("sandbox_charges")
     with op.batch_alter_table("payments", schema=None) as batch_op:
+        batch_op.drop_index(
+            "uq_payments_one_open",
+            sqlite_where=sa.text("status = 'pending'"),
+            postgresql_where=sa.text("status = 'pending'"),
+        )
         batch_op.drop_index(batch_op.f("ix_payments_order_id"))
 
     op.drop_table("payments")

@@ -1,0 +1,191 @@
+"""Defects found in review, each pinned by a test."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from grassroots.catalog.models import Sku
+from grassroots.commerce.models import Order
+from grassroots.kernel.platform import Platform
+from grassroots.payments.models import Payment
+from tests.conftest import ADDRESS, Actor, actor, drain, make_product, pay_order, place_order
+from tests.web.test_pages import HTML, csrf_of, web_login
+
+
+async def browser_for(client: httpx.AsyncClient, who: Actor) -> httpx.AsyncClient:
+    c = httpx.AsyncClient(transport=client._transport, base_url="http://testserver")
+    r = await web_login(c, who.email)
+    assert r.status_code == 303
+    return c
+
+
+async def test_a_failed_checkout_page_commits_nothing(client: httpx.AsyncClient, platform: Platform) -> None:
+    """Eight shoppers submit the checkout form at once for the last unit: one order, stock 0."""
+    supplier = await actor(client, "supplier")
+    buyers = [await actor(client, "consumer") for _ in range(8)]
+    product = await make_product(client, supplier, price=2500, stock=1)
+    sku = product["skus"][0]["id"]
+    browsers, forms = [], []
+    for b in buyers:
+        c = await browser_for(client, b)
+        page = await c.get(f"/checkout?sku={sku}&qty=1", headers=HTML)
+        token = re.search(r'name="token" value="([^"]+)"', page.text)
+        assert token
+        browsers.append(c)
+        forms.append({"csrf_token": csrf_of(page.text), "sku": sku, "qty": "1", "token": token.group(1), **ADDRESS})
+    results = await asyncio.gather(
+        *(c.post("/checkout", data=f, headers=HTML) for c, f in zip(browsers, forms, strict=True))
+    )
+    assert sorted(r.status_code for r in results) == [303] + [422] * 7
+    async with platform.unit_of_work(write=False) as uow:
+        assert await uow.session.scalar(select(func.count()).select_from(Order)) == 1
+        assert await uow.session.scalar(select(Sku.stock)) == 0
+    # the losers can fix their form and the token still works (nothing was claimed)
+    retry = await browsers[1].post("/checkout", data=forms[1], headers=HTML)
+    assert retry.status_code == 422 and "not enough stock" in retry.text
+    for c in browsers:
+        await c.aclose()
+
+
+async def test_concurrent_pay_clicks_share_one_checkout(client: httpx.AsyncClient, platform: Platform) -> None:
+    supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
+    product = await make_product(client, supplier, stock=5)
+    for _ in range(3):
+        order = await place_order(client, buyer, product["skus"][0]["id"])
+        results = await asyncio.gather(
+            *(client.post(f"/api/v1/orders/{order['id']}/pay", headers=buyer.headers) for _ in range(6))
+        )
+        assert {r.status_code for r in results} == {200}
+        assert len({r.json()["payment_id"] for r in results}) == 1
+    async with platform.unit_of_work(write=False) as uow:
+        assert await uow.session.scalar(select(func.count()).select_from(Payment)) == 3
+
+
+async def test_cancel_racing_a_payment_webhook_keeps_the_books_straight(client: httpx.AsyncClient) -> None:
+    supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
+    product = await make_product(client, supplier, stock=20)
+    for _ in range(10):
+        order = await place_order(client, buyer, product["skus"][0]["id"])
+        pay = (await client.post(f"/api/v1/orders/{order['id']}/pay", headers=buyer.headers)).json()
+        await client.post(f"/sandbox/payments/{pay['payment_id']}/confirm")
+        cancel, _ = await asyncio.gather(
+            client.post(f"/api/v1/orders/{order['id']}/cancel", headers=buyer.headers), drain(client)
+        )
+        assert cancel.status_code in (200, 409)
+        await drain(client)
+        final = (await client.get(f"/api/v1/orders/{order['id']}", headers=buyer.headers)).json()["status"]
+        assert final == ("cancelled" if cancel.status_code == 200 else "paid")
+    fresh = (await client.get(f"/api/v1/products/{product['id']}")).json()["skus"][0]["stock"]
+    paid = (await client.get("/api/v1/orders", params={"status": "paid"}, headers=buyer.headers)).json()["items"]
+    assert fresh == 20 - len(paid)
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("orders", {"shipping_address": {**ADDRESS, "name": "a\u0000b"}}),
+        ("orders", {"source": {"share_token": "\u0000"}}),
+        ("products", {"title": "a\u0000"}),
+    ],
+)
+async def test_nul_characters_are_a_422(client: httpx.AsyncClient, path: str, body: dict) -> None:
+    supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
+    product = await make_product(client, supplier)
+    if path == "orders":
+        full = {"items": [{"sku_id": product["skus"][0]["id"], "quantity": 1}], "shipping_address": ADDRESS, **body}
+        r = await client.post("/api/v1/orders", headers={**buyer.headers, "Idempotency-Key": "n"}, json=full)
+    else:
+        full = {
+            "category": "home",
+            "commission_bps": 0,
+            "skus": [{"name": "n", "price_minor": 1, "currency": "CNY", "stock": 1}],
+            **body,
+        }
+        r = await client.post("/api/v1/products", headers=supplier.headers, json=full)
+    assert (r.status_code, r.json()["error"]["code"]) == (422, "validation_error")
+    r = await client.get("/api/v1/products", params={"q": "x\u0000y"})
+    assert (r.status_code, r.json()["error"]["code"]) == (400, "invalid_characters")
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("sku0_stock", "99999999"),
+        ("sku0_price", "1e20"),
+        ("sku0_price", "sNaN"),
+        ("commission", "sNaN"),
+        ("commission", "1e99999999"),
+        ("sku0_price", "Infinity"),
+    ],
+)
+async def test_odd_numbers_in_forms_are_form_errors(client: httpx.AsyncClient, field: str, value: str) -> None:
+    supplier = await actor(client, "supplier")
+    c = await browser_for(client, supplier)
+    page = await c.get("/supplier/products/new", headers=HTML)
+    form = {
+        "csrf_token": csrf_of(page.text),
+        "title": "T",
+        "category": "home",
+        "commission": "10",
+        "currency": "CNY",
+        "status": "active",
+        "sku0_name": "a",
+        "sku0_price": "1",
+        "sku0_stock": "5",
+        field: value,
+    }
+    r = await c.post("/supplier/products/new", data=form, headers=HTML)
+    assert r.status_code == 422
+    await c.aclose()
+
+
+async def test_approving_a_return_that_cannot_be_refunded_changes_nothing(client: httpx.AsyncClient) -> None:
+    supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
+    product = await make_product(client, supplier, stock=3)
+    order = await place_order(client, buyer, product["skus"][0]["id"])
+    await pay_order(client, buyer, order["id"])
+    await client.post(
+        f"/api/v1/orders/{order['id']}/ship", headers=supplier.headers, json={"carrier": "SF", "tracking_number": "1"}
+    )
+    await client.post(f"/api/v1/orders/{order['id']}/receive", headers=buyer.headers)
+    ret = (
+        await client.post(f"/api/v1/orders/{order['id']}/returns", headers=buyer.headers, json={"reason": "x"})
+    ).json()
+    await client.post(
+        f"/api/v1/orders/{order['id']}/refund", headers=supplier.headers, json={"reason": "refunded first"}
+    )
+    c = await browser_for(client, supplier)
+    page = await c.get("/supplier/returns", headers=HTML)
+    r = await c.post(
+        f"/supplier/returns/{ret['id']}/approve", data={"csrf_token": csrf_of(page.text), "restock": "1"}, headers=HTML
+    )
+    assert r.status_code == 303
+    returns = (await client.get("/api/v1/returns", headers=buyer.headers)).json()["items"]
+    assert returns[0]["status"] == "requested"  # the failed approval was rolled back
+    assert (await client.get(f"/api/v1/products/{product['id']}")).json()["skus"][0]["stock"] == 2
+    await c.aclose()
+
+
+async def test_refunding_an_unshipped_order_puts_the_goods_back(client: httpx.AsyncClient) -> None:
+    supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
+    product = await make_product(client, supplier, stock=5)
+    order = await place_order(client, buyer, product["skus"][0]["id"], 2)
+    await pay_order(client, buyer, order["id"])
+    await client.post(f"/api/v1/orders/{order['id']}/refund", headers=supplier.headers, json={"reason": "can't ship"})
+    assert (await client.get(f"/api/v1/products/{product['id']}")).json()["skus"][0]["stock"] == 5
+    r = await client.post(f"/api/v1/orders/{order['id']}/reviews", headers=buyer.headers, json={"rating": 1})
+    assert (r.status_code, r.json()["error"]["code"]) == (409, "invalid_state")  # refunded: no review
+
+
+async def test_checkout_refuses_products_not_on_sale(client: httpx.AsyncClient) -> None:
+    supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
+    draft = await make_product(client, supplier, status="draft", title="Secret")
+    c = await browser_for(client, buyer)
+    r = await c.get(f"/checkout?sku={draft['skus'][0]['id']}&qty=1", headers=HTML)
+    assert r.status_code == 303 and r.headers["location"] == "/products"
+    await c.aclose()
