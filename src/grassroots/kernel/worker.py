@@ -133,5 +133,6 @@ def worker_settings(settings: Settings, platform: Platform | None = None) -> dic
         "on_startup": startup,
         "on_shutdown": shutdown,
         "max_tries": MAX_TRIES,
+        "max_jobs": 50,  # deliveries mostly wait on I/O (webhook calls, the database)
         "handle_signals": True,
     }
