@@ -6,22 +6,22 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import RedirectResponse, Response
-from starlette.status import HTTP_303_SEE_OTHER
+from fastapi.responses import Response
 
 from grassroots.affiliate import service
 from grassroots.catalog import service as catalog
 from grassroots.identity import service as identity
 from grassroots.kernel.auth import MaybeUser, Principal, Role, require
 from grassroots.kernel.deps import UoW
-from grassroots.kernel.errors import DomainError, NotFound
+from grassroots.kernel.errors import NotFound
 from grassroots.kernel.i18n import N_
 from grassroots.kernel.pagination import Paging
 from grassroots.web import nav
+from grassroots.web.actions import act
 from grassroots.web.forms import text, uuid_field
 from grassroots.web.pages import safe_next
-from grassroots.web.session import CsrfForm, flash
-from grassroots.web.templating import gettext, render
+from grassroots.web.session import CsrfForm
+from grassroots.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
@@ -71,38 +71,31 @@ def _back(form: object, default: str) -> str:
     return safe_next(text(form, "next", 300), default)  # type: ignore[arg-type]
 
 
+def _product_id(form: object) -> uuid.UUID:
+    product_id = uuid_field(form, "product_id")  # type: ignore[arg-type]
+    if product_id is None:
+        raise NotFound("No such product.", code="product_not_found")
+    return product_id
+
+
 @router.post("/showcase/add")
 async def add(request: Request, form: CsrfForm, creator: Creator, uow: UoW) -> Response:
-    _ = gettext(request)
-    response = RedirectResponse(_back(form, "/affiliate/pool"), status_code=HTTP_303_SEE_OTHER)
-    product_id = uuid_field(form, "product_id")
-    try:
-        if product_id is None:
-            raise NotFound("No such product.", code="product_not_found")
-        async with uow.attempt():
-            await service.add_to_showcase(uow, creator, product_id)
-    except DomainError as exc:
-        flash(request, response, _(ERRORS[exc.code]) if exc.code in ERRORS else exc.message, "error")
-        return response
-    flash(request, response, _("Added to your showcase."))
-    return response
+    async def go() -> None:
+        await service.add_to_showcase(uow, creator, _product_id(form))
+
+    return await act(
+        request, uow, go(), redirect=_back(form, "/affiliate/pool"), done=N_("Added to your showcase."), messages=ERRORS
+    )
 
 
 @router.post("/showcase/remove")
 async def remove(request: Request, form: CsrfForm, creator: Creator, uow: UoW) -> Response:
-    _ = gettext(request)
-    response = RedirectResponse(_back(form, "/showcase"), status_code=HTTP_303_SEE_OTHER)
-    product_id = uuid_field(form, "product_id")
-    try:
-        if product_id is None:
-            raise NotFound("No such product.", code="product_not_found")
-        async with uow.attempt():
-            await service.remove_from_showcase(uow, creator, product_id)
-    except DomainError as exc:
-        flash(request, response, _(ERRORS[exc.code]) if exc.code in ERRORS else exc.message, "error")
-        return response
-    flash(request, response, _("Removed from your showcase."))
-    return response
+    async def go() -> None:
+        await service.remove_from_showcase(uow, creator, _product_id(form))
+
+    return await act(
+        request, uow, go(), redirect=_back(form, "/showcase"), done=N_("Removed from your showcase."), messages=ERRORS
+    )
 
 
 @router.get("/showcase")

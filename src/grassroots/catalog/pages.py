@@ -6,8 +6,7 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import RedirectResponse, Response
-from starlette.status import HTTP_303_SEE_OTHER
+from fastapi.responses import Response
 
 from grassroots.catalog import service
 from grassroots.catalog.schemas import ProductIn, ProductPatch, SkuIn
@@ -17,6 +16,7 @@ from grassroots.kernel.errors import DomainError
 from grassroots.kernel.i18n import N_
 from grassroots.kernel.pagination import PageParams, Paging
 from grassroots.web import nav
+from grassroots.web.actions import see_other
 from grassroots.web.forms import money_to_minor, percent_to_bps, text
 from grassroots.web.session import CsrfForm, flash
 from grassroots.web.templating import gettext, register_global, render
@@ -28,10 +28,6 @@ nav.register("/supplier/products", N_("Products"), (Role.supplier,), order=10)
 
 register_global("categories", service.CATEGORIES)
 SupplierPage = Annotated[Principal, Depends(require(Role.supplier))]
-
-
-def _see_other(url: str) -> RedirectResponse:
-    return RedirectResponse(url, status_code=HTTP_303_SEE_OTHER)
 
 
 @router.get("/products")
@@ -161,7 +157,7 @@ async def create_product(request: Request, form: CsrfForm, supplier: SupplierPag
         except DomainError as exc:
             errors[_field_of(exc)] = _error_text(request, exc)
         else:
-            response = _see_other(f"/supplier/products/{product.id}")
+            response = see_other(f"/supplier/products/{product.id}")
             flash(request, response, _("Product listed."))
             return response
     return render(request, "catalog/product_form.html", {"values": values, "errors": errors}, status=422)
@@ -221,7 +217,7 @@ async def update_product(
     if errors:
         product = await service.owned_product(uow, supplier, product_id)
         return render(request, "catalog/product_edit.html", {"product": product, "errors": errors}, status=422)
-    response = _see_other(f"/supplier/products/{product_id}")
+    response = see_other(f"/supplier/products/{product_id}")
     flash(request, response, _("Saved."))
     return response
 
@@ -231,10 +227,10 @@ async def set_stock(request: Request, sku_id: uuid.UUID, form: CsrfForm, supplie
     _ = gettext(request)
     raw = text(form, "stock", 10)
     if not raw.isdigit() or int(raw) > 10**7:
-        response = _see_other("/supplier/products")
+        response = see_other("/supplier/products")
         flash(request, response, _("Stock is a whole number, zero or more."), "error")
         return response
     sku = await service.set_stock(uow, supplier, sku_id, int(raw))
-    response = _see_other(f"/supplier/products/{sku.product_id}")
+    response = see_other(f"/supplier/products/{sku.product_id}")
     flash(request, response, _("Stock updated."))
     return response

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Awaitable
 from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import RedirectResponse, Response
-from starlette.status import HTTP_303_SEE_OTHER
+from fastapi.responses import Response
 
 from grassroots.catalog import service as catalog
 from grassroots.catalog.models import ProductStatus
@@ -23,6 +23,7 @@ from grassroots.kernel.i18n import N_
 from grassroots.kernel.pagination import Paging
 from grassroots.payments import service as payments
 from grassroots.web import nav
+from grassroots.web.actions import act, error_text, see_other
 from grassroots.web.forms import integer, text, uuid_field
 from grassroots.web.session import CsrfForm, flash
 from grassroots.web.templating import gettext, register_global, render
@@ -76,15 +77,6 @@ ERRORS = {
 }
 
 
-def _see_other(url: str) -> RedirectResponse:
-    return RedirectResponse(url, status_code=HTTP_303_SEE_OTHER)
-
-
-def _message(request: Request, exc: DomainError) -> str:
-    _ = gettext(request)
-    return _(ERRORS[exc.code]) if exc.code in ERRORS else exc.message
-
-
 # ------------------------------------------------------------------ checkout
 
 
@@ -107,10 +99,10 @@ async def checkout(
     try:
         sku_id, quantity = uuid.UUID(sku), max(1, min(99, int(qty)))
     except ValueError:
-        return _see_other("/products")
+        return see_other("/products")
     ctx = await _checkout_context(uow, sku_id, quantity)
     if ctx is None:
-        return _see_other("/products")
+        return see_other("/products")
     return render(
         request,
         "commerce/checkout.html",
@@ -144,14 +136,14 @@ async def place_order(request: Request, form: CsrfForm, shopper: Shopper, uow: U
                     text(form, "token", 64),
                 )
                 payment = await service.pay(uow, shopper, order.id, "sandbox")
-                return _see_other(payment.redirect_url)
+                return see_other(payment.redirect_url)
         except DomainError as exc:
             if exc.code == "invalid_source":
                 creator = None
-            error = _message(request, exc)
+            error = error_text(request, exc, ERRORS)
     ctx = await _checkout_context(uow, sku_id, quantity)
     if ctx is None:
-        return _see_other("/products")
+        return see_other("/products")
     return render(
         request,
         "commerce/checkout.html",
@@ -172,7 +164,7 @@ async def place_order(request: Request, form: CsrfForm, shopper: Shopper, uow: U
 @router.get("/orders")
 async def my_orders(request: Request, viewer: OrderViewer, uow: UoW, paging: Paging) -> Response:
     if viewer.role == Role.supplier:
-        return _see_other("/supplier/orders")
+        return see_other("/supplier/orders")
     orders, next_cursor = await service.list_orders(uow, viewer, paging)
     return render(request, "commerce/orders.html", {"orders": orders, "next_cursor": next_cursor})
 
@@ -212,19 +204,10 @@ async def order_page(
     )
 
 
-async def _order_action(request: Request, uow: UoW, order_id: uuid.UUID, action: object, done: str) -> Response:
-    _ = gettext(request)
-    response = _see_other(f"/orders/{order_id}")
-    try:
-        async with uow.attempt():
-            result = await action  # type: ignore[misc]
-    except DomainError as exc:
-        flash(request, response, _message(request, exc), "error")
-        return response
-    if isinstance(result, str):
-        return _see_other(result)
-    flash(request, response, _(done))
-    return response
+async def _order_action(
+    request: Request, uow: UoW, order_id: uuid.UUID, action: Awaitable[object], done: str
+) -> Response:
+    return await act(request, uow, action, redirect=f"/orders/{order_id}", done=done, messages=ERRORS)
 
 
 @router.post("/orders/{order_id}/pay")
@@ -232,7 +215,8 @@ async def pay(request: Request, order_id: uuid.UUID, form: CsrfForm, shopper: Sh
     async def go() -> str:
         return (await service.pay(uow, shopper, order_id, "sandbox")).redirect_url
 
-    return await _order_action(request, uow, order_id, go(), "")
+    failed = f"/orders/{order_id}"
+    return await act(request, uow, go(), redirect=lambda url: url or failed, messages=ERRORS)
 
 
 @router.post("/orders/{order_id}/cancel")
@@ -299,19 +283,19 @@ async def supplier_orders(
 @router.post("/supplier/orders/{order_id}/ship")
 async def ship(request: Request, order_id: uuid.UUID, form: CsrfForm, supplier: Supplier, uow: UoW) -> Response:
     _ = gettext(request)
-    response = _see_other("/supplier/orders?status=paid")
+    response = see_other("/supplier/orders?status=paid")
     carrier, tracking = text(form, "carrier", 50), text(form, "tracking_number", 64)
     if not carrier or not tracking:
         flash(request, response, _("Enter the carrier and the tracking number."), "error")
         return response
-    try:
-        async with uow.attempt():
-            await service.ship(uow, supplier, order_id, carrier, tracking)
-    except DomainError as exc:
-        flash(request, response, _message(request, exc), "error")
-        return response
-    flash(request, response, _("Marked as shipped."))
-    return response
+    return await act(
+        request,
+        uow,
+        service.ship(uow, supplier, order_id, carrier, tracking),
+        redirect="/supplier/orders?status=paid",
+        done=N_("Marked as shipped."),
+        messages=ERRORS,
+    )
 
 
 @router.get("/supplier/returns")
@@ -330,40 +314,38 @@ async def supplier_returns(
 
 @router.post("/supplier/returns/{return_id}/approve")
 async def approve(request: Request, return_id: uuid.UUID, form: CsrfForm, supplier: Supplier, uow: UoW) -> Response:
-    _ = gettext(request)
-    response = _see_other("/supplier/returns")
-    try:
-        async with uow.attempt():
-            await service.approve_return(uow, supplier, return_id, restock=bool(form.get("restock")))
-    except DomainError as exc:
-        flash(request, response, _message(request, exc), "error")
-        return response
-    flash(request, response, _("Return approved; the buyer is being refunded."))
-    return response
+    return await act(
+        request,
+        uow,
+        service.approve_return(uow, supplier, return_id, restock=bool(form.get("restock"))),
+        redirect="/supplier/returns",
+        done=N_("Return approved; the buyer is being refunded."),
+        messages=ERRORS,
+    )
 
 
 @router.post("/supplier/returns/{return_id}/reject")
 async def reject(request: Request, return_id: uuid.UUID, form: CsrfForm, supplier: Supplier, uow: UoW) -> Response:
     _ = gettext(request)
-    response = _see_other("/supplier/returns")
+    response = see_other("/supplier/returns")
     note = text(form, "note", 500)
     if not note:
         flash(request, response, _("Say why you reject the return."), "error")
         return response
-    try:
-        async with uow.attempt():
-            await service.reject_return(uow, supplier, return_id, note)
-    except DomainError as exc:
-        flash(request, response, _message(request, exc), "error")
-        return response
-    flash(request, response, _("Return rejected."))
-    return response
+    return await act(
+        request,
+        uow,
+        service.reject_return(uow, supplier, return_id, note),
+        redirect="/supplier/returns",
+        done=N_("Return rejected."),
+        messages=ERRORS,
+    )
 
 
 @router.post("/admin/settlements")
 async def settle(request: Request, form: CsrfForm, _admin: AdminUser, uow: UoW) -> Response:
     settled = await service.settle_due(uow)
-    response = _see_other("/admin/ledger")
+    response = see_other("/admin/ledger")
     ngettext = plural(request)
     flash(request, response, ngettext("Settled %(num)s order.", "Settled %(num)s orders.", len(settled)))
     return response

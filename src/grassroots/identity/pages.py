@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import RedirectResponse, Response
-from starlette.status import HTTP_303_SEE_OTHER
+from fastapi.responses import Response
 
 from grassroots.identity import service
 from grassroots.identity.api import client_ip
@@ -17,6 +16,7 @@ from grassroots.kernel.errors import DomainError
 from grassroots.kernel.i18n import N_
 from grassroots.kernel.pagination import Paging
 from grassroots.web import nav
+from grassroots.web.actions import see_other
 from grassroots.web.forms import text
 from grassroots.web.pages import safe_next
 from grassroots.web.session import CsrfForm, clear_session, flash, set_session
@@ -41,10 +41,6 @@ FORM_MESSAGES = {
 }
 
 
-def _see_other(url: str) -> RedirectResponse:
-    return RedirectResponse(url, status_code=HTTP_303_SEE_OTHER)
-
-
 def _start_session(request: Request, response: Response, uow: UoW, user: User) -> None:
     ttl = uow.settings.session_ttl_seconds
     set_session(request, response, service.issue_token(uow.platform.secret_key, user, service.SESSION, ttl), ttl)
@@ -56,7 +52,7 @@ def _start_session(request: Request, response: Response, uow: UoW, user: User) -
 @router.get("/signup")
 async def signup_form(request: Request, user: MaybeUser) -> Response:
     if user is not None:
-        return _see_other("/home")
+        return see_other("/home")
     return render(
         request, "identity/signup.html", {"values": {"role": "consumer"}, "errors": {}, "roles": SIGNUP_ROLES}
     )
@@ -83,7 +79,7 @@ async def signup_submit(request: Request, form: CsrfForm, _visitor: MaybeUser, u
                     role=role,
                     ip=client_ip(request),
                 )
-            response = _see_other("/home")
+            response = see_other("/home")
             _start_session(request, response, uow, user)
             flash(request, response, _("Welcome to Grassroots, %(handle)s!", handle="@" + user.handle))
             return response
@@ -109,7 +105,7 @@ async def login_form(
     request: Request, user: MaybeUser, next: Annotated[str | None, Query(max_length=500)] = None
 ) -> Response:
     if user is not None:
-        return _see_other(safe_next(next, "/home"))
+        return see_other(safe_next(next, "/home"))
     return render(request, "identity/login.html", {"values": {}, "next": safe_next(next, "/home")})
 
 
@@ -134,7 +130,7 @@ async def login_submit(request: Request, form: CsrfForm, _visitor: MaybeUser, uo
         if exc.headers:
             page.headers.update(exc.headers)
         return page
-    response = _see_other(target)
+    response = see_other(target)
     _start_session(request, response, uow, user)
     flash(request, response, _("Welcome back, %(handle)s.", handle="@" + user.handle))
     return response
@@ -142,7 +138,7 @@ async def login_submit(request: Request, form: CsrfForm, _visitor: MaybeUser, uo
 
 @router.post("/logout", dependencies=[Depends(open_access)])
 async def logout(request: Request, _form: CsrfForm) -> Response:
-    response = _see_other("/")
+    response = see_other("/")
     clear_session(response)
     _ = gettext(request)
     flash(request, response, _("You are logged out."), "info")
@@ -161,7 +157,7 @@ async def account(request: Request, principal: CurrentUser, uow: UoW) -> Respons
 @router.post("/account/revoke-sessions")
 async def revoke_sessions(request: Request, _form: CsrfForm, principal: CurrentUser, uow: UoW) -> Response:
     await service.revoke_sessions(uow, principal.id)
-    response = _see_other("/login")
+    response = see_other("/login")
     clear_session(response)
     _ = gettext(request)
     flash(request, response, _("You are logged out on every device."), "info")

@@ -3,23 +3,23 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import RedirectResponse, Response
-from starlette.status import HTTP_303_SEE_OTHER
+from fastapi.responses import Response
 
 from grassroots.identity import service as identity
 from grassroots.kernel.auth import Principal, Role, require
 from grassroots.kernel.deps import UoW
-from grassroots.kernel.errors import DomainError
 from grassroots.kernel.i18n import N_
 from grassroots.kernel.pagination import Paging
 from grassroots.mcn import service
 from grassroots.web import nav
+from grassroots.web.actions import act
 from grassroots.web.forms import percent_to_bps, text
-from grassroots.web.session import CsrfForm, flash
-from grassroots.web.templating import gettext, render
+from grassroots.web.session import CsrfForm
+from grassroots.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
@@ -38,10 +38,6 @@ ERRORS = {
 }
 
 
-def _done(url: str = "/mcn/contracts") -> RedirectResponse:
-    return RedirectResponse(url, status_code=HTTP_303_SEE_OTHER)
-
-
 @router.get("/mcn/contracts")
 async def contracts(request: Request, party: Party, uow: UoW, paging: Paging) -> Response:
     items, next_cursor = await service.contracts(uow, party, paging)
@@ -54,17 +50,8 @@ async def contracts(request: Request, party: Party, uow: UoW, paging: Paging) ->
     )
 
 
-async def _act(request: Request, uow: UoW, action: object, done: str) -> Response:
-    _ = gettext(request)
-    response = _done()
-    try:
-        async with uow.attempt():
-            await action  # type: ignore[misc]
-    except DomainError as exc:
-        flash(request, response, _(ERRORS[exc.code]) if exc.code in ERRORS else exc.message, "error")
-        return response
-    flash(request, response, _(done))
-    return response
+async def _act(request: Request, uow: UoW, action: Awaitable[object], done: str) -> Response:
+    return await act(request, uow, action, redirect="/mcn/contracts", done=done, messages=ERRORS)
 
 
 @router.post("/mcn/contracts")
