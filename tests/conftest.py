@@ -8,6 +8,7 @@ db 15). Without PostgreSQL or Redis those tests are skipped with the reason, unl
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 import socket
@@ -19,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from grassroots.app import create_app
 from grassroots.config import Env, Settings
@@ -75,7 +77,7 @@ def pg() -> PgTarget:
     need(f"PostgreSQL at {PG_HOST}:{PG_PORT}", _port_open(PG_HOST, PG_PORT))
     schema = f"gr_test_{os.getpid()}_{secrets.token_hex(3)}"
     url = f"postgresql+asyncpg://{PG_USER}@{PG_HOST}:{PG_PORT}/{PG_DB}"
-    return PgTarget(url, schema, {"server_settings": {"search_path": schema}})
+    return PgTarget(url, schema, {"server_settings": {"search_path": f"{schema},public"}})
 
 
 async def pg_admin(sql: str) -> None:
@@ -120,12 +122,21 @@ class Stack:
 
 async def _clean(platform: Platform) -> None:
     tables = [t.name for t in reversed(metadata.sorted_tables)]
-    async with platform.db.engine.begin() as conn:
-        if platform.db.dialect == "postgresql":
-            await conn.execute(text("TRUNCATE " + ", ".join(tables) + " CASCADE"))
-        else:
-            for t in tables:
-                await conn.execute(text(f"DELETE FROM {t}"))
+    for attempt in range(10):
+        try:
+            async with platform.db.engine.begin() as conn:
+                if platform.db.dialect == "postgresql":
+                    await conn.execute(text("TRUNCATE " + ", ".join(tables) + " CASCADE"))
+                else:
+                    for t in tables:
+                        await conn.execute(text(f"DELETE FROM {t}"))
+                    await conn.execute(text("DELETE FROM search_fts"))
+            return
+        except DBAPIError:
+            # the previous test's events may still be in delivery and hold row locks
+            if attempt == 9:
+                raise
+            await asyncio.sleep(0.2)
 
 
 async def _fresh_state(platform: Platform) -> None:

@@ -21,7 +21,9 @@ from grassroots.catalog import pages as catalog_pages
 from grassroots.commerce import api as commerce_api
 from grassroots.commerce import pages as commerce_pages
 from grassroots.config import Settings
+from grassroots.content import api as content_api
 from grassroots.domains import load_tasks
+from grassroots.flow import api as flow_api
 from grassroots.identity import api as identity_api
 from grassroots.identity import pages as identity_pages
 from grassroots.kernel.auth import Policy
@@ -35,6 +37,7 @@ from grassroots.ops import api as ops_api
 from grassroots.ops import pages as ops_pages
 from grassroots.payments import api as payments_api
 from grassroots.payments import pages as payments_pages
+from grassroots.social import api as social_api
 from grassroots.web import pages as web_pages
 
 BODY_LIMITS: dict[str, int] = {}  # path prefix -> bytes, for routes that take uploads
@@ -135,6 +138,11 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     if settings.sandbox_enabled:
         app.include_router(payments_api.sandbox_router)
     app.include_router(ledger_api.router)
+    app.include_router(content_api.router)
+    app.include_router(content_api.files_router)
+    app.include_router(social_api.router)
+    app.include_router(flow_api.router)
+    BODY_LIMITS["/api/v1/media"] = settings.media_max_video_bytes + settings.media_max_image_bytes + 1024 * 1024
     app.include_router(web_pages.router)
     app.include_router(identity_pages.router)
     app.include_router(catalog_pages.router)

@@ -61,6 +61,13 @@ class Settings(BaseSettings):
     payments_sandbox: bool | None = None  # None: the sandbox provider is on outside production
     public_url: str | None = None  # where providers deliver webhooks; unset: the app itself
 
+    # Content
+    media_max_image_bytes: int = 10 * 1024 * 1024
+    media_max_video_bytes: int = 100 * 1024 * 1024
+    click_window_days: int = 7  # a share-link click attributes orders for this long
+    comment_limit: int = 10  # comments per user per minute
+    comment_window_seconds: int = 60
+
     # HTTP
     keep_alive_seconds: int = 30  # idle HTTP keep-alive; keep it above a load balancer's idle timeout
     max_body_size: int = 1024 * 1024  # bytes; upload routes have their own limits (app.BODY_LIMITS)

@@ -163,6 +163,8 @@ async def test_each_party_sees_only_its_own_money(client: httpx.AsyncClient) -> 
     assert (ea["pending_minor"], eb["pending_minor"]) == (600, 1000)
     assert {e["order_id"] for e in ea["entries"]} == {a["id"]}
     assert {e["order_id"] for e in eb["entries"]} == {b["id"]}
-    assert (await client.get("/api/v1/me/earnings", headers=buyer.headers)).status_code == 403
+    # shoppers earn only as sharers: the buyer sees an empty account of their own
+    mine = await client.get("/api/v1/me/earnings", headers=buyer.headers)
+    assert mine.status_code == 200 and mine.json()["pending_minor"] == 0 and mine.json()["entries"] == []
     assert (await client.get("/api/v1/admin/ledger/trial-balance", headers=supplier.headers)).status_code == 403
     assert (await client.post("/api/v1/admin/settlements", headers=mcn_a.headers, json={})).status_code == 403

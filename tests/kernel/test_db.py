@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from grassroots.kernel.db import Database
 from grassroots.kernel.ids import new_id, parse_id
-from grassroots.kernel.migrations import head_revision, schema_status, upgrade
+from grassroots.kernel.migrations import head_revision, include_object, schema_status, upgrade
 from grassroots.kernel.models import OutboxEvent
 from grassroots.kernel.platform import Platform
 from grassroots.models import metadata
@@ -19,7 +19,9 @@ async def test_migrations_match_the_models(platform: Platform) -> None:
     """A model change without a migration fails here, on both backends."""
 
     def diff(conn):  # type: ignore[no-untyped-def]
-        return compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
+        return compare_metadata(
+            MigrationContext.configure(conn, opts={"compare_type": True, "include_object": include_object}), metadata
+        )
 
     async with platform.db.engine.connect() as conn:
         assert await conn.run_sync(diff) == []

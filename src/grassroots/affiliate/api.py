@@ -8,9 +8,23 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Response
 
 from grassroots.affiliate import service
-from grassroots.affiliate.schemas import PoolItemOut, ShowcaseEntryOut, ShowcaseIn
+from grassroots.affiliate.models import ShareLink
+from grassroots.affiliate.schemas import (
+    AttributionOut,
+    LinkAttributionOut,
+    PoolItemOut,
+    PostAttributionOut,
+    PromotionOut,
+    ShareLinkIn,
+    ShareLinkOut,
+    ShowcaseEntryOut,
+    ShowcaseIn,
+)
 from grassroots.catalog.api import product_out
-from grassroots.kernel.auth import MaybeUser, Principal, Role, require
+from grassroots.commerce import service as commerce
+from grassroots.commerce.service import PromotionStats
+from grassroots.content import service as content
+from grassroots.kernel.auth import CurrentUser, MaybeUser, Principal, Role, require
 from grassroots.kernel.deps import UoW
 from grassroots.kernel.pagination import Page, Paging
 
@@ -56,4 +70,74 @@ async def showcase(creator_id: uuid.UUID, viewer: MaybeUser, uow: UoW, paging: P
     return Page(
         items=[ShowcaseEntryOut(product=product_out(e.product), added_at=e.added_at) for e in entries],
         next_cursor=next_cursor,
+    )
+
+
+def share_link_out(link: ShareLink) -> ShareLinkOut:
+    return ShareLinkOut(
+        id=link.id,
+        token=link.token,
+        url=service.share_path(link.token),
+        product_id=link.product_id,
+        post_id=link.post_id,
+        clicks=link.click_count,
+        created_at=link.created_at,
+    )
+
+
+@router.post("/share-links", status_code=201, response_model=ShareLinkOut, responses={200: {"model": ShareLinkOut}})
+async def create_share_link(body: ShareLinkIn, user: CurrentUser, uow: UoW, response: Response) -> ShareLinkOut:
+    """Your link to a product on sale (optionally through a post that tags it). Anyone
+    who buys within the click window after opening it is attributed to you, and you earn
+    the product's commission on the sale. Asking again for the same target returns the
+    same link (200)."""
+    link, created = await service.create_share_link(uow, user, body.product_id, body.post_id)
+    if not created:
+        response.status_code = 200
+    return share_link_out(link)
+
+
+@router.get("/me/share-links", response_model=Page[ShareLinkOut])
+async def my_share_links(user: CurrentUser, uow: UoW, paging: Paging) -> Page[ShareLinkOut]:
+    links, next_cursor = await service.my_links(uow, user, paging)
+    return Page(items=[share_link_out(x) for x in links], next_cursor=next_cursor)
+
+
+def _promotion(s: PromotionStats) -> dict[str, int]:
+    return {
+        "orders": s.orders,
+        "gmv_minor": s.gmv_minor,
+        "commission_minor": s.commission_minor,
+        "settled_minor": s.settled_minor,
+        "refunded": s.refunded,
+    }
+
+
+@router.get("/me/attribution", response_model=AttributionOut)
+async def attribution(user: CurrentUser, uow: UoW) -> AttributionOut:
+    """What your posts and share links brought: clicks, paid orders, sales (GMV) and your
+    commission, by post and by link."""
+    by_post, by_link, total = await commerce.promotion_stats(uow, user.id)
+    links = await service.all_links(uow, user.id)
+    link_map = {x.id: x for x in links}
+    missing = [i for i in by_link if i not in link_map]
+    link_map.update(await service.links_by_id(uow, missing))
+    post_clicks = await service.clicks_by_post(uow, user.id)
+    post_ids = list(dict.fromkeys([*by_post, *post_clicks]))
+    titles = await content.titles(uow, post_ids)
+    return AttributionOut(
+        total=PromotionOut(**_promotion(total)),
+        by_post=[
+            PostAttributionOut(
+                post_id=pid,
+                title=titles.get(pid, ""),
+                clicks=post_clicks.get(pid, 0),
+                **_promotion(by_post.get(pid, PromotionStats())),
+            )
+            for pid in post_ids
+        ],
+        by_link=[
+            LinkAttributionOut(link=share_link_out(link), **_promotion(by_link.get(link.id, PromotionStats())))
+            for link in link_map.values()
+        ],
     )

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import uuid
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 
 from grassroots.affiliate import service
 from grassroots.catalog import service as catalog
@@ -118,3 +119,30 @@ async def public_showcase(
     return render(
         request, "affiliate/showcase.html", {"creator": creator, "entries": entries, "next_cursor": next_cursor}
     )
+
+
+VISITOR_COOKIE_AGE = 365 * 24 * 3600
+
+
+@router.get("/s/{token}")
+async def open_share_link(token: str, request: Request, viewer: MaybeUser, uow: UoW) -> Response:
+    """A share link: count the click (once per visitor a day), remember the visitor with
+    a first-party cookie, and go to the post or the product with the link as the source."""
+    visitor = service.valid_visitor(request.cookies.get(service.VISITOR_COOKIE))
+    fresh = visitor is None
+    if visitor is None:
+        visitor = service.new_visitor_id()
+    link = await service.click(uow, token, viewer.id if viewer else None, visitor)
+    query = urlencode({"share": link.token, "scene": "share"})
+    target = f"/posts/{link.post_id}?{query}" if link.post_id else f"/products/{link.product_id}?{query}"
+    response = RedirectResponse(target, status_code=303)
+    if fresh:
+        response.set_cookie(
+            service.VISITOR_COOKIE,
+            visitor,
+            max_age=VISITOR_COOKIE_AGE,
+            httponly=True,
+            samesite="lax",
+            secure=request.url.scheme == "https",
+        )
+    return response

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from grassroots.affiliate.models import ShowcaseItem
+from grassroots.affiliate.models import ShareClick, ShareLink, ShowcaseItem
+from grassroots.kernel.db import insert_if_absent
 from grassroots.kernel.pagination import PageParams, paginate
 
 
@@ -54,3 +58,105 @@ async def added_at(
 async def product_ids(session: AsyncSession, creator_id: uuid.UUID) -> set[uuid.UUID]:
     rows = await session.scalars(select(ShowcaseItem.product_id).where(ShowcaseItem.creator_id == creator_id))
     return set(rows.all())
+
+
+# ------------------------------------------------------------------ share links
+
+
+async def link_by_target(session: AsyncSession, owner_id: uuid.UUID, target_key: str) -> ShareLink | None:
+    result: ShareLink | None = await session.scalar(
+        select(ShareLink).where(ShareLink.owner_id == owner_id, ShareLink.target_key == target_key)
+    )
+    return result
+
+
+async def insert_link(session: AsyncSession, **values: Any) -> bool:
+    return await insert_if_absent(session, ShareLink, **values)
+
+
+async def link_by_token(session: AsyncSession, token: str) -> ShareLink | None:
+    result: ShareLink | None = await session.scalar(select(ShareLink).where(ShareLink.token == token))
+    return result
+
+
+async def links(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, ShareLink]:
+    if not ids:
+        return {}
+    rows = await session.scalars(select(ShareLink).where(ShareLink.id.in_(set(ids))))
+    return {r.id: r for r in rows}
+
+
+async def links_page(
+    session: AsyncSession, owner_id: uuid.UUID, params: PageParams
+) -> tuple[list[ShareLink], str | None]:
+    return await paginate(session, select(ShareLink).where(ShareLink.owner_id == owner_id), params, [ShareLink.id])
+
+
+async def all_links(session: AsyncSession, owner_id: uuid.UUID, limit: int) -> list[ShareLink]:
+    rows = await session.scalars(
+        select(ShareLink).where(ShareLink.owner_id == owner_id).order_by(ShareLink.id.desc()).limit(limit)
+    )
+    return list(rows)
+
+
+async def record_click(
+    session: AsyncSession,
+    link_id: uuid.UUID,
+    visitor_key: str,
+    day: str,
+    user_id: uuid.UUID | None,
+    visitor_id: str | None,
+    at: datetime,
+) -> bool:
+    """True for the visitor's first click on the link that day (then the link's count
+    moves); a repeat click only moves ``last_at``."""
+    first = await insert_if_absent(
+        session,
+        ShareClick,
+        link_id=link_id,
+        visitor_key=visitor_key,
+        day=day,
+        user_id=user_id,
+        visitor_id=visitor_id,
+        first_at=at,
+        last_at=at,
+    )
+    if first:
+        await session.execute(
+            update(ShareLink).where(ShareLink.id == link_id).values(click_count=ShareLink.click_count + 1)
+        )
+    else:
+        values: dict[str, Any] = {"last_at": at}
+        if user_id is not None:
+            values["user_id"] = user_id
+        await session.execute(
+            update(ShareClick)
+            .where(ShareClick.link_id == link_id, ShareClick.visitor_key == visitor_key, ShareClick.day == day)
+            .values(**values)
+        )
+    return first
+
+
+async def last_click(
+    session: AsyncSession, user_id: uuid.UUID | None, visitor_id: str | None, since: datetime
+) -> ShareClick | None:
+    who = []
+    if user_id is not None:
+        who.append(ShareClick.user_id == user_id)
+    if visitor_id:
+        who.append(ShareClick.visitor_id == visitor_id)
+    if not who:
+        return None
+    result: ShareClick | None = await session.scalar(
+        select(ShareClick).where(or_(*who), ShareClick.last_at >= since).order_by(ShareClick.last_at.desc()).limit(1)
+    )
+    return result
+
+
+async def clicks_by_post(session: AsyncSession, owner_id: uuid.UUID) -> dict[uuid.UUID, int]:
+    rows = await session.execute(
+        select(ShareLink.post_id, func.sum(ShareLink.click_count))
+        .where(ShareLink.owner_id == owner_id, ShareLink.post_id.is_not(None))
+        .group_by(ShareLink.post_id)
+    )
+    return {pid: int(n or 0) for pid, n in rows if pid is not None}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from grassroots.catalog.schemas import ProductOut
 from grassroots.kernel.schemas import RequestModel
@@ -22,3 +22,42 @@ class PoolItemOut(ProductOut):
 class ShowcaseEntryOut(BaseModel):
     product: ProductOut
     added_at: datetime
+
+
+class ShareLinkIn(RequestModel):
+    product_id: uuid.UUID
+    post_id: uuid.UUID | None = None
+
+
+class ShareLinkOut(BaseModel):
+    id: uuid.UUID
+    token: str
+    url: str = Field(description="Path of the link on this platform; prefix it with the site's address to share")
+    product_id: uuid.UUID
+    post_id: uuid.UUID | None
+    clicks: int = Field(description="Distinct visitors per day who opened the link")
+    created_at: datetime
+
+
+class PromotionOut(BaseModel):
+    orders: int
+    gmv_minor: int
+    commission_minor: int = Field(description="Your part of the commission on these orders (refunded ones earn 0)")
+    settled_minor: int
+    refunded: int
+
+
+class PostAttributionOut(PromotionOut):
+    post_id: uuid.UUID
+    title: str
+    clicks: int
+
+
+class LinkAttributionOut(PromotionOut):
+    link: ShareLinkOut
+
+
+class AttributionOut(BaseModel):
+    total: PromotionOut
+    by_post: list[PostAttributionOut]
+    by_link: list[LinkAttributionOut]

@@ -8,17 +8,21 @@ their showcase before a decrease pays the old rate until 30 days after that decr
 
 from __future__ import annotations
 
+import re
+import secrets
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from grassroots.affiliate import repository
-from grassroots.affiliate.models import ShowcaseItem
+from grassroots.affiliate.models import ShareLink, ShowcaseItem
 from grassroots.catalog import service as catalog
 from grassroots.catalog.models import Product, ProductStatus
+from grassroots.content import service as content
 from grassroots.kernel.auth import Principal
-from grassroots.kernel.errors import Conflict, NotFound
+from grassroots.kernel.errors import Conflict, Invalid, NotFound
+from grassroots.kernel.ids import new_id
 from grassroots.kernel.pagination import PageParams
 from grassroots.kernel.uow import UnitOfWork
 
@@ -97,3 +101,108 @@ async def commission_rates(
         if entry is not None and entry.added_at < change.changed_at and change.old_bps > change.new_bps:
             rates[change.product_id] = max(rates[change.product_id], change.old_bps)
     return rates
+
+
+# ------------------------------------------------------------------ share links
+
+VISITOR_COOKIE = "gr_visitor"
+VISITOR_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+def valid_visitor(raw: str | None) -> str | None:
+    """The visitor cookie's value if it is one we could have set, else None."""
+    return raw if raw and VISITOR_RE.match(raw) else None
+
+
+def new_visitor_id() -> str:
+    return secrets.token_urlsafe(18)
+
+
+def share_path(token: str) -> str:
+    return f"/s/{token}"
+
+
+async def create_share_link(
+    uow: UnitOfWork, owner: Principal, product_id: uuid.UUID, post_id: uuid.UUID | None = None
+) -> tuple[ShareLink, bool]:
+    """The owner's link to a product on sale (through a post that tags it, if given); the
+    same target gives the same link back (second value False)."""
+    products = await catalog.products_by_id(uow, [product_id])
+    product = products.get(product_id)
+    if product is None or product.status != ProductStatus.active:
+        raise NotFound("No such product on sale.", code="product_not_found")
+    if post_id is not None:
+        try:
+            await content.live_post(uow, post_id)
+        except NotFound:
+            raise Invalid("No such post.", code="post_not_found", fields={"post_id": "unknown"}) from None
+        if product_id not in await content.tagged_products(uow, post_id):
+            raise Invalid(
+                "That post does not tag this product.", code="product_not_tagged", fields={"post_id": "no tag"}
+            )
+    target = f"{product_id}:{post_id or '-'}"
+    existing = await repository.link_by_target(uow.session, owner.id, target)
+    if existing is not None:
+        return existing, False
+    created = await repository.insert_link(
+        uow.session,
+        id=new_id(),
+        token=secrets.token_urlsafe(9),
+        owner_id=owner.id,
+        product_id=product_id,
+        post_id=post_id,
+        target_key=target,
+        click_count=0,
+        created_at=uow.now(),
+    )
+    link = await repository.link_by_target(uow.session, owner.id, target)
+    assert link is not None
+    if created and post_id is not None:
+        await content.bump(uow, post_id, shares=1)
+    return link, created
+
+
+async def link_by_token(uow: UnitOfWork, token: str) -> ShareLink | None:
+    if not token or len(token) > 24:
+        return None
+    return await repository.link_by_token(uow.session, token)
+
+
+async def click(uow: UnitOfWork, token: str, user_id: uuid.UUID | None, visitor_id: str | None) -> ShareLink:
+    """Record a click on a share link (once per visitor per day) and return the link."""
+    link = await link_by_token(uow, token)
+    if link is None:
+        raise NotFound("This share link does not exist.", code="share_link_not_found")
+    if user_id is None and visitor_id is None:
+        return link
+    now = uow.now()
+    key = str(user_id) if user_id is not None else f"v:{visitor_id}"
+    await repository.record_click(uow.session, link.id, key, now.date().isoformat(), user_id, visitor_id, now)
+    return link
+
+
+async def last_clicked_link(
+    uow: UnitOfWork, user_id: uuid.UUID | None, visitor_id: str | None, now: datetime
+) -> ShareLink | None:
+    """The link this person (account or visitor cookie) last clicked within the click window."""
+    since = now - timedelta(days=uow.settings.click_window_days)
+    found = await repository.last_click(uow.session, user_id, visitor_id, since)
+    if found is None:
+        return None
+    return (await repository.links(uow.session, [found.link_id])).get(found.link_id)
+
+
+async def my_links(uow: UnitOfWork, owner: Principal, params: PageParams) -> tuple[list[ShareLink], str | None]:
+    return await repository.links_page(uow.session, owner.id, params)
+
+
+async def all_links(uow: UnitOfWork, owner_id: uuid.UUID, limit: int = 500) -> list[ShareLink]:
+    return await repository.all_links(uow.session, owner_id, limit)
+
+
+async def links_by_id(uow: UnitOfWork, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, ShareLink]:
+    return await repository.links(uow.session, ids)
+
+
+async def clicks_by_post(uow: UnitOfWork, owner_id: uuid.UUID) -> dict[uuid.UUID, int]:
+    return await repository.clicks_by_post(uow.session, owner_id)

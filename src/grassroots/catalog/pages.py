@@ -62,9 +62,9 @@ async def product_page(
     product_id: uuid.UUID,
     viewer: MaybeUser,
     uow: UoW,
-    creator: uuid.UUID | None = None,
 ) -> Response:
     from grassroots.commerce import service as commerce  # reviews live with orders
+    from grassroots.commerce.schemas import source_params  # the buy button carries its source
 
     product = await service.get_product(uow, product_id, viewer)
     reviews, _, summary = await commerce.product_reviews(uow, product_id, PageParams(None, 10))
@@ -75,7 +75,7 @@ async def product_page(
             "product": product,
             "reviews": reviews,
             "summary": summary,
-            "creator": creator,
+            "source": source_params(request.query_params),
             "returnable": service.returnable(product.category),
         },
     )

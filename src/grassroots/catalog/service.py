@@ -187,6 +187,7 @@ async def update_product(uow: UnitOfWork, supplier: Principal, product_id: uuid.
         product.status = ProductStatus(patch.status)
     product.updated_at = now
     await uow.session.flush()
+    uow.emit("catalog.product_updated", {"product_id": product.id})
     return product
 
 

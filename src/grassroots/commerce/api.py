@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Header, Response
+from fastapi import APIRouter, Body, Depends, Header, Request, Response
 
+from grassroots.affiliate import service as affiliate
 from grassroots.commerce import service
 from grassroots.commerce.models import Order, OrderStatus, ReturnRequest, ReturnStatus
 from grassroots.commerce.schemas import (
@@ -56,6 +57,9 @@ def order_out(order: Order) -> OrderOut:
         currency=order.currency,
         promoter_id=order.promoter_id,
         scene=order.scene.value,
+        post_id=order.post_id,
+        share_link_id=order.share_link_id,
+        attributed_by=order.attributed_by,
         source=order.source,
         shipping_address=order.shipping_address,
         created_at=order.created_at,
@@ -87,12 +91,18 @@ def return_out(r: ReturnRequest) -> ReturnOut:
 
 @router.post("/orders", status_code=201, response_model=OrderOut)
 async def create_order(
-    body: OrderIn, buyer: Buyer, uow: UoW, response: Response, idempotency_key: IdempotencyKey = None
+    body: OrderIn,
+    buyer: Buyer,
+    uow: UoW,
+    request: Request,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
 ) -> OrderOut:
     """Place an order with one supplier's goods. Stock is reserved at once; unpaid orders
     are cancelled after the payment deadline. Retrying with the same ``Idempotency-Key``
     returns the same order (header ``Idempotent-Replayed: true``)."""
-    order, created = await service.create_order(uow, buyer, body, idempotency_key)
+    visitor = affiliate.valid_visitor(request.cookies.get(affiliate.VISITOR_COOKIE))
+    order, created = await service.create_order(uow, buyer, body, idempotency_key, visitor)
     if not created:
         response.headers["Idempotent-Replayed"] = "true"
     return order_out(order)

@@ -59,6 +59,9 @@ class Order(Base):
     # Attribution, fixed when the order is placed.
     scene: Mapped[Scene] = mapped_column(Enum(Scene, native_enum=False, length=16))
     promoter_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, default=None)
+    post_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, default=None)  # the note or video that sold it
+    share_link_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, default=None)
+    attributed_by: Mapped[str] = mapped_column(String(8), default="none")  # source | click | none
     mcn_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, default=None)
     mcn_share_bps: Mapped[int] = mapped_column(Integer, default=0)
     fee_bps: Mapped[int] = mapped_column(Integer)
@@ -84,6 +87,7 @@ class Order(Base):
         Index("ix_orders_buyer", "buyer_id", "id"),
         Index("ix_orders_supplier", "supplier_id", "status", "id"),
         Index("ix_orders_promoter", "promoter_id", "id"),
+        Index("ix_orders_post", "post_id"),
         Index("ix_orders_status_expires", "status", "expires_at"),
         Index("ix_orders_status_shipped", "status", "shipped_at"),
         Index("ix_orders_status_received", "status", "received_at"),

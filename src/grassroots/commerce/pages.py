@@ -11,11 +11,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
+from grassroots.affiliate import service as affiliate
 from grassroots.catalog import service as catalog
 from grassroots.catalog.models import ProductStatus
 from grassroots.commerce import service
 from grassroots.commerce.models import OrderStatus, ReturnStatus
-from grassroots.commerce.schemas import AddressIn, ItemIn, OrderIn, SourceIn
+from grassroots.commerce.schemas import SOURCE_PARAMS, AddressIn, ItemIn, OrderIn, source_in, source_params
 from grassroots.kernel.auth import AdminUser, Principal, Role, require
 from grassroots.kernel.deps import UoW
 from grassroots.kernel.errors import DomainError
@@ -93,9 +94,7 @@ async def _checkout_context(uow: UoW, sku_id: uuid.UUID | None, qty: int) -> dic
 
 
 @router.get("/checkout")
-async def checkout(
-    request: Request, shopper: Shopper, uow: UoW, sku: str = "", qty: str = "1", creator: str = ""
-) -> Response:
+async def checkout(request: Request, shopper: Shopper, uow: UoW, sku: str = "", qty: str = "1") -> Response:
     try:
         sku_id, quantity = uuid.UUID(sku), max(1, min(99, int(qty)))
     except ValueError:
@@ -106,7 +105,13 @@ async def checkout(
     return render(
         request,
         "commerce/checkout.html",
-        {**ctx, "creator": creator, "token": secrets.token_urlsafe(16), "values": {}, "error": None},
+        {
+            **ctx,
+            "source": source_params(request.query_params),
+            "token": secrets.token_urlsafe(16),
+            "values": {},
+            "error": None,
+        },
     )
 
 
@@ -115,7 +120,7 @@ async def place_order(request: Request, form: CsrfForm, shopper: Shopper, uow: U
     _ = gettext(request)
     sku_id = uuid_field(form, "sku")
     quantity = max(1, min(99, integer(form, "qty", 1) or 1))
-    creator = uuid_field(form, "creator")
+    source = source_params({k: text(form, k, 64) for k in SOURCE_PARAMS})
     values = {k: text(form, k, 200) for k in ("name", "phone", "line1", "city", "country")}
     error = None
     try:
@@ -131,15 +136,16 @@ async def place_order(request: Request, form: CsrfForm, shopper: Shopper, uow: U
                     OrderIn(
                         items=[ItemIn(sku_id=sku_id, quantity=quantity)],
                         shipping_address=address,
-                        source=SourceIn(creator_id=creator),
+                        source=source_in(source),
                     ),
                     text(form, "token", 64),
+                    affiliate.valid_visitor(request.cookies.get(affiliate.VISITOR_COOKIE)),
                 )
                 payment = await service.pay(uow, shopper, order.id, "sandbox")
                 return see_other(payment.redirect_url)
         except DomainError as exc:
             if exc.code == "invalid_source":
-                creator = None
+                source = {}
             error = error_text(request, exc, ERRORS)
     ctx = await _checkout_context(uow, sku_id, quantity)
     if ctx is None:
@@ -149,7 +155,7 @@ async def place_order(request: Request, form: CsrfForm, shopper: Shopper, uow: U
         "commerce/checkout.html",
         {
             **ctx,
-            "creator": str(creator or ""),
+            "source": source,
             "token": text(form, "token", 64) or secrets.token_urlsafe(16),
             "values": values,
             "error": error,

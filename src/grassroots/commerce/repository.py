@@ -177,3 +177,14 @@ async def rating_distribution(session: AsyncSession, product_id: uuid.UUID) -> d
     sub = _reviews_of_product(product_id).subquery()
     rows = await session.execute(select(sub.c.rating, func.count()).group_by(sub.c.rating))
     return {int(r): int(n) for r, n in rows}
+
+
+async def promoted_orders(session: AsyncSession, promoter_id: uuid.UUID, limit: int) -> list[Order]:
+    """The promoter's paid orders (any later state but cancelled), newest first."""
+    stmt = (
+        _with_items()
+        .where(Order.promoter_id == promoter_id, Order.paid_at.is_not(None))
+        .order_by(Order.created_at.desc())
+        .limit(limit)
+    )
+    return list((await session.scalars(stmt)).all())

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -30,11 +31,21 @@ class AddressIn(Strict):
     country: str = Field(min_length=2, max_length=56, examples=["CN"])
 
 
+SceneName = Literal["feed", "note", "video", "live", "search", "showcase", "share", "direct"]
+
+
 class SourceIn(Strict):
-    post_id: uuid.UUID | None = None
-    share_token: str | None = Field(default=None, min_length=1, max_length=64)
+    """Where the buyer was when they decided: the buy button passes it. A named promoter
+    (share link, post, showcase) earns the commission; with none, the buyer's last
+    share-link click within the click window does."""
+
+    post_id: uuid.UUID | None = Field(default=None, description="The note or video the buyer bought from")
+    share_token: str | None = Field(default=None, min_length=1, max_length=64, description="A share link's token")
     live_room_id: uuid.UUID | None = None
-    creator_id: uuid.UUID | None = None
+    creator_id: uuid.UUID | None = Field(default=None, description="The creator whose showcase the buyer bought from")
+    scene: SceneName | None = Field(
+        default=None, description="Where the buy happened; derived from the rest if omitted"
+    )
 
 
 class OrderIn(Strict):
@@ -72,6 +83,11 @@ class OrderOut(BaseModel):
     currency: str
     promoter_id: uuid.UUID | None
     scene: str
+    post_id: uuid.UUID | None
+    share_link_id: uuid.UUID | None
+    attributed_by: str = Field(
+        description="source (the buy button named the promoter), click (a share link clicked within the window) or none"
+    )
     source: dict[str, Any]
     shipping_address: dict[str, Any]
     created_at: datetime
@@ -166,3 +182,33 @@ class SettleIn(Strict):
 class SettlementOut(BaseModel):
     settled: int
     order_ids: list[uuid.UUID]
+
+
+SOURCE_PARAMS = {"creator": "creator_id", "post": "post_id", "share": "share_token", "scene": "scene"}
+_SCENES: set[str] = set(get_args(SceneName))
+
+
+def source_params(raw: Mapping[str, Any]) -> dict[str, str]:
+    """The buy button's source as short query/form fields (``creator``, ``post``, ``share``,
+    ``scene``), keeping only well-formed values: pages pass it from product page to
+    checkout to the order."""
+    out: dict[str, str] = {}
+    for name in SOURCE_PARAMS:
+        value = raw.get(name)
+        if not isinstance(value, str) or not value or len(value) > 64:
+            continue
+        if name in ("creator", "post"):
+            try:
+                value = str(uuid.UUID(value))
+            except ValueError:
+                continue
+        elif (name == "scene" and value not in _SCENES) or (
+            name == "share" and not value.replace("-", "").replace("_", "").isalnum()
+        ):
+            continue
+        out[name] = value
+    return out
+
+
+def source_in(params: Mapping[str, str]) -> SourceIn:
+    return SourceIn(**{SOURCE_PARAMS[k]: v for k, v in params.items() if k in SOURCE_PARAMS})

@@ -34,6 +34,7 @@ from grassroots.commerce.models import (
     Scene,
 )
 from grassroots.commerce.schemas import OrderIn
+from grassroots.content import service as content
 from grassroots.identity import service as identity
 from grassroots.kernel import idempotency
 from grassroots.kernel.auth import Principal, Role
@@ -88,37 +89,80 @@ async def list_orders(
 @dataclass(frozen=True, slots=True)
 class Attribution:
     scene: Scene
-    promoter_id: uuid.UUID | None
+    promoter_id: uuid.UUID | None = None
+    # The products that pay the promoter: a post's tags, a link's product, a showcase.
+    promoted: frozenset[uuid.UUID] = frozenset()
+    post_id: uuid.UUID | None = None
+    share_link_id: uuid.UUID | None = None
+    by: str = "none"
 
 
-async def _attribution(uow: UnitOfWork, data: OrderIn) -> Attribution:
+def _bad_source(field_name: str, message: str) -> Invalid:
+    return Invalid(message, code="invalid_source", fields={f"source.{field_name}": "unknown"})
+
+
+async def _attribution(uow: UnitOfWork, buyer: Principal, data: OrderIn, visitor_id: str | None) -> Attribution:
+    """Who brought this order, and from where. An explicit source that names a promoter
+    wins (share link, then post, then showcase); otherwise the buyer's last share-link
+    click within the click window. One promoter per order, only for goods they promoted,
+    never the buyer themself."""
     src = data.source
-    if src.live_room_id:
-        scene = Scene.live
-    elif src.share_token:
-        scene = Scene.share
+    explicit_scene = Scene(src.scene) if src.scene else None
+    found: Attribution
+    if src.share_token:
+        link = await affiliate.link_by_token(uow, src.share_token)
+        if link is None:
+            raise _bad_source("share_token", "The share link does not exist.")
+        found = Attribution(
+            Scene.share, link.owner_id, frozenset({link.product_id}), link.post_id or src.post_id, link.id, "source"
+        )
     elif src.post_id:
-        scene = Scene.note
+        try:
+            post = await content.live_post(uow, src.post_id)
+        except NotFound:
+            raise _bad_source("post_id", "The source names no post.") from None
+        author = await identity.get_user(uow, post.author_id)
+        scene = Scene.video if post.kind.value == "video" else Scene.note
+        if author.role == Role.creator:
+            tagged = frozenset(await content.tagged_products(uow, post.id))
+            found = Attribution(scene, author.id, tagged, post.id, None, "source")
+        else:
+            found = Attribution(scene, None, frozenset(), post.id)
     elif src.creator_id:
-        scene = Scene.showcase
-    else:
-        scene = Scene.direct
-    promoter_id = None
-    if src.creator_id is not None:
         try:
             creator = await identity.get_user(uow, src.creator_id)
         except NotFound:
             creator = None
         if creator is None or creator.role != Role.creator:
-            raise Invalid(
-                "The source names no creator.", code="invalid_source", fields={"source.creator_id": "unknown"}
+            raise _bad_source("creator_id", "The source names no creator.")
+        showcased = frozenset(await affiliate.showcased_product_ids(uow, creator.id))
+        found = Attribution(Scene.showcase, creator.id, showcased, by="source")
+    elif src.live_room_id:
+        found = Attribution(Scene.live)
+    else:
+        link = await affiliate.last_clicked_link(uow, buyer.id, visitor_id, uow.now())
+        if link is not None:
+            found = Attribution(
+                explicit_scene or Scene.share,
+                link.owner_id,
+                frozenset({link.product_id}),
+                link.post_id,
+                link.id,
+                "click",
             )
-        promoter_id = creator.id
-    return Attribution(scene, promoter_id)
+        else:
+            found = Attribution(Scene.direct)
+    if found.promoter_id == buyer.id:  # no commission on your own purchases
+        found = Attribution(found.scene, None, frozenset(), found.post_id, found.share_link_id)
+    if explicit_scene is not None and explicit_scene != found.scene:
+        found = Attribution(
+            explicit_scene, found.promoter_id, found.promoted, found.post_id, found.share_link_id, found.by
+        )
+    return found
 
 
 async def create_order(
-    uow: UnitOfWork, buyer: Principal, data: OrderIn, idempotency_key: str | None
+    uow: UnitOfWork, buyer: Principal, data: OrderIn, idempotency_key: str | None, visitor_id: str | None = None
 ) -> tuple[Order, bool]:
     """Place an order; returns it and whether it was new (False: an idempotent replay)."""
     key = idempotency.check_key(idempotency_key)
@@ -147,12 +191,10 @@ async def create_order(
         raise Conflict("Not enough stock for one of the items.", code="out_of_stock")
 
     now = uow.now()
-    who = await _attribution(uow, data)
+    who = await _attribution(uow, buyer, data, visitor_id)
     rates = await affiliate.commission_rates(uow, who.promoter_id, list(products.values()), now)
-    if who.promoter_id is not None:
-        # Commission only on goods the promoter actually promotes (their showcase).
-        showcased = await affiliate.showcased_product_ids(uow, who.promoter_id)
-        rates = {pid: (bps if pid in showcased else 0) for pid, bps in rates.items()}
+    # Commission only on goods the promoter actually promoted.
+    rates = {pid: (bps if pid in who.promoted else 0) for pid, bps in rates.items()}
     share = await mcn.active_share(uow, who.promoter_id) if who.promoter_id else None
 
     first_sku = next(iter(found.values()))[0]
@@ -166,6 +208,9 @@ async def create_order(
         total_minor=0,
         scene=who.scene,
         promoter_id=who.promoter_id,
+        post_id=who.post_id,
+        share_link_id=who.share_link_id,
+        attributed_by=who.by,
         mcn_id=share.mcn_id if share else None,
         mcn_share_bps=share.share_bps if share else 0,
         fee_bps=uow.settings.platform_fee_bps,
@@ -272,6 +317,8 @@ async def on_payment_succeeded(uow: UnitOfWork, payment: Payment) -> None:
             "promoter_id": order.promoter_id,
             "commission_minor": split.promoter.amount,
             "currency": order.currency,
+            "post_id": order.post_id,
+            "share_link_id": order.share_link_id,
         },
     )
     units: dict[uuid.UUID, int] = {}
@@ -336,7 +383,15 @@ async def _receive(uow: UnitOfWork, order: Order, *, automatic: bool = False) ->
         uow.session, order.id, [OrderStatus.shipped], OrderStatus.received, received_at=uow.now()
     )
     if moved:
-        uow.emit("commerce.order_received", {"order_id": order.id, "buyer_id": order.buyer_id, "automatic": automatic})
+        uow.emit(
+            "commerce.order_received",
+            {
+                "order_id": order.id,
+                "buyer_id": order.buyer_id,
+                "supplier_id": order.supplier_id,
+                "automatic": automatic,
+            },
+        )
     return moved
 
 
@@ -548,6 +603,55 @@ async def settle_due(uow: UnitOfWork, limit: int = 1000) -> list[uuid.UUID]:
         if not moved:
             continue
         await ledger.post_settlement(uow, order_id)
-        uow.emit("commerce.order_settled", {"order_id": order_id})
+        order = await repository.get(uow.session, order_id)
+        assert order is not None
+        commission = order_split(order).promoter.amount if order.promoter_id else 0
+        uow.emit(
+            "commerce.order_settled",
+            {
+                "order_id": order_id,
+                "promoter_id": order.promoter_id,
+                "commission_minor": commission,
+                "currency": order.currency,
+                "post_id": order.post_id,
+            },
+        )
         settled.append(order_id)
     return settled
+
+
+@dataclass
+class PromotionStats:
+    """Orders one promoter brought, grouped by the post and by the share link."""
+
+    orders: int = 0
+    gmv_minor: int = 0
+    commission_minor: int = 0  # the promoter's part, before any refund
+    refunded: int = 0
+    settled_minor: int = 0
+
+
+async def promotion_stats(
+    uow: UnitOfWork, promoter_id: uuid.UUID, limit: int = 5000
+) -> tuple[dict[uuid.UUID, PromotionStats], dict[uuid.UUID, PromotionStats], PromotionStats]:
+    """(by post, by share link, total) over the promoter's paid orders. Refunded orders
+    count as orders but earn nothing."""
+    by_post: dict[uuid.UUID, PromotionStats] = {}
+    by_link: dict[uuid.UUID, PromotionStats] = {}
+    total = PromotionStats()
+    for order in await repository.promoted_orders(uow.session, promoter_id, limit):
+        split = order_split(order)
+        refunded = order.status == OrderStatus.refunded
+        earned = 0 if refunded else split.promoter.amount
+        buckets = [total]
+        if order.post_id is not None:
+            buckets.append(by_post.setdefault(order.post_id, PromotionStats()))
+        if order.share_link_id is not None:
+            buckets.append(by_link.setdefault(order.share_link_id, PromotionStats()))
+        for b in buckets:
+            b.orders += 1
+            b.gmv_minor += 0 if refunded else order.goods_minor
+            b.commission_minor += earned
+            b.refunded += int(refunded)
+            b.settled_minor += earned if order.status == OrderStatus.completed else 0
+    return by_post, by_link, total

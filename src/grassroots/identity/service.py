@@ -355,6 +355,10 @@ async def handles(uow: UnitOfWork, ids: list[uuid.UUID]) -> dict[uuid.UUID, str]
     return {uid: u.handle for uid, u in (await repository.get_many(uow.session, ids)).items()}
 
 
+async def users_by_id(uow: UnitOfWork, ids: list[uuid.UUID]) -> dict[uuid.UUID, User]:
+    return await repository.get_many(uow.session, ids)
+
+
 async def list_users(uow: UnitOfWork, params: PageParams, role: Role | None = None) -> tuple[list[User], str | None]:
     return await repository.page(uow.session, params, role)
 

@@ -89,10 +89,11 @@ class Platform:
             uow = UnitOfWork(self, session)
             try:
                 yield uow
+                await session.commit()
             except BaseException:
                 await session.rollback()
+                await uow._run_on_rollback()
                 raise
-            await session.commit()
         if uow.emitted:
             await self.kick_events()
         await uow._run_after_commit()

@@ -49,6 +49,7 @@ class UnitOfWork:
         self.state: SharedState = platform.state
         self.emitted: list[str] = []
         self._after_commit: list[Callable[[], Awaitable[None]]] = []
+        self._on_rollback: list[Callable[[], Awaitable[None]]] = []
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -84,6 +85,14 @@ class UnitOfWork:
 
     def after_commit(self, hook: Callable[[], Awaitable[None]]) -> None:
         self._after_commit.append(hook)
+
+    def on_rollback(self, hook: Callable[[], Awaitable[None]]) -> None:
+        """Undo an outside effect (a file written) if the transaction does not commit."""
+        self._on_rollback.append(hook)
+
+    async def _run_on_rollback(self) -> None:
+        for hook in self._on_rollback:
+            await hook()
 
     async def _run_after_commit(self) -> None:
         for hook in self._after_commit:

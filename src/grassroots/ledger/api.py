@@ -14,7 +14,7 @@ from grassroots.ledger.schemas import AccountOut, EarningEntryOut, EarningsOut, 
 
 router = APIRouter(prefix="/api/v1", tags=["ledger"])
 
-Earner = Annotated[Principal, Depends(require(Role.creator, Role.mcn, Role.supplier))]
+Earner = Annotated[Principal, Depends(require(Role.creator, Role.mcn, Role.supplier, Role.consumer))]
 
 
 @router.get("/me/earnings", response_model=EarningsOut)

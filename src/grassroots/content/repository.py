@@ -1,0 +1,149 @@
+"""All queries on content tables."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from grassroots.content.models import Media, Post, PostHashtag, PostMedia, PostProduct
+from grassroots.kernel.pagination import PageParams, paginate
+
+
+async def add(session: AsyncSession, *objs: object) -> None:
+    session.add_all(objs)
+
+
+async def get_media(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Media]:
+    if not ids:
+        return {}
+    rows = await session.scalars(select(Media).where(Media.id.in_(set(ids))))
+    return {m.id: m for m in rows}
+
+
+async def get_post(session: AsyncSession, post_id: uuid.UUID) -> Post | None:
+    return await session.get(Post, post_id)
+
+
+async def posts(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Post]:
+    if not ids:
+        return {}
+    rows = await session.scalars(select(Post).where(Post.id.in_(set(ids)), Post.deleted_at.is_(None)))
+    return {p.id: p for p in rows}
+
+
+async def media_of(session: AsyncSession, post_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[Media]]:
+    out: dict[uuid.UUID, list[Media]] = {pid: [] for pid in post_ids}
+    if not post_ids:
+        return out
+    rows = await session.execute(
+        select(PostMedia.post_id, Media)
+        .join(Media, Media.id == PostMedia.media_id)
+        .where(PostMedia.post_id.in_(set(post_ids)))
+        .order_by(PostMedia.post_id, PostMedia.position)
+    )
+    for post_id, media in rows:
+        out[post_id].append(media)
+    return out
+
+
+async def product_ids_of(session: AsyncSession, post_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[uuid.UUID]]:
+    out: dict[uuid.UUID, list[uuid.UUID]] = {pid: [] for pid in post_ids}
+    if not post_ids:
+        return out
+    rows = await session.execute(
+        select(PostProduct.post_id, PostProduct.product_id)
+        .where(PostProduct.post_id.in_(set(post_ids)))
+        .order_by(PostProduct.post_id, PostProduct.position)
+    )
+    for post_id, product_id in rows:
+        out[post_id].append(product_id)
+    return out
+
+
+async def hashtags_of(session: AsyncSession, post_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
+    out: dict[uuid.UUID, list[str]] = {pid: [] for pid in post_ids}
+    if not post_ids:
+        return out
+    rows = await session.execute(
+        select(PostHashtag.post_id, PostHashtag.tag).where(PostHashtag.post_id.in_(set(post_ids)))
+    )
+    for post_id, tag in rows:
+        out[post_id].append(tag)
+    return out
+
+
+async def page_by_author(
+    session: AsyncSession, author_id: uuid.UUID, params: PageParams
+) -> tuple[list[Post], str | None]:
+    stmt = select(Post).where(Post.author_id == author_id, Post.deleted_at.is_(None))
+    return await paginate(session, stmt, params, [Post.id])
+
+
+COUNTERS = {"like_count", "favorite_count", "comment_count", "share_count", "view_count", "order_count"}
+
+
+async def bump(session: AsyncSession, post_id: uuid.UUID, deltas: dict[str, int]) -> None:
+    """Add to counters atomically (``SET n = n + d``): exact under concurrency."""
+    values: dict[str, Any] = {}
+    for name, delta in deltas.items():
+        if name not in COUNTERS:
+            raise ValueError(f"unknown counter {name}")
+        if delta:
+            values[name] = getattr(Post, name) + delta
+    if values:
+        await session.execute(update(Post).where(Post.id == post_id).values(**values))
+
+
+async def counters(session: AsyncSession, post_id: uuid.UUID) -> dict[str, int]:
+    cols = [getattr(Post, c) for c in sorted(COUNTERS)]
+    row = (await session.execute(select(*cols).where(Post.id == post_id))).one()
+    return dict(zip(sorted(COUNTERS), (int(v) for v in row), strict=True))
+
+
+async def author_totals(session: AsyncSession, author_id: uuid.UUID) -> tuple[int, int]:
+    row = (
+        await session.execute(
+            select(func.count(), func.coalesce(func.sum(Post.like_count), 0)).where(
+                Post.author_id == author_id, Post.deleted_at.is_(None)
+            )
+        )
+    ).one()
+    return int(row[0]), int(row[1])
+
+
+async def titles(session: AsyncSession, post_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
+    if not post_ids:
+        return {}
+    rows = await session.execute(select(Post.id, Post.title).where(Post.id.in_(set(post_ids))))
+    return dict(rows.tuples().all())
+
+
+async def page_by_authors(
+    session: AsyncSession, author_ids: Sequence[uuid.UUID], params: PageParams
+) -> tuple[list[Post], str | None]:
+    if not author_ids:
+        return [], None
+    stmt = select(Post).where(Post.author_id.in_(set(author_ids)), Post.deleted_at.is_(None))
+    return await paginate(session, stmt, params, [Post.id])
+
+
+async def recent(session: AsyncSession, since: datetime, limit: int) -> list[Post]:
+    stmt = (
+        select(Post)
+        .where(Post.created_at >= since, Post.deleted_at.is_(None))
+        .order_by(Post.created_at.desc())
+        .limit(limit)
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+async def live_ids(session: AsyncSession, ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    if not ids:
+        return set()
+    rows = await session.scalars(select(Post.id).where(Post.id.in_(set(ids)), Post.deleted_at.is_(None)))
+    return set(rows)

@@ -1,0 +1,17 @@
+"""Content reacts to sales: a paid order bought from a post counts on that post, and a
+refunded one stops counting."""
+
+from __future__ import annotations
+
+import uuid
+
+from grassroots.content import service
+from grassroots.kernel.events import Event, on
+from grassroots.kernel.uow import UnitOfWork
+
+
+@on("commerce.order_paid", key="content.count_post_order")
+async def count_post_order(uow: UnitOfWork, event: Event) -> None:
+    post_id = event.payload.get("post_id")
+    if post_id:
+        await service.bump(uow, uuid.UUID(post_id), orders=1)

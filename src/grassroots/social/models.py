@@ -1,0 +1,107 @@
+"""Social tables: the follow graph, likes and favourites, comments, in-app
+notifications and the little a profile adds to an account."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Boolean, Enum, ForeignKey, Index, String, Text, Uuid, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from grassroots.kernel.db import Base, JSONType, UTCDateTime
+
+
+class Follow(Base):
+    __tablename__ = "follows"
+
+    follower_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("users.id"), primary_key=True)
+    followee_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("users.id"), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_follows_followee", "followee_id", "created_at", "follower_id"),)
+
+
+class Like(Base):
+    __tablename__ = "post_likes"
+
+    post_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("users.id"), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_post_likes_user", "user_id", "created_at"),)
+
+
+class Favorite(Base):
+    __tablename__ = "post_favorites"
+
+    post_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("users.id"), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_post_favorites_user", "user_id", "created_at"),)
+
+
+class Comment(Base):
+    __tablename__ = "comments"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    post_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("posts.id", ondelete="CASCADE"))
+    author_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("users.id"))
+    # One level of replies: a reply points at a top-level comment, never at a reply.
+    parent_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("comments.id"), default=None)
+    reply_to_user_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, default=None)
+    body: Mapped[str] = mapped_column(Text)
+    pinned: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+    __table_args__ = (
+        Index("ix_comments_post", "post_id", "parent_id", "id"),
+        # At most one pinned comment per post, whatever races.
+        Index(
+            "uq_comments_pinned",
+            "post_id",
+            unique=True,
+            sqlite_where=text("pinned"),
+            postgresql_where=text("pinned"),
+        ),
+    )
+
+
+class NotificationKind(StrEnum):
+    new_follower = "new_follower"
+    comment = "comment"
+    reply = "reply"
+    order_shipped = "order_shipped"
+    order_received = "order_received"
+    commission_earned = "commission_earned"
+    commission_settled = "commission_settled"
+
+
+class Notification(Base):
+    __tablename__ = "notifications"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("users.id"))
+    kind: Mapped[NotificationKind] = mapped_column(Enum(NotificationKind, native_enum=False, length=24))
+    actor_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, default=None)
+    post_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, default=None)
+    order_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, default=None)
+    # Made from the event that caused it, so a redelivered event notifies once.
+    dedupe_key: Mapped[str] = mapped_column(String(120), unique=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+    __table_args__ = (Index("ix_notifications_user", "user_id", "id"),)
+
+
+class Profile(Base):
+    __tablename__ = "profiles"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("users.id"), primary_key=True)
+    bio: Mapped[str] = mapped_column(String(300), default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,226 @@
+"""All queries on social tables."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from grassroots.kernel.db import insert_if_absent
+from grassroots.kernel.pagination import PageParams, paginate
+from grassroots.social.models import Comment, Favorite, Follow, Like, Notification, Profile
+
+# ------------------------------------------------------------------ follows
+
+
+async def add_follow(session: AsyncSession, follower_id: uuid.UUID, followee_id: uuid.UUID, at: datetime) -> bool:
+    return await insert_if_absent(session, Follow, follower_id=follower_id, followee_id=followee_id, created_at=at)
+
+
+async def remove_follow(session: AsyncSession, follower_id: uuid.UUID, followee_id: uuid.UUID) -> bool:
+    result = await session.execute(
+        delete(Follow).where(Follow.follower_id == follower_id, Follow.followee_id == followee_id)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def follows(session: AsyncSession, follower_id: uuid.UUID, followee_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    if not followee_ids:
+        return set()
+    rows = await session.scalars(
+        select(Follow.followee_id).where(Follow.follower_id == follower_id, Follow.followee_id.in_(set(followee_ids)))
+    )
+    return set(rows)
+
+
+async def followers_page(
+    session: AsyncSession, user_id: uuid.UUID, params: PageParams
+) -> tuple[list[Follow], str | None]:
+    stmt = select(Follow).where(Follow.followee_id == user_id)
+    return await paginate(session, stmt, params, [Follow.created_at, Follow.follower_id])
+
+
+async def following_page(
+    session: AsyncSession, user_id: uuid.UUID, params: PageParams
+) -> tuple[list[Follow], str | None]:
+    stmt = select(Follow).where(Follow.follower_id == user_id)
+    return await paginate(session, stmt, params, [Follow.created_at, Follow.followee_id])
+
+
+async def following_ids(session: AsyncSession, user_id: uuid.UUID, limit: int) -> list[uuid.UUID]:
+    rows = await session.scalars(
+        select(Follow.followee_id).where(Follow.follower_id == user_id).order_by(Follow.created_at.desc()).limit(limit)
+    )
+    return list(rows)
+
+
+async def follow_counts(session: AsyncSession, user_id: uuid.UUID) -> tuple[int, int]:
+    followers = await session.scalar(select(func.count()).select_from(Follow).where(Follow.followee_id == user_id))
+    following = await session.scalar(select(func.count()).select_from(Follow).where(Follow.follower_id == user_id))
+    return int(followers or 0), int(following or 0)
+
+
+# ------------------------------------------------------------------ likes and favourites
+
+
+async def add_reaction(
+    session: AsyncSession, model: type[Like] | type[Favorite], post_id: uuid.UUID, user_id: uuid.UUID, at: datetime
+) -> bool:
+    return await insert_if_absent(session, model, post_id=post_id, user_id=user_id, created_at=at)
+
+
+async def remove_reaction(
+    session: AsyncSession, model: type[Like] | type[Favorite], post_id: uuid.UUID, user_id: uuid.UUID
+) -> bool:
+    result = await session.execute(delete(model).where(model.post_id == post_id, model.user_id == user_id))
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def reacted(
+    session: AsyncSession, model: type[Like] | type[Favorite], user_id: uuid.UUID, post_ids: Sequence[uuid.UUID]
+) -> set[uuid.UUID]:
+    if not post_ids:
+        return set()
+    rows = await session.scalars(
+        select(model.post_id).where(model.user_id == user_id, model.post_id.in_(set(post_ids)))
+    )
+    return set(rows)
+
+
+async def favorites_page(
+    session: AsyncSession, user_id: uuid.UUID, params: PageParams
+) -> tuple[list[Favorite], str | None]:
+    stmt = select(Favorite).where(Favorite.user_id == user_id)
+    return await paginate(session, stmt, params, [Favorite.created_at, Favorite.post_id])
+
+
+# ------------------------------------------------------------------ comments
+
+
+async def add(session: AsyncSession, *objs: object) -> None:
+    session.add_all(objs)
+
+
+async def get_comment(session: AsyncSession, comment_id: uuid.UUID) -> Comment | None:
+    return await session.get(Comment, comment_id)
+
+
+async def top_level_page(
+    session: AsyncSession, post_id: uuid.UUID, params: PageParams
+) -> tuple[list[Comment], str | None]:
+    # Pinned comments are shown separately, first; deleted ones only while they have replies.
+    reply = aliased(Comment)
+    has_replies = select(reply.id).where(reply.parent_id == Comment.id, reply.deleted_at.is_(None)).exists()
+    stmt = select(Comment).where(
+        Comment.post_id == post_id,
+        Comment.parent_id.is_(None),
+        Comment.pinned.is_(False),
+        or_(Comment.deleted_at.is_(None), has_replies),
+    )
+    return await paginate(session, stmt, params, [Comment.id])
+
+
+async def pinned_comment(session: AsyncSession, post_id: uuid.UUID) -> Comment | None:
+    result: Comment | None = await session.scalar(
+        select(Comment).where(Comment.post_id == post_id, Comment.pinned.is_(True))
+    )
+    return result
+
+
+async def replies_of(
+    session: AsyncSession, parent_ids: Sequence[uuid.UUID], limit: int
+) -> dict[uuid.UUID, list[Comment]]:
+    out: dict[uuid.UUID, list[Comment]] = {pid: [] for pid in parent_ids}
+    if not parent_ids:
+        return out
+    rows = await session.scalars(
+        select(Comment)
+        .where(Comment.parent_id.in_(set(parent_ids)), Comment.deleted_at.is_(None))
+        .order_by(Comment.parent_id, Comment.id)
+    )
+    for c in rows:
+        bucket = out[c.parent_id]  # type: ignore[index]
+        if len(bucket) < limit:
+            bucket.append(c)
+    return out
+
+
+async def reply_counts(session: AsyncSession, parent_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
+    if not parent_ids:
+        return {}
+    rows = await session.execute(
+        select(Comment.parent_id, func.count())
+        .where(Comment.parent_id.in_(set(parent_ids)), Comment.deleted_at.is_(None))
+        .group_by(Comment.parent_id)
+    )
+    return {pid: int(n) for pid, n in rows if pid is not None}
+
+
+async def set_pinned(session: AsyncSession, post_id: uuid.UUID, comment_id: uuid.UUID | None) -> None:
+    """Unpin the post's pinned comment, then pin ``comment_id`` (if given)."""
+    await session.execute(
+        update(Comment).where(Comment.post_id == post_id, Comment.pinned.is_(True)).values(pinned=False)
+    )
+    if comment_id is not None:
+        await session.execute(update(Comment).where(Comment.id == comment_id).values(pinned=True))
+
+
+async def soft_delete_comment(session: AsyncSession, comment_id: uuid.UUID, at: datetime) -> bool:
+    result = await session.execute(
+        update(Comment)
+        .where(Comment.id == comment_id, Comment.deleted_at.is_(None))
+        .values(deleted_at=at, pinned=False)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+# ------------------------------------------------------------------ notifications
+
+
+async def add_notification(session: AsyncSession, **values: Any) -> bool:
+    return await insert_if_absent(session, Notification, **values)
+
+
+async def notifications_page(
+    session: AsyncSession, user_id: uuid.UUID, params: PageParams, unread_only: bool
+) -> tuple[list[Notification], str | None]:
+    stmt = select(Notification).where(Notification.user_id == user_id)
+    if unread_only:
+        stmt = stmt.where(Notification.read_at.is_(None))
+    return await paginate(session, stmt, params, [Notification.id])
+
+
+async def unread_count(session: AsyncSession, user_id: uuid.UUID) -> int:
+    n = await session.scalar(
+        select(func.count())
+        .select_from(Notification)
+        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+    )
+    return int(n or 0)
+
+
+async def mark_read(session: AsyncSession, user_id: uuid.UUID, ids: Sequence[uuid.UUID] | None, at: datetime) -> int:
+    stmt = update(Notification).where(Notification.user_id == user_id, Notification.read_at.is_(None))
+    if ids is not None:
+        stmt = stmt.where(Notification.id.in_(set(ids)))
+    result = await session.execute(stmt.values(read_at=at))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+# ------------------------------------------------------------------ profiles
+
+
+async def get_profile(session: AsyncSession, user_id: uuid.UUID) -> Profile | None:
+    return await session.get(Profile, user_id)
+
+
+async def profiles(session: AsyncSession, user_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Profile]:
+    if not user_ids:
+        return {}
+    rows = await session.scalars(select(Profile).where(Profile.user_id.in_(set(user_ids))))
+    return {p.user_id: p for p in rows}

@@ -1,0 +1,369 @@
+"""Social use cases: following, likes and favourites with exact counters, comments with
+one level of replies, profiles and in-app notifications.
+
+Likes, favourites and follows are idempotent: the row is inserted if absent (``ON
+CONFLICT DO NOTHING``) and the post's counter moves by one only when a row was really
+inserted or deleted, in the same transaction, so counters stay exact under concurrency.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from grassroots.content import service as content
+from grassroots.identity import service as identity
+from grassroots.identity.models import User
+from grassroots.kernel.auth import Principal, Role
+from grassroots.kernel.errors import Forbidden, Invalid, NotFound, RateLimited
+from grassroots.kernel.ids import new_id
+from grassroots.kernel.pagination import PageParams
+from grassroots.kernel.uow import UnitOfWork
+from grassroots.social import repository
+from grassroots.social.models import Comment, Favorite, Like, Notification, NotificationKind, Profile
+
+REPLIES_SHOWN = 20
+FOLLOWING_FEED_AUTHORS = 2000  # the following feed reads posts of this many most recent follows
+
+
+# ------------------------------------------------------------------ follows and profiles
+
+
+async def _existing_user(uow: UnitOfWork, user_id: uuid.UUID) -> User:
+    try:
+        user = await identity.get_user(uow, user_id)
+    except NotFound:
+        raise NotFound("No such user.", code="user_not_found") from None
+    if user.disabled_at is not None:
+        raise NotFound("No such user.", code="user_not_found")
+    return user
+
+
+async def follow(uow: UnitOfWork, follower: Principal, user_id: uuid.UUID) -> bool:
+    """Follow ``user_id``; True when it is new (following twice changes nothing)."""
+    if user_id == follower.id:
+        raise Invalid("You cannot follow yourself.", code="cannot_follow_self")
+    await _existing_user(uow, user_id)
+    created = await repository.add_follow(uow.session, follower.id, user_id, uow.now())
+    if created:
+        uow.emit("social.followed", {"follower_id": follower.id, "followee_id": user_id})
+    return created
+
+
+async def unfollow(uow: UnitOfWork, follower: Principal, user_id: uuid.UUID) -> bool:
+    return await repository.remove_follow(uow.session, follower.id, user_id)
+
+
+@dataclass
+class Person:
+    id: uuid.UUID
+    handle: str
+    role: Role
+    since: Any = None
+
+
+async def _people(uow: UnitOfWork, ids: list[uuid.UUID], since: list[Any]) -> list[Person]:
+    users = await identity.users_by_id(uow, ids)
+    return [Person(i, users[i].handle, users[i].role, s) for i, s in zip(ids, since, strict=True) if i in users]
+
+
+async def followers(uow: UnitOfWork, user_id: uuid.UUID, params: PageParams) -> tuple[list[Person], str | None]:
+    await _existing_user(uow, user_id)
+    rows, next_cursor = await repository.followers_page(uow.session, user_id, params)
+    return await _people(uow, [r.follower_id for r in rows], [r.created_at for r in rows]), next_cursor
+
+
+async def following(uow: UnitOfWork, user_id: uuid.UUID, params: PageParams) -> tuple[list[Person], str | None]:
+    await _existing_user(uow, user_id)
+    rows, next_cursor = await repository.following_page(uow.session, user_id, params)
+    return await _people(uow, [r.followee_id for r in rows], [r.created_at for r in rows]), next_cursor
+
+
+async def following_ids(uow: UnitOfWork, user_id: uuid.UUID) -> list[uuid.UUID]:
+    return await repository.following_ids(uow.session, user_id, FOLLOWING_FEED_AUTHORS)
+
+
+async def follows_of(uow: UnitOfWork, viewer: Principal | None, user_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of ``user_ids`` the viewer follows."""
+    if viewer is None:
+        return set()
+    return await repository.follows(uow.session, viewer.id, user_ids)
+
+
+@dataclass
+class ProfileView:
+    user: User
+    bio: str
+    followers: int
+    following: int
+    posts: int
+    likes_received: int
+    followed_by_viewer: bool
+
+
+async def profile(uow: UnitOfWork, user_id: uuid.UUID, viewer: Principal | None) -> ProfileView:
+    user = await _existing_user(uow, user_id)
+    record = await repository.get_profile(uow.session, user_id)
+    n_followers, n_following = await repository.follow_counts(uow.session, user_id)
+    posts, likes = await content.author_totals(uow, user_id)
+    followed = bool(viewer and await repository.follows(uow.session, viewer.id, [user_id]))
+    return ProfileView(user, record.bio if record else "", n_followers, n_following, posts, likes, followed)
+
+
+async def update_profile(uow: UnitOfWork, user: Principal, bio: str) -> Profile:
+    record = await repository.get_profile(uow.session, user.id)
+    if record is None:
+        record = Profile(user_id=user.id, bio=bio.strip(), updated_at=uow.now())
+        await repository.add(uow.session, record)
+    else:
+        record.bio = bio.strip()
+        record.updated_at = uow.now()
+    return record
+
+
+# ------------------------------------------------------------------ likes and favourites
+
+
+@dataclass
+class ReactionResult:
+    changed: bool
+    active: bool
+    count: int
+
+
+async def _react(
+    uow: UnitOfWork, user: Principal, post_id: uuid.UUID, model: type[Like] | type[Favorite], on: bool
+) -> ReactionResult:
+    await content.live_post(uow, post_id)
+    counter = "likes" if model is Like else "favorites"
+    if on:
+        changed = await repository.add_reaction(uow.session, model, post_id, user.id, uow.now())
+    else:
+        changed = await repository.remove_reaction(uow.session, model, post_id, user.id)
+    if changed:
+        await content.bump(uow, post_id, **{counter: 1 if on else -1})
+    counters = await content.counters(uow, post_id)
+    return ReactionResult(changed, on, counters[counter])
+
+
+async def like(uow: UnitOfWork, user: Principal, post_id: uuid.UUID) -> ReactionResult:
+    return await _react(uow, user, post_id, Like, True)
+
+
+async def unlike(uow: UnitOfWork, user: Principal, post_id: uuid.UUID) -> ReactionResult:
+    return await _react(uow, user, post_id, Like, False)
+
+
+async def favorite(uow: UnitOfWork, user: Principal, post_id: uuid.UUID) -> ReactionResult:
+    return await _react(uow, user, post_id, Favorite, True)
+
+
+async def unfavorite(uow: UnitOfWork, user: Principal, post_id: uuid.UUID) -> ReactionResult:
+    return await _react(uow, user, post_id, Favorite, False)
+
+
+@dataclass
+class ViewerState:
+    liked: set[uuid.UUID] = field(default_factory=set)
+    favorited: set[uuid.UUID] = field(default_factory=set)
+
+
+async def viewer_state(uow: UnitOfWork, viewer: Principal | None, post_ids: Sequence[uuid.UUID]) -> ViewerState:
+    if viewer is None or not post_ids:
+        return ViewerState()
+    return ViewerState(
+        await repository.reacted(uow.session, Like, viewer.id, post_ids),
+        await repository.reacted(uow.session, Favorite, viewer.id, post_ids),
+    )
+
+
+async def favorite_post_ids(uow: UnitOfWork, user: Principal, params: PageParams) -> tuple[list[uuid.UUID], str | None]:
+    rows, next_cursor = await repository.favorites_page(uow.session, user.id, params)
+    return [r.post_id for r in rows], next_cursor
+
+
+# ------------------------------------------------------------------ comments
+
+
+async def comment(
+    uow: UnitOfWork, author: Principal, post_id: uuid.UUID, body: str, reply_to: uuid.UUID | None = None
+) -> Comment:
+    s = uow.settings
+    decision = await uow.state.limiter.hit(f"comment:user:{author.id}", s.comment_limit, s.comment_window_seconds)
+    if not decision.allowed:
+        raise RateLimited("You are commenting too fast; wait a moment.", retry_after=int(decision.retry_after) + 1)
+    text = body.strip()
+    if not text:
+        raise Invalid("The comment is empty.", code="validation_error", fields={"body": "empty"})
+    post = await content.live_post(uow, post_id)
+    parent_id = None
+    reply_to_user_id = None
+    parent_author_id = None
+    if reply_to is not None:
+        target = await repository.get_comment(uow.session, reply_to)
+        if target is None or target.post_id != post_id or target.deleted_at is not None:
+            raise Invalid("Reply to a comment on this post.", code="invalid_reply_to", fields={"reply_to": "unknown"})
+        # One level: a reply to a reply joins the same thread, addressed to its author.
+        parent_id = target.parent_id or target.id
+        reply_to_user_id = target.author_id
+        parent_author_id = target.author_id
+    record = Comment(
+        id=new_id(),
+        post_id=post_id,
+        author_id=author.id,
+        parent_id=parent_id,
+        reply_to_user_id=reply_to_user_id,
+        body=text,
+        pinned=False,
+        created_at=uow.now(),
+    )
+    await repository.add(uow.session, record)
+    await content.bump(uow, post_id, comments=1)
+    uow.emit(
+        "social.commented",
+        {
+            "comment_id": record.id,
+            "post_id": post_id,
+            "author_id": author.id,
+            "post_author_id": post.author_id,
+            "reply_to_user_id": parent_author_id,
+        },
+    )
+    return record
+
+
+@dataclass
+class CommentView:
+    comment: Comment
+    author_handle: str
+    reply_to_handle: str | None = None
+    replies: list[CommentView] = field(default_factory=list)
+    reply_count: int = 0
+
+
+async def comments(
+    uow: UnitOfWork, post_id: uuid.UUID, params: PageParams
+) -> tuple[CommentView | None, list[CommentView], str | None]:
+    """The pinned comment (first page only), a page of top-level comments newest first,
+    each with its first replies."""
+    await content.live_post(uow, post_id)
+    pinned = None if params.cursor else await repository.pinned_comment(uow.session, post_id)
+    rows, next_cursor = await repository.top_level_page(uow.session, post_id, params)
+    tops = ([pinned] if pinned else []) + rows
+    replies = await repository.replies_of(uow.session, [c.id for c in tops], REPLIES_SHOWN)
+    counts = await repository.reply_counts(uow.session, [c.id for c in tops])
+    people = {c.author_id for c in tops} | {r.author_id for rs in replies.values() for r in rs}
+    people |= {r.reply_to_user_id for rs in replies.values() for r in rs if r.reply_to_user_id}
+    handles = await identity.handles(uow, list(people))
+
+    def view(c: Comment) -> CommentView:
+        return CommentView(
+            c,
+            handles.get(c.author_id, "?"),
+            handles.get(c.reply_to_user_id) if c.reply_to_user_id else None,
+            [view(r) for r in replies.get(c.id, [])],
+            counts.get(c.id, 0),
+        )
+
+    return (view(pinned) if pinned else None), [view(c) for c in rows], next_cursor
+
+
+async def _comment_on_live_post(uow: UnitOfWork, comment_id: uuid.UUID) -> tuple[Comment, uuid.UUID]:
+    record = await repository.get_comment(uow.session, comment_id)
+    if record is None or record.deleted_at is not None:
+        raise NotFound("No such comment.", code="comment_not_found")
+    post = await content.live_post(uow, record.post_id)
+    return record, post.author_id
+
+
+async def pin(uow: UnitOfWork, user: Principal, comment_id: uuid.UUID) -> Comment:
+    record, post_author = await _comment_on_live_post(uow, comment_id)
+    if post_author != user.id:
+        raise Forbidden("Only the post's author pins a comment.", code="not_author")
+    if record.parent_id is not None:
+        raise Invalid("Pin a top-level comment, not a reply.", code="cannot_pin_reply")
+    await repository.set_pinned(uow.session, record.post_id, record.id)
+    await uow.session.refresh(record)
+    return record
+
+
+async def unpin(uow: UnitOfWork, user: Principal, comment_id: uuid.UUID) -> None:
+    record, post_author = await _comment_on_live_post(uow, comment_id)
+    if post_author != user.id:
+        raise Forbidden("Only the post's author unpins a comment.", code="not_author")
+    if record.pinned:
+        await repository.set_pinned(uow.session, record.post_id, None)
+
+
+async def delete_comment(uow: UnitOfWork, user: Principal, comment_id: uuid.UUID) -> None:
+    """The comment's author, the post's author (moderating their own post) or an operator
+    deletes it; its replies stay."""
+    record, post_author = await _comment_on_live_post(uow, comment_id)
+    if user.id not in (record.author_id, post_author) and user.role != Role.admin:
+        raise Forbidden("Only the comment's author or the post's author deletes it.", code="not_author")
+    if await repository.soft_delete_comment(uow.session, comment_id, uow.now()):
+        await content.bump(uow, record.post_id, comments=-1)
+
+
+# ------------------------------------------------------------------ notifications
+
+
+async def notify(
+    uow: UnitOfWork,
+    user_id: uuid.UUID,
+    kind: NotificationKind,
+    dedupe_key: str,
+    *,
+    actor_id: uuid.UUID | None = None,
+    post_id: uuid.UUID | None = None,
+    order_id: uuid.UUID | None = None,
+    data: dict[str, Any] | None = None,
+) -> bool:
+    """Record a notification once per ``dedupe_key`` (events may be delivered twice)."""
+    return await repository.add_notification(
+        uow.session,
+        id=new_id(),
+        user_id=user_id,
+        kind=kind,
+        actor_id=actor_id,
+        post_id=post_id,
+        order_id=order_id,
+        dedupe_key=dedupe_key[:120],
+        data=data or {},
+        created_at=uow.now(),
+    )
+
+
+@dataclass
+class NotificationView:
+    notification: Notification
+    actor_handle: str | None
+    post_title: str | None
+
+
+async def notifications(
+    uow: UnitOfWork, user: Principal, params: PageParams, unread_only: bool = False
+) -> tuple[list[NotificationView], str | None]:
+    rows, next_cursor = await repository.notifications_page(uow.session, user.id, params, unread_only)
+    handles = await identity.handles(uow, list({n.actor_id for n in rows if n.actor_id}))
+    titles = await content.titles(uow, list({n.post_id for n in rows if n.post_id}))
+    return [
+        NotificationView(
+            n, handles.get(n.actor_id) if n.actor_id else None, titles.get(n.post_id) if n.post_id else None
+        )
+        for n in rows
+    ], next_cursor
+
+
+async def handles(uow: UnitOfWork, ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+    return await identity.handles(uow, ids)
+
+
+async def unread_count(uow: UnitOfWork, user: Principal) -> int:
+    return await repository.unread_count(uow.session, user.id)
+
+
+async def mark_read(uow: UnitOfWork, user: Principal, ids: Sequence[uuid.UUID] | None) -> int:
+    return await repository.mark_read(uow.session, user.id, ids, uow.now())

@@ -1,0 +1,103 @@
+"""Notifications, made from domain events. Each has a key derived from its event, so a
+redelivered event notifies once."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from grassroots.kernel.events import Event, on
+from grassroots.kernel.uow import UnitOfWork
+from grassroots.social import service
+from grassroots.social.models import NotificationKind
+
+
+def _id(payload: dict[str, Any], name: str) -> uuid.UUID | None:
+    value = payload.get(name)
+    return uuid.UUID(value) if value else None
+
+
+@on("social.followed", key="social.notify_follow")
+async def notify_follow(uow: UnitOfWork, event: Event) -> None:
+    p = event.payload
+    followee, follower = _id(p, "followee_id"), _id(p, "follower_id")
+    assert followee is not None
+    await service.notify(
+        uow, followee, NotificationKind.new_follower, f"follow:{follower}:{followee}:{event.id}", actor_id=follower
+    )
+
+
+@on("social.commented", key="social.notify_comment")
+async def notify_comment(uow: UnitOfWork, event: Event) -> None:
+    p = event.payload
+    author, post_author, replied = _id(p, "author_id"), _id(p, "post_author_id"), _id(p, "reply_to_user_id")
+    post_id, comment_id = _id(p, "post_id"), p["comment_id"]
+    data = {"comment_id": comment_id}
+    if replied is not None and replied != author:
+        await service.notify(
+            uow, replied, NotificationKind.reply, f"reply:{comment_id}", actor_id=author, post_id=post_id, data=data
+        )
+    if post_author is not None and post_author not in (author, replied):
+        await service.notify(
+            uow,
+            post_author,
+            NotificationKind.comment,
+            f"comment:{comment_id}",
+            actor_id=author,
+            post_id=post_id,
+            data=data,
+        )
+
+
+@on("commerce.order_shipped", key="social.notify_shipped")
+async def notify_shipped(uow: UnitOfWork, event: Event) -> None:
+    buyer, order_id = _id(event.payload, "buyer_id"), _id(event.payload, "order_id")
+    assert buyer is not None
+    await service.notify(uow, buyer, NotificationKind.order_shipped, f"shipped:{order_id}", order_id=order_id)
+
+
+@on("commerce.order_received", key="social.notify_received")
+async def notify_received(uow: UnitOfWork, event: Event) -> None:
+    supplier, order_id = _id(event.payload, "supplier_id"), _id(event.payload, "order_id")
+    if supplier is not None:
+        await service.notify(uow, supplier, NotificationKind.order_received, f"received:{order_id}", order_id=order_id)
+
+
+def _money(payload: dict[str, Any]) -> dict[str, Any]:
+    return {"amount_minor": int(payload.get("commission_minor") or 0), "currency": payload.get("currency") or "CNY"}
+
+
+@on("commerce.order_paid", key="social.notify_commission_earned")
+async def notify_commission_earned(uow: UnitOfWork, event: Event) -> None:
+    p = event.payload
+    promoter = _id(p, "promoter_id")
+    if promoter is None or not p.get("commission_minor"):
+        return
+    order_id = _id(p, "order_id")
+    await service.notify(
+        uow,
+        promoter,
+        NotificationKind.commission_earned,
+        f"earned:{order_id}",
+        order_id=order_id,
+        post_id=_id(p, "post_id"),
+        data=_money(p),
+    )
+
+
+@on("commerce.order_settled", key="social.notify_commission_settled")
+async def notify_commission_settled(uow: UnitOfWork, event: Event) -> None:
+    p = event.payload
+    promoter = _id(p, "promoter_id")
+    if promoter is None or not p.get("commission_minor"):
+        return
+    order_id = _id(p, "order_id")
+    await service.notify(
+        uow,
+        promoter,
+        NotificationKind.commission_settled,
+        f"settled:{order_id}",
+        order_id=order_id,
+        post_id=_id(p, "post_id"),
+        data=_money(p),
+    )
