@@ -24,6 +24,7 @@ from sqlalchemy.exc import DBAPIError
 
 from grassroots.app import create_app
 from grassroots.config import Env, Settings
+from grassroots.flow import service as flow
 from grassroots.kernel.auth import Role
 from grassroots.kernel.clock import OffsetClock
 from grassroots.kernel.db import Database
@@ -145,6 +146,7 @@ async def _fresh_state(platform: Platform) -> None:
     else:
         await platform.state.redis.flushdb()  # type: ignore[attr-defined]
     platform.clock = OffsetClock(platform.state.kv)
+    flow.forget_caches()
 
 
 @pytest.fixture(scope="session", params=["embedded", "production"])

@@ -22,8 +22,10 @@ from grassroots.commerce import api as commerce_api
 from grassroots.commerce import pages as commerce_pages
 from grassroots.config import Settings
 from grassroots.content import api as content_api
+from grassroots.content import pages as content_pages
 from grassroots.domains import load_tasks
 from grassroots.flow import api as flow_api
+from grassroots.flow import pages as flow_pages
 from grassroots.identity import api as identity_api
 from grassroots.identity import pages as identity_pages
 from grassroots.kernel.auth import Policy
@@ -38,6 +40,7 @@ from grassroots.ops import pages as ops_pages
 from grassroots.payments import api as payments_api
 from grassroots.payments import pages as payments_pages
 from grassroots.social import api as social_api
+from grassroots.social import pages as social_pages
 from grassroots.web import pages as web_pages
 
 BODY_LIMITS: dict[str, int] = {}  # path prefix -> bytes, for routes that take uploads
@@ -142,7 +145,9 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     app.include_router(content_api.files_router)
     app.include_router(social_api.router)
     app.include_router(flow_api.router)
-    BODY_LIMITS["/api/v1/media"] = settings.media_max_video_bytes + settings.media_max_image_bytes + 1024 * 1024
+    upload_limit = settings.media_max_video_bytes + settings.media_max_image_bytes + 1024 * 1024
+    BODY_LIMITS["/api/v1/media"] = upload_limit
+    BODY_LIMITS["/studio/new"] = 9 * settings.media_max_image_bytes + upload_limit  # nine images, or a video
     app.include_router(web_pages.router)
     app.include_router(identity_pages.router)
     app.include_router(catalog_pages.router)
@@ -150,6 +155,9 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     app.include_router(commerce_pages.router)
     app.include_router(mcn_pages.router)
     app.include_router(ledger_pages.router)
+    app.include_router(flow_pages.router)
+    app.include_router(content_pages.router)
+    app.include_router(social_pages.router)
     if settings.sandbox_enabled:
         app.include_router(payments_pages.router)
     app.mount("/static", StaticFiles(directory=str(files("grassroots.web") / "static")), name="static")

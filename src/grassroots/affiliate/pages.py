@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from grassroots.affiliate import service
 from grassroots.catalog import service as catalog
 from grassroots.identity import service as identity
-from grassroots.kernel.auth import MaybeUser, Principal, Role, require
+from grassroots.kernel.auth import CurrentUser, MaybeUser, Principal, Role, require
 from grassroots.kernel.deps import UoW
 from grassroots.kernel.errors import NotFound
 from grassroots.kernel.i18n import N_
@@ -132,7 +132,10 @@ async def open_share_link(token: str, request: Request, viewer: MaybeUser, uow: 
     fresh = visitor is None
     if visitor is None:
         visitor = service.new_visitor_id()
-    link = await service.click(uow, token, viewer.id if viewer else None, visitor)
+    # A GET's unit of work only reads (on SQLite it takes no writer lock, so writing in it
+    # fails with "database is locked" while anything else writes): the click gets its own.
+    async with uow.platform.unit_of_work() as writer:
+        link = await service.click(writer, token, viewer.id if viewer else None, visitor)
     query = urlencode({"share": link.token, "scene": "share"})
     target = f"/posts/{link.post_id}?{query}" if link.post_id else f"/products/{link.product_id}?{query}"
     response = RedirectResponse(target, status_code=303)
@@ -146,3 +149,40 @@ async def open_share_link(token: str, request: Request, viewer: MaybeUser, uow: 
             secure=request.url.scheme == "https",
         )
     return response
+
+
+nav.register("/me/share-links", N_("Share links"), (Role.consumer, Role.creator), order=60)
+
+
+@router.post("/share")
+async def share(request: Request, form: CsrfForm, user: CurrentUser, uow: UoW) -> Response:
+    """Make (or find) the user's share link for a product, then show it to copy."""
+    product_id = uuid_field(form, "product_id")
+    post_id = uuid_field(form, "post_id")
+    if product_id is None:
+        raise NotFound("No such product on sale.", code="product_not_found")
+    return await act(
+        request,
+        uow,
+        service.create_share_link(uow, user, product_id, post_id),
+        redirect=lambda made: f"/me/share-links?new={made[0].token}",
+        messages=ERRORS,
+    )
+
+
+@router.get("/me/share-links")
+async def my_share_links(
+    request: Request,
+    user: CurrentUser,
+    uow: UoW,
+    paging: Paging,
+    new: Annotated[str | None, Query(max_length=24)] = None,
+) -> Response:
+    links, next_cursor = await service.my_links(uow, user, paging)
+    products = await catalog.products_by_id(uow, list({x.product_id for x in links}))
+    base = str(request.base_url).rstrip("/")
+    return render(
+        request,
+        "affiliate/share_links.html",
+        {"links": links, "products": products, "next_cursor": next_cursor, "new": new, "base": base},
+    )

@@ -6,7 +6,9 @@ Then no author may fill more than two slots in a row."""
 
 from __future__ import annotations
 
+import heapq
 import uuid
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -57,18 +59,50 @@ class EngagementRanker:
 
 
 def spread_authors(ordered: Sequence[Candidate], max_run: int = MAX_RUN) -> list[Candidate]:
-    """Keep the order, but when a post would be the (max_run+1)-th in a row by its
-    author, pull forward the best-placed post by someone else. Only when nobody else
-    is left may one author run on (there is nothing to interleave)."""
+    """Keep the ranked order as far as possible while no author fills more than
+    ``max_run`` slots in a row: take the best-placed post that is allowed now and that
+    still leaves a valid arrangement of the rest (so one prolific author cannot end up
+    stacked at the bottom). Only when no arrangement exists may one author run on."""
     pending = list(ordered)
+    counts: Counter[uuid.UUID] = Counter(c.author_id for c in pending)
+    heap = [(-n, a.hex, a) for a, n in counts.items()]
+    heapq.heapify(heap)
     out: list[Candidate] = []
     run_author: uuid.UUID | None = None
     run = 0
+
+    def top() -> tuple[uuid.UUID, int]:
+        while -heap[0][0] != counts[heap[0][2]]:  # lazy: drop stale counts
+            heapq.heappop(heap)
+        return heap[0][2], -heap[0][0]
+
+    def feasible(author: uuid.UUID) -> bool:
+        """Whether, after placing a post by ``author``, the rest can still be spread."""
+        left = len(pending) - 1
+        next_run = run + 1 if author == run_author else 1
+        mine = counts[author] - 1
+        if mine > (max_run - next_run) + max_run * (left - mine):
+            return False
+        # the author with the most posts left (someone else) must still fit between the rest
+        leader, n = top()
+        return leader == author or n <= max_run * (left - n + 1)
+
     while pending:
-        pick = 0
-        if run >= max_run and pending[0].author_id == run_author:
-            pick = next((i for i, c in enumerate(pending) if c.author_id != run_author), 0)
+        pick = None
+        first_allowed = None
+        for i, c in enumerate(pending):
+            if run >= max_run and c.author_id == run_author:
+                continue
+            if first_allowed is None:
+                first_allowed = i
+            if feasible(c.author_id):
+                pick = i
+                break
+        if pick is None:
+            pick = first_allowed if first_allowed is not None else 0
         c = pending.pop(pick)
+        counts[c.author_id] -= 1
+        heapq.heappush(heap, (-counts[c.author_id], c.author_id.hex, c.author_id))
         if c.author_id == run_author:
             run += 1
         else:

@@ -7,6 +7,7 @@ per-request work is a slice plus a cached page. Snapshots live in the shared sta
 
 from __future__ import annotations
 
+import secrets
 import time
 import uuid
 from collections import OrderedDict
@@ -40,7 +41,6 @@ MAX_EVENTS = 100
 _KEY_CURRENT = "feed:discover:current"
 _KEY_LATEST = "feed:discover:latest"
 _KEY_BUILDING = "feed:discover:building"
-_KEY_SEQ = "feed:discover:seq"
 
 
 def _snap_key(version: str) -> str:
@@ -98,7 +98,8 @@ async def _build(uow: UnitOfWork) -> str:
         ],
         now,
     )
-    version = str(await uow.state.kv.incr(_KEY_SEQ))
+    # unique across restarts and state resets, since processes cache snapshots by version
+    version = secrets.token_hex(6)
     await uow.state.kv.set(_snap_key(version), ",".join(c.post_id.hex for c in ranked), SNAPSHOT_TTL)
     await uow.state.kv.set(_KEY_LATEST, version, SNAPSHOT_TTL)
     await uow.state.kv.set(_KEY_CURRENT, version, REFRESH)

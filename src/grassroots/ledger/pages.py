@@ -18,9 +18,9 @@ from grassroots.web.templating import register_global, render
 
 router = APIRouter(include_in_schema=False)
 
-Earner = Annotated[Principal, Depends(require(Role.creator, Role.mcn, Role.supplier))]
+Earner = Annotated[Principal, Depends(require(Role.creator, Role.mcn, Role.supplier, Role.consumer))]
 
-nav.register("/earnings", N_("Earnings"), (Role.creator, Role.mcn, Role.supplier), order=80)
+nav.register("/earnings", N_("Earnings"), (Role.creator, Role.mcn, Role.supplier, Role.consumer), order=80)
 nav.register("/admin/ledger", N_("Ledger"), (Role.admin,), order=20)
 
 register_global(

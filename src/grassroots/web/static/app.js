@@ -21,4 +21,77 @@
       if (!window.confirm(form.dataset.confirm)) e.preventDefault();
     });
   });
+  // Copy buttons next to read-only fields (share links).
+  document.querySelectorAll("[data-copy]").forEach(function (btn) {
+    btn.addEventListener("click", function () {
+      var field = document.getElementById(btn.dataset.copy);
+      if (!field) return;
+      field.select();
+      if (navigator.clipboard) navigator.clipboard.writeText(field.value).catch(function () {});
+      else document.execCommand("copy");
+    });
+  });
+  // A post page counts as a view of the post.
+  var viewed = document.querySelector("[data-view-post]");
+  if (viewed && window.fetch) {
+    var token = (document.querySelector("meta[name=csrf-token]") || {}).content || "";
+    fetch("/api/v1/events", { method: "POST", credentials: "same-origin",
+      headers: { "content-type": "application/json", "x-csrf-token": token },
+      body: JSON.stringify({ events: [{ type: "view", post_id: viewed.dataset.viewPost }] }) }).catch(function () {});
+  }
+  // The feed: send impressions and views as events, and load more cards when the
+  // "More" link scrolls into view (the link still works without this script).
+  var feed = document.getElementById("feed");
+  if (feed && "IntersectionObserver" in window) {
+    var csrf = (document.querySelector("meta[name=csrf-token]") || {}).content || "";
+    var queue = [], seen = {}, timer = null;
+    var flush = function () {
+      timer = null;
+      if (!queue.length) return;
+      var body = JSON.stringify({ events: queue.splice(0, 100) });
+      fetch("/api/v1/events", { method: "POST", credentials: "same-origin", keepalive: true,
+        headers: { "content-type": "application/json", "x-csrf-token": csrf }, body: body }).catch(function () {});
+    };
+    var track = function (type, id) {
+      queue.push({ type: type, post_id: id });
+      if (!timer) timer = setTimeout(flush, 1500);
+    };
+    var watcher = new IntersectionObserver(function (entries) {
+      entries.forEach(function (e) {
+        var id = e.target.dataset.postId;
+        if (!e.isIntersecting || !id || seen[id]) return;
+        seen[id] = true;
+        track("impression", id);
+      });
+    }, { threshold: 0.5 });
+    var watch = function (root) { root.querySelectorAll("[data-post-id]").forEach(function (el) { watcher.observe(el); }); };
+    watch(feed);
+    feed.addEventListener("click", function (e) {
+      var card = e.target.closest && e.target.closest("[data-post-id]");
+      if (card) { track("click", card.dataset.postId); flush(); }
+    });
+    window.addEventListener("pagehide", flush);
+    var loading = false;
+    var more = new IntersectionObserver(function (entries) {
+      entries.forEach(function (e) {
+        if (!e.isIntersecting || loading) return;
+        var link = e.target.querySelector("[data-more]");
+        if (!link) return;
+        loading = true;
+        fetch(link.dataset.fragment, { credentials: "same-origin" }).then(function (r) { return r.text(); }).then(function (html) {
+          var box = document.createElement("div");
+          box.innerHTML = html;
+          var tpl = box.querySelector("template[data-cards]");
+          if (tpl) { var frag = tpl.content; feed.appendChild(frag); watch(feed); }
+          var next = box.querySelector("[data-testid=feed-more]");
+          more.unobserve(e.target);
+          e.target.replaceWith(next || document.createComment("end"));
+          if (next) more.observe(next);
+          loading = false;
+        }).catch(function () { loading = false; });
+      });
+    }, { rootMargin: "400px" });
+    var first = document.querySelector("[data-testid=feed-more]");
+    if (first) more.observe(first);
+  }
 })();

@@ -1,0 +1,195 @@
+"""Content pages: a post, and the creator studio (publish, my posts with their numbers)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from starlette.datastructures import UploadFile
+
+from grassroots.affiliate import service as affiliate
+from grassroots.commerce import service as commerce
+from grassroots.commerce.schemas import source_params
+from grassroots.commerce.service import PromotionStats
+from grassroots.content import service
+from grassroots.content.schemas import PostIn
+from grassroots.kernel.auth import CurrentUser, MaybeUser, Principal, Role, require
+from grassroots.kernel.deps import UoW
+from grassroots.kernel.errors import DomainError, Invalid
+from grassroots.kernel.i18n import N_
+from grassroots.kernel.pagination import PageParams, Paging
+from grassroots.ledger import service as ledger
+from grassroots.social import service as social
+from grassroots.web import nav
+from grassroots.web.actions import act, error_text, see_other
+from grassroots.web.forms import text
+from grassroots.web.session import CsrfForm, flash
+from grassroots.web.templating import gettext, register_global, render
+
+router = APIRouter(include_in_schema=False)
+
+Creator = Annotated[Principal, Depends(require(Role.creator))]
+
+nav.register("/studio", N_("Studio"), (Role.creator,), order=5)
+register_global("media_url", service.media_url)
+
+ERRORS = {
+    "unsupported_media": N_("Upload JPEG, PNG, WebP or GIF images, or an MP4, WebM or MOV video."),
+    "too_large": N_("That file is too large."),
+    "video_required": N_("A video post needs exactly one video."),
+    "too_many_products": N_("Tag at most 10 products."),
+    "product_unavailable": N_("One of the products is no longer on sale."),
+}
+SCENES_FROM_PAGES = {"feed", "search", "share", "showcase"}
+
+
+@router.get("/posts/{post_id}")
+async def post_page(request: Request, post_id: uuid.UUID, viewer: MaybeUser, uow: UoW, paging: Paging) -> Response:
+    post = await service.get_post(uow, post_id)
+    state = await social.viewer_state(uow, viewer, [post_id])
+    following = await social.follows_of(uow, viewer, [post.post.author_id])
+    pinned, comments, next_cursor = await social.comments(uow, post_id, paging)
+    # The buy button carries where this visit came from: the post, its author, the scene
+    # (the feed or search that led here, else the post's own kind) and any share link.
+    incoming = source_params(request.query_params)
+    scene = incoming.get("scene")
+    source = {
+        "post": str(post_id),
+        "creator": str(post.post.author_id),
+        "scene": scene if scene in SCENES_FROM_PAGES else post.post.kind.value,
+    }
+    if "share" in incoming:
+        source["share"] = incoming["share"]
+    return render(
+        request,
+        "content/post.html",
+        {
+            "post": post,
+            "state": {"liked": post_id in state.liked, "favorited": post_id in state.favorited},
+            "following": post.post.author_id in following,
+            "pinned": pinned,
+            "comments": [c for c in comments if not (pinned and c.comment.id == pinned.comment.id)],
+            "next_cursor": next_cursor,
+            "buy_query": urlencode(source),
+        },
+    )
+
+
+@router.post("/posts/{post_id}/delete")
+async def delete_post(request: Request, post_id: uuid.UUID, form: CsrfForm, user: CurrentUser, uow: UoW) -> Response:
+    return await act(
+        request,
+        uow,
+        service.delete_post(uow, user, post_id),
+        redirect="/studio" if user.role == Role.creator else f"/u/{user.id}",
+        done=N_("Post deleted."),
+    )
+
+
+# ------------------------------------------------------------------ studio
+
+
+@router.get("/studio")
+async def studio(request: Request, creator: Creator, uow: UoW, paging: Paging) -> Response:
+    posts, next_cursor = await service.user_posts(uow, creator.id, paging)
+    by_post, _, total = await commerce.promotion_stats(uow, creator.id)
+    clicks = await affiliate.clicks_by_post(uow, creator.id)
+    balances = list((await ledger.balances(uow, creator.id)).values())
+    rows = [(v, by_post.get(v.post.id, PromotionStats()), clicks.get(v.post.id, 0)) for v in posts]
+    return render(
+        request,
+        "content/studio.html",
+        {"rows": rows, "total": total, "next_cursor": next_cursor, "balances": balances},
+    )
+
+
+async def _picker(uow: UoW, creator: Principal) -> tuple[list[object], list[object]]:
+    showcase, _ = await affiliate.showcase(uow, creator.id, PageParams(None, 50), creator)
+    mine = {e.product.id for e in showcase}
+    pool, _ = await affiliate.pool(uow, PageParams(None, 30))
+    return [e.product for e in showcase if e.product.status.value == "active"], [p for p in pool if p.id not in mine]
+
+
+@router.get("/studio/new")
+async def new_post(request: Request, creator: Creator, uow: UoW) -> Response:
+    showcase, pool = await _picker(uow, creator)
+    return render(request, "content/new_post.html", {"showcase": showcase, "pool": pool, "form": {}, "error": None})
+
+
+def _uploads(form: object, name: str) -> list[UploadFile]:
+    getlist = getattr(form, "getlist", None)
+    items = getlist(name) if getlist else []
+    return [f for f in items if isinstance(f, UploadFile) and f.filename]
+
+
+@router.post("/studio/new")
+async def publish(request: Request, form: CsrfForm, creator: Creator, uow: UoW) -> Response:
+    kind = "video" if text(form, "kind") == "video" else "note"
+    values = {
+        "kind": kind,
+        "title": text(form, "title", 100),
+        "body": text(form, "body", 5000, strip=False),
+        "hashtags": text(form, "hashtags", 400),
+    }
+    picked: list[uuid.UUID] = []
+    for raw in form.getlist("product_ids"):
+        try:
+            picked.append(uuid.UUID(str(raw)))
+        except ValueError:
+            continue
+    try:
+        async with uow.attempt():
+            media_ids = []
+            files = _uploads(form, "files")
+            covers = _uploads(form, "cover")
+            if kind == "video" and len(files) != 1:
+                raise Invalid("A video post needs exactly one video.", code="video_required")
+            for f in files:
+                cover = covers[0] if kind == "video" and covers else None
+                m = await service.upload_media(
+                    uow,
+                    creator,
+                    f.file,
+                    f.size or 0,
+                    cover=cover.file if cover else None,
+                    cover_size=(cover.size or 0) if cover else 0,
+                )
+                media_ids.append(m.id)
+            tags = [t for t in values["hashtags"].replace("#", " ").replace(",", " ").split() if t]
+            data = PostIn(
+                kind=kind,
+                title=values["title"],
+                body=values["body"],
+                media_ids=media_ids,
+                product_ids=picked,
+                hashtags=tags,
+            )
+            view = await service.create_post(uow, creator, data)
+    except DomainError as exc:
+        showcase, pool = await _picker(uow, creator)
+        return render(
+            request,
+            "content/new_post.html",
+            {
+                "showcase": showcase,
+                "pool": pool,
+                "form": values,
+                "picked": set(picked),
+                "error": error_text(request, exc, ERRORS),
+            },
+            status=422,
+        )
+    except ValueError as exc:  # the body model refused a field (lengths)
+        showcase, pool = await _picker(uow, creator)
+        return render(
+            request,
+            "content/new_post.html",
+            {"showcase": showcase, "pool": pool, "form": values, "picked": set(picked), "error": str(exc)},
+            status=422,
+        )
+    response = see_other(f"/posts/{view.post.id}")
+    flash(request, response, gettext(request)("Published."))
+    return response

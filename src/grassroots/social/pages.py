@@ -1,0 +1,138 @@
+"""Social pages: profiles, follow, like, favourite, comments, notifications."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from grassroots.affiliate import service as affiliate
+from grassroots.content import service as content
+from grassroots.kernel.auth import CurrentUser, MaybeUser, Role
+from grassroots.kernel.deps import UoW
+from grassroots.kernel.i18n import N_
+from grassroots.kernel.pagination import PageParams, Paging
+from grassroots.social import service
+from grassroots.web import nav
+from grassroots.web.actions import act
+from grassroots.web.forms import text, uuid_field
+from grassroots.web.pages import safe_next
+from grassroots.web.session import CsrfForm
+from grassroots.web.templating import register_global, render
+
+router = APIRouter(include_in_schema=False)
+
+nav.register("/notifications", N_("Notifications"), None, order=90)
+
+ERRORS = {
+    "rate_limited": N_("You are commenting too fast; wait a moment."),
+    "cannot_follow_self": N_("You cannot follow yourself."),
+}
+register_global(
+    "notification_labels",
+    {
+        "new_follower": N_("started following you"),
+        "comment": N_("commented on your post"),
+        "reply": N_("replied to your comment"),
+        "order_shipped": N_("Your order has shipped"),
+        "order_received": N_("An order was received"),
+        "commission_earned": N_("You earned a commission (pending)"),
+        "commission_settled": N_("Your commission was settled"),
+    },
+)
+
+
+def _back(request: Request, fallback: str) -> str:
+    referer = request.headers.get("referer", "")
+    path = referer.split("://", 1)[-1].split("/", 1)[-1] if "://" in referer else ""
+    return safe_next("/" + path if path else None, fallback)
+
+
+@router.get("/u/{user_id}")
+async def profile(request: Request, user_id: uuid.UUID, viewer: MaybeUser, uow: UoW, paging: Paging) -> Response:
+    person = await service.profile(uow, user_id, viewer)
+    posts, next_cursor = await content.user_posts(uow, user_id, paging)
+    showcase = []
+    if person.user.role == Role.creator:
+        showcase = [e.product for e in (await affiliate.showcase(uow, user_id, PageParams(None, 8), viewer))[0]]
+    return render(
+        request,
+        "social/profile.html",
+        {"person": person, "posts": posts, "next_cursor": next_cursor, "showcase": showcase},
+    )
+
+
+@router.post("/u/{user_id}/follow")
+async def follow(request: Request, user_id: uuid.UUID, form: CsrfForm, user: CurrentUser, uow: UoW) -> Response:
+    action = service.unfollow if text(form, "action") == "unfollow" else service.follow
+    back = safe_next(text(form, "next", 500) or None, f"/u/{user_id}")
+    return await act(request, uow, action(uow, user, user_id), redirect=back, messages=ERRORS)
+
+
+@router.post("/posts/{post_id}/like")
+async def like(request: Request, post_id: uuid.UUID, form: CsrfForm, user: CurrentUser, uow: UoW) -> Response:
+    action = service.unlike if text(form, "action") == "unlike" else service.like
+    return await act(request, uow, action(uow, user, post_id), redirect=_back(request, f"/posts/{post_id}"))
+
+
+@router.post("/posts/{post_id}/favorite")
+async def favorite(request: Request, post_id: uuid.UUID, form: CsrfForm, user: CurrentUser, uow: UoW) -> Response:
+    action = service.unfavorite if text(form, "action") == "unfavorite" else service.favorite
+    return await act(request, uow, action(uow, user, post_id), redirect=_back(request, f"/posts/{post_id}"))
+
+
+@router.post("/posts/{post_id}/comments")
+async def comment(request: Request, post_id: uuid.UUID, form: CsrfForm, user: CurrentUser, uow: UoW) -> Response:
+    body = text(form, "body", 1000)
+    reply_to = uuid_field(form, "reply_to")
+    return await act(
+        request,
+        uow,
+        service.comment(uow, user, post_id, body, reply_to),
+        redirect=_back(request, f"/posts/{post_id}").split("#")[0] + "#comments",
+        done=N_("Comment posted."),
+        messages=ERRORS,
+    )
+
+
+@router.post("/comments/{comment_id}/pin")
+async def pin(request: Request, comment_id: uuid.UUID, form: CsrfForm, user: CurrentUser, uow: UoW) -> Response:
+    action = service.unpin if text(form, "action") == "unpin" else service.pin
+    return await act(request, uow, action(uow, user, comment_id), redirect=_back(request, "/feed"))
+
+
+@router.post("/comments/{comment_id}/delete")
+async def delete_comment(
+    request: Request, comment_id: uuid.UUID, form: CsrfForm, user: CurrentUser, uow: UoW
+) -> Response:
+    return await act(
+        request,
+        uow,
+        service.delete_comment(uow, user, comment_id),
+        redirect=_back(request, "/feed"),
+        done=N_("Comment deleted."),
+    )
+
+
+@router.get("/notifications")
+async def notifications(
+    request: Request, user: CurrentUser, uow: UoW, paging: Paging, unread: Annotated[bool, Query()] = False
+) -> Response:
+    rows, next_cursor = await service.notifications(uow, user, paging, unread)
+    return render(
+        request,
+        "social/notifications.html",
+        {
+            "rows": rows,
+            "next_cursor": next_cursor,
+            "unread": unread,
+            "unread_count": await service.unread_count(uow, user),
+        },
+    )
+
+
+@router.post("/notifications/read")
+async def mark_read(request: Request, form: CsrfForm, user: CurrentUser, uow: UoW) -> Response:
+    return await act(request, uow, service.mark_read(uow, user, None), redirect="/notifications")

@@ -1,0 +1,71 @@
+"""Keyword search over products, posts and users, Chinese and English, on both backends."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.conftest import actor, drain, make_product
+from tests.flow.test_feed import post
+
+
+async def search(client: httpx.AsyncClient, q: str, type_: str = "products", **params: str) -> dict:
+    r = await client.get("/api/v1/search", params={"q": q, "type": type_, **params})
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+async def test_products_match_chinese_and_english_terms_short_and_long(client: httpx.AsyncClient) -> None:
+    supplier = await actor(client, "supplier")
+    mask = await make_product(client, supplier, title="玻尿酸补水面膜 Hyaluronic sheet mask", category="beauty")
+    cup = await make_product(client, supplier, title="Celadon tea cup 青瓷茶杯")
+    await drain(client)
+    for q in ("面膜", "补水面膜", "hyaluronic", "SHEET mask", "beauty"):
+        assert [p["id"] for p in (await search(client, q))["items"]] == [mask["id"]], q
+    assert [p["id"] for p in (await search(client, "茶杯"))["items"]] == [cup["id"]]
+    assert (await search(client, "面膜 茶杯"))["items"] == []  # every term must match
+    assert (await search(client, "100%_"))["items"] == []  # LIKE wildcards are literal
+
+
+async def test_title_hits_rank_first_and_pages_do_not_overlap(client: httpx.AsyncClient) -> None:
+    supplier = await actor(client, "supplier")
+    in_body = []
+    for i in range(3):
+        r = await client.post(
+            "/api/v1/products",
+            headers=supplier.headers,
+            json={
+                "title": f"Plain bowl {i}",
+                "description": "pairs well with a teapot",
+                "category": "home",
+                "commission_bps": 1000,
+                "status": "active",
+                "skus": [{"name": "one", "price_minor": 1000, "currency": "CNY", "stock": 5}],
+            },
+        )
+        in_body.append(r.json()["id"])
+    titled = await make_product(client, supplier, title="Teapot 茶壶")
+    await drain(client)
+    first = await search(client, "teapot", limit="2")
+    assert first["items"][0]["id"] == titled["id"]
+    rest = await search(client, "teapot", limit="2", cursor=first["next_cursor"])
+    ids = [p["id"] for p in first["items"] + rest["items"]]
+    assert sorted(ids) == sorted([titled["id"], *in_body]) and rest["next_cursor"] is None
+
+
+async def test_posts_and_users_are_searchable_and_deleted_posts_leave(client: httpx.AsyncClient) -> None:
+    creator = await actor(client, "creator")
+    note = await post(client, creator, "春日穿搭 spring outfits")
+    await drain(client)
+    assert [p["id"] for p in (await search(client, "穿搭", "posts"))["items"]] == [note["id"]]
+    users = (await search(client, creator.handle[-4:], "users"))["items"]
+    assert creator.id in [u["id"] for u in users]
+    assert (await client.delete(f"/api/v1/posts/{note['id']}", headers=creator.headers)).status_code == 204
+    await drain(client)
+    assert (await search(client, "穿搭", "posts"))["items"] == []
+
+
+@pytest.mark.parametrize("params", [{"q": ""}, {"q": "   "}, {"q": "x", "type": "shops"}, {"q": "x" * 201}])
+async def test_bad_queries_are_clear_4xx(client: httpx.AsyncClient, params: dict[str, str]) -> None:
+    r = await client.get("/api/v1/search", params=params)
+    assert r.status_code in (400, 422) and r.json()["error"]["code"]
