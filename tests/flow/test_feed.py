@@ -11,7 +11,9 @@ from grassroots.kernel.platform import Platform
 from tests.conftest import Actor, actor, make_product
 
 
-async def post(client: httpx.AsyncClient, author: Actor, title: str, product_ids: list[str] | None = None) -> dict[str, Any]:
+async def post(
+    client: httpx.AsyncClient, author: Actor, title: str, product_ids: list[str] | None = None
+) -> dict[str, Any]:
     r = await client.post(
         "/api/v1/posts",
         headers=author.headers,

@@ -191,5 +191,6 @@ async def publish(request: Request, form: CsrfForm, creator: Creator, uow: UoW) 
             status=422,
         )
     response = see_other(f"/posts/{view.post.id}")
-    flash(request, response, gettext(request)("Published."))
+    _ = gettext(request)
+    flash(request, response, _("Published."))
     return response

@@ -120,7 +120,7 @@ async def titles(session: AsyncSession, post_ids: Sequence[uuid.UUID]) -> dict[u
     if not post_ids:
         return {}
     rows = await session.execute(select(Post.id, Post.title).where(Post.id.in_(set(post_ids))))
-    return dict(rows.tuples().all())
+    return {row[0]: row[1] for row in rows}
 
 
 async def page_by_authors(

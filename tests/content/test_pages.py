@@ -1,0 +1,128 @@
+"""Content, social, flow and share-link pages over HTTP: who may open what, publishing
+through the studio form, and user text escaped in the HTML."""
+
+from __future__ import annotations
+
+import io
+
+import httpx
+import pytest
+from PIL import Image
+
+from tests.commerce.test_regressions import browser_for
+from tests.conftest import actor, drain, make_product
+from tests.web.test_pages import HTML, csrf_of
+
+
+def jpeg() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (300, 400), (200, 80, 60)).save(out, "JPEG")
+    return out.getvalue()
+
+
+async def test_public_pages_open_for_everyone(client: httpx.AsyncClient) -> None:
+    supplier, creator = await actor(client, "supplier"), await actor(client, "creator")
+    product = await make_product(client, supplier)
+    post = (
+        await client.post(
+            "/api/v1/posts",
+            headers=creator.headers,
+            json={"kind": "note", "title": "好物 <b>分享</b>", "product_ids": [product["id"]]},
+        )
+    ).json()
+    await drain(client)
+    for path in ("/feed", f"/posts/{post['id']}", f"/u/{creator.id}", "/search?q=好物&type=posts", "/search"):
+        r = await client.get(path, headers=HTML)
+        assert r.status_code == 200, (path, r.status_code)
+    page = (await client.get(f"/posts/{post['id']}", headers=HTML)).text
+    assert "好物 &lt;b&gt;分享&lt;/b&gt;" in page and "<b>分享</b>" not in page
+    assert f"/products/{product['id']}?post={post['id']}" in page  # the buy button carries its source
+
+
+@pytest.mark.parametrize(
+    ("path", "role", "status"),
+    [
+        ("/studio", None, 303),
+        ("/studio", "consumer", 403),
+        ("/studio", "supplier", 403),
+        ("/studio", "creator", 200),
+        ("/studio/new", "creator", 200),
+        ("/notifications", None, 303),
+        ("/notifications", "supplier", 200),
+        ("/me/share-links", None, 303),
+        ("/me/share-links", "consumer", 200),
+        ("/feed?tab=following", "mcn", 200),
+        ("/earnings", "consumer", 200),
+    ],
+)
+async def test_who_may_open_which_page(client: httpx.AsyncClient, path: str, role: str | None, status: int) -> None:
+    c = client
+    if role:
+        c = await browser_for(client, await actor(client, role))
+    r = await c.get(path, headers=HTML)
+    assert r.status_code == status, r.text[:300]
+
+
+async def test_a_creator_publishes_a_note_with_an_image_and_a_tag_from_the_studio(client: httpx.AsyncClient) -> None:
+    supplier, creator = await actor(client, "supplier"), await actor(client, "creator")
+    product = await make_product(client, supplier, title="竹编收纳篮")
+    assert (
+        await client.post("/api/v1/showcase", headers=creator.headers, json={"product_id": product["id"]})
+    ).status_code == 201
+    browser = await browser_for(client, creator)
+    form = await browser.get("/studio/new", headers=HTML)
+    assert "竹编收纳篮" in form.text
+    r = await browser.post(
+        "/studio/new",
+        headers=HTML,
+        data={
+            "csrf_token": csrf_of(form.text),
+            "kind": "note",
+            "title": "收纳篮三用",
+            "body": "厨房、玄关、书桌",
+            "hashtags": "#收纳 好物",
+            "product_ids": product["id"],
+        },
+        files={"files": ("basket.jpg", jpeg(), "image/jpeg")},
+    )
+    assert r.status_code == 303, r.text[:500]
+    post_id = r.headers["location"].rsplit("/", 1)[1]
+    got = (await client.get(f"/api/v1/posts/{post_id}")).json()
+    assert got["title"] == "收纳篮三用" and got["hashtags"] == ["好物", "收纳"]
+    assert [p["id"] for p in got["products"]] == [product["id"]] and got["media"][0]["kind"] == "image"
+    studio = await browser.get("/studio", headers=HTML)
+    assert "收纳篮三用" in studio.text
+
+    bad = await browser.post(
+        "/studio/new",
+        headers=HTML,
+        data={"csrf_token": csrf_of(form.text), "kind": "note", "title": "x"},
+        files={"files": ("not-an-image.jpg", b"plain text", "image/jpeg")},
+    )
+    assert bad.status_code == 422 and "Upload JPEG" in bad.text
+
+
+async def test_like_comment_and_follow_forms_work_without_script(client: httpx.AsyncClient) -> None:
+    creator, fan = await actor(client, "creator"), await actor(client, "consumer")
+    post = (await client.post("/api/v1/posts", headers=creator.headers, json={"kind": "note", "title": "hi"})).json()
+    browser = await browser_for(client, fan)
+    page = await browser.get(f"/posts/{post['id']}", headers=HTML)
+    token = csrf_of(page.text)
+    assert (
+        await browser.post(f"/posts/{post['id']}/like", data={"csrf_token": token}, headers=HTML)
+    ).status_code == 303
+    r = await browser.post(
+        f"/posts/{post['id']}/comments", data={"csrf_token": token, "body": "<script>x()</script>"}, headers=HTML
+    )
+    assert r.status_code == 303
+    follow = await browser.post(f"/u/{creator.id}/follow", data={"csrf_token": token}, headers=HTML)
+    assert follow.status_code == 303
+    got = (await client.get(f"/api/v1/posts/{post['id']}")).json()["counters"]
+    assert got["likes"] == 1 and got["comments"] == 1
+    page = await browser.get(f"/posts/{post['id']}", headers=HTML)
+    assert "&lt;script&gt;x()&lt;/script&gt;" in page.text and "<script>x()" not in page.text
+    profile = (await client.get(f"/api/v1/users/{creator.id}")).json()
+    assert profile["followers"] == 1
+    await drain(client)
+    notes = await browser_for(client, creator)
+    assert "started following you" in (await notes.get("/notifications", headers=HTML)).text
