@@ -250,7 +250,9 @@ async def test_unpaid_orders_expire_and_release_stock(client: httpx.AsyncClient,
     assert kept["status"] == "paid"
     assert await tasks.expire_unpaid_orders(platform) == 0
     await advance(client, 6 * 60)
-    assert await tasks.expire_unpaid_orders(platform) == 1
+    # the in-process worker's own periodic run may get there first; either way it is expired once
+    assert await tasks.expire_unpaid_orders(platform) in (0, 1)
+    assert await tasks.expire_unpaid_orders(platform) == 0
     expired = (await client.get(f"/api/v1/orders/{order['id']}", headers=buyer.headers)).json()
     assert (expired["status"], expired["cancel_reason"]) == ("cancelled", "expired")
     assert await stock_of(client, product) == [2]

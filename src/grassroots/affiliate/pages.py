@@ -11,6 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from grassroots.affiliate import service
 from grassroots.catalog import service as catalog
+from grassroots.content import service as content
 from grassroots.identity import service as identity
 from grassroots.kernel.auth import CurrentUser, MaybeUser, Principal, Role, require
 from grassroots.kernel.deps import UoW
@@ -137,7 +138,9 @@ async def open_share_link(token: str, request: Request, viewer: MaybeUser, uow: 
     async with uow.platform.unit_of_work() as writer:
         link = await service.click(writer, token, viewer.id if viewer else None, visitor)
     query = urlencode({"share": link.token, "scene": "share"})
-    target = f"/posts/{link.post_id}?{query}" if link.post_id else f"/products/{link.product_id}?{query}"
+    post_live = link.post_id is not None and bool(await content.live_post_ids(uow, [link.post_id]))
+    # a link through a post that was deleted since still leads to the product
+    target = f"/posts/{link.post_id}?{query}" if post_live else f"/products/{link.product_id}?{query}"
     response = RedirectResponse(target, status_code=303)
     if fresh:
         response.set_cookie(

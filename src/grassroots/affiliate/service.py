@@ -111,7 +111,7 @@ VISITOR_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 def valid_visitor(raw: str | None) -> str | None:
     """The visitor cookie's value if it is one we could have set, else None."""
-    return raw if raw and VISITOR_RE.match(raw) else None
+    return raw if raw and VISITOR_RE.fullmatch(raw) else None
 
 
 def new_visitor_id() -> str:
@@ -162,8 +162,12 @@ async def create_share_link(
     return link, created
 
 
+TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{1,24}$")
+
+
 async def link_by_token(uow: UnitOfWork, token: str) -> ShareLink | None:
-    if not token or len(token) > 24:
+    # Only what ``token_urlsafe`` makes reaches the database (PostgreSQL refuses a NUL).
+    if not TOKEN_RE.fullmatch(token):
         return None
     return await repository.link_by_token(uow.session, token)
 

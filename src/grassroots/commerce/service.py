@@ -113,9 +113,8 @@ async def _attribution(uow: UnitOfWork, buyer: Principal, data: OrderIn, visitor
         link = await affiliate.link_by_token(uow, src.share_token)
         if link is None:
             raise _bad_source("share_token", "The share link does not exist.")
-        found = Attribution(
-            Scene.share, link.owner_id, frozenset({link.product_id}), link.post_id or src.post_id, link.id, "source"
-        )
+        # The link's own post only: a post named beside it did not bring the order.
+        found = Attribution(Scene.share, link.owner_id, frozenset({link.product_id}), link.post_id, link.id, "source")
     elif src.post_id:
         try:
             post = await content.live_post(uow, src.post_id)
@@ -140,18 +139,18 @@ async def _attribution(uow: UnitOfWork, buyer: Principal, data: OrderIn, visitor
     elif src.live_room_id:
         found = Attribution(Scene.live)
     else:
+        found = Attribution(Scene.direct)
+    if found.by == "none":  # no promoter named (a shopper's post, a live room, nothing)
         link = await affiliate.last_clicked_link(uow, buyer.id, visitor_id, uow.now())
         if link is not None:
             found = Attribution(
-                explicit_scene or Scene.share,
+                Scene.share if found.scene == Scene.direct else found.scene,
                 link.owner_id,
                 frozenset({link.product_id}),
                 link.post_id,
                 link.id,
                 "click",
             )
-        else:
-            found = Attribution(Scene.direct)
     if found.promoter_id == buyer.id:  # no commission on your own purchases
         found = Attribution(found.scene, None, frozenset(), found.post_id, found.share_link_id)
     if explicit_scene is not None and explicit_scene != found.scene:

@@ -1,0 +1,542 @@
+"""Who brought an order: explicit sources, share-link clicks within the click window, one
+promoter per order, never the buyer; the commission that follows, and the promoter's
+report."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+import pytest
+
+from grassroots.kernel.money import Money
+from grassroots.ledger.service import Line, compute_split
+from tests.affiliate.test_share_links import browser, next_morning, post_tagging, share
+from tests.commerce.test_money import admin_headers, trial_balance
+from tests.conftest import (
+    PASSWORD,
+    Actor,
+    actor,
+    advance,
+    drain,
+    earnings,
+    login,
+    make_product,
+    pay_order,
+    place_order,
+    signup,
+)
+from tests.web.test_pages import HTML, csrf_of, web_login
+
+DAY = 86400
+FEE_BPS = 500  # the default platform fee
+
+
+async def world(client: httpx.AsyncClient, **product: Any) -> tuple[Actor, Actor, Actor, dict]:
+    """A supplier's product (20% commission unless told), a consumer who shares it, a buyer."""
+    supplier, sharer, buyer = (
+        await actor(client, "supplier"),
+        await actor(client, "consumer"),
+        await actor(client, "consumer"),
+    )
+    values: dict[str, Any] = {"price": 10_000, "stock": 50, "commission_bps": 2000, **product}
+    return supplier, sharer, buyer, await make_product(client, supplier, **values)
+
+
+async def link_of(client: httpx.AsyncClient, who: Actor, product: dict, post_id: str | None = None) -> dict:
+    r = await share(client, who, product["id"], post_id)
+    assert r.status_code in (200, 201), r.text
+    return r.json()
+
+
+async def click(client: httpx.AsyncClient, link: dict, who: Actor | None = None) -> None:
+    """``who`` opens the link in a browser of their own (signed in), then closes it."""
+    async with browser(client) as b:
+        r = await b.get(link["url"], headers=who.headers if who else None)
+        assert r.status_code == 303, r.text
+
+
+def attribution_of(order: dict) -> tuple[Any, ...]:
+    return order["promoter_id"], order["share_link_id"], order["attributed_by"], order["scene"]
+
+
+def sku(product: dict) -> str:
+    return product["skus"][0]["id"]
+
+
+def commission(price: int, quantity: int, bps: int, mcn_bps: int | None = None) -> tuple[int, int]:
+    """(promoter, MCN) parts of an order's commission, as the ledger computes them."""
+    split = compute_split([Line(Money(price * quantity, "CNY"), bps)], FEE_BPS, mcn_bps)
+    return split.promoter.amount, split.mcn.amount
+
+
+def code(r: httpx.Response) -> str:
+    return r.json()["error"]["code"]
+
+
+async def order_with(client: httpx.AsyncClient, buyer: Actor, product: dict, source: dict) -> httpx.Response:
+    return await client.post(
+        "/api/v1/orders",
+        headers={**buyer.headers, "Idempotency-Key": re.sub(r"\W", "", str(source))[:60] or "empty"},
+        json={
+            "items": [{"sku_id": sku(product), "quantity": 1}],
+            "shipping_address": {
+                "name": "林美",
+                "phone": "+86 138",
+                "line1": "文三路",
+                "city": "杭州",
+                "country": "CN",
+            },
+            "source": source,
+        },
+    )
+
+
+# ------------------------------------------------------------------ the click window
+
+
+async def test_a_click_attributes_orders_for_seven_days(client: httpx.AsyncClient) -> None:
+    _, sharer, buyer, product = await world(client)
+    link = await link_of(client, sharer, product)
+    await click(client, link, buyer)  # signed in: remembered by account, whatever the device
+
+    await advance(client, 6 * DAY)
+    order = await place_order(client, buyer, sku(product))
+    assert attribution_of(order) == (sharer.id, link["id"], "click", "share")
+    assert order["post_id"] is None
+    assert order["items"][0]["commission_bps"] == 2000
+
+    await advance(client, 2 * DAY)  # 8 days after the click
+    later = await place_order(client, buyer, sku(product))
+    assert attribution_of(later) == (None, None, "none", "direct")
+    assert later["items"][0]["commission_bps"] == 0
+
+
+async def test_the_window_ends_seven_days_after_the_last_click(client: httpx.AsyncClient) -> None:
+    _, sharer, buyer, product = await world(client)
+    link = await link_of(client, sharer, product)
+    await next_morning(client)
+    await click(client, link, buyer)
+    await advance(client, 3600)
+    await click(client, link, buyer)  # the same day: one click, but the window runs from here
+    await advance(client, 7 * DAY - 60)
+    assert (await place_order(client, buyer, sku(product)))["promoter_id"] == sharer.id
+    await advance(client, 3600 + 120)
+    assert (await place_order(client, buyer, sku(product)))["promoter_id"] is None
+
+
+async def test_the_last_click_wins_and_an_order_has_one_promoter(client: httpx.AsyncClient) -> None:
+    _, alice, buyer, product = await world(client)
+    bob = await actor(client, "creator")
+    a, b = await link_of(client, alice, product), await link_of(client, bob, product)
+    await click(client, a, buyer)
+    await advance(client, 60)
+    await click(client, b, buyer)
+    order = await place_order(client, buyer, sku(product), 2)
+    assert attribution_of(order) == (bob.id, b["id"], "click", "share")
+    assert {i["commission_bps"] for i in order["items"]} == {2000}
+    await advance(client, DAY)
+    await click(client, a, buyer)
+    assert attribution_of(await place_order(client, buyer, sku(product))) == (alice.id, a["id"], "click", "share")
+
+
+async def test_a_click_pays_only_on_the_linked_product(client: httpx.AsyncClient) -> None:
+    supplier, sharer, buyer, cup = await world(client)
+    tea = await make_product(client, supplier, title="tea", price=3000, commission_bps=3000)
+    await click(client, await link_of(client, sharer, cup), buyer)
+    r = await client.post(
+        "/api/v1/orders",
+        headers={**buyer.headers, "Idempotency-Key": "two-products"},
+        json={
+            "items": [{"sku_id": sku(tea), "quantity": 1}, {"sku_id": sku(cup), "quantity": 1}],
+            "shipping_address": {
+                "name": "林美",
+                "phone": "+86 138",
+                "line1": "文三路",
+                "city": "杭州",
+                "country": "CN",
+            },
+        },
+    )
+    assert r.status_code == 201, r.text
+    order = r.json()
+    assert order["promoter_id"] == sharer.id
+    assert {i["product_id"]: i["commission_bps"] for i in order["items"]} == {cup["id"]: 2000, tea["id"]: 0}
+
+
+async def test_an_anonymous_click_follows_the_visitor_into_a_new_account(client: httpx.AsyncClient) -> None:
+    _, sharer, _, product = await world(client)
+    link = await link_of(client, sharer, product)
+    async with browser(client) as b:
+        assert (await b.get(link["url"])).status_code == 303  # not signed in: the cookie remembers
+        await advance(client, 2 * DAY)
+        user = await signup(b, "consumer")
+        newcomer = Actor(user["id"], user["email"], user["handle"], "consumer", await login(b, user["email"]))
+        order = await place_order(b, newcomer, sku(product))
+        assert attribution_of(order) == (sharer.id, link["id"], "click", "share")
+    # Another account on another device is not attributed.
+    stranger = await actor(client, "consumer")
+    assert (await place_order(client, stranger, sku(product)))["promoter_id"] is None
+    # The same account from a device that never saw the link: the click was anonymous.
+    assert (await place_order(client, newcomer, sku(product)))["promoter_id"] is None
+
+
+async def test_a_signed_in_click_also_remembers_the_device(client: httpx.AsyncClient) -> None:
+    _, sharer, buyer, product = await world(client)
+    link = await link_of(client, sharer, product)
+    async with browser(client) as b:
+        await b.get(link["url"], headers=buyer.headers)
+        await advance(client, DAY)
+        other = await actor(client, "consumer")  # someone else orders on that device later
+        order = await place_order(b, other, sku(product))
+    assert order["promoter_id"] == sharer.id
+
+
+# ------------------------------------------------------------------ explicit sources
+
+
+async def test_an_explicit_source_wins_over_an_earlier_click(client: httpx.AsyncClient) -> None:
+    _, sharer, buyer, product = await world(client)
+    creator = await actor(client, "creator")
+    post = await post_tagging(client, creator, product["id"])
+    await client.post("/api/v1/showcase", headers=creator.headers, json={"product_id": product["id"]})
+    rival = await actor(client, "consumer")
+    rival_link = await link_of(client, rival, product)
+    clicked = await link_of(client, sharer, product)
+    await click(client, clicked, buyer)
+    await advance(client, DAY)
+
+    from_post = await place_order(client, buyer, sku(product), source={"post_id": post["id"]})
+    assert attribution_of(from_post) == (creator.id, None, "source", "note")
+    assert from_post["post_id"] == post["id"] and from_post["items"][0]["commission_bps"] == 2000
+
+    from_showcase = await place_order(client, buyer, sku(product), source={"creator_id": creator.id})
+    assert attribution_of(from_showcase) == (creator.id, None, "source", "showcase")
+
+    via_token = await place_order(client, buyer, sku(product), source={"share_token": rival_link["token"]})
+    assert attribution_of(via_token) == (rival.id, rival_link["id"], "source", "share")
+
+    # With no promoter named, the click still counts.
+    plain = await place_order(client, buyer, sku(product), source={"scene": "search"})
+    assert attribution_of(plain) == (sharer.id, clicked["id"], "click", "search")
+
+
+async def test_a_share_link_through_a_post_credits_the_post(client: httpx.AsyncClient) -> None:
+    _, _, buyer, product = await world(client)
+    creator = await actor(client, "creator")
+    post = await post_tagging(client, creator, product["id"])
+    link = await link_of(client, creator, product, post["id"])
+    await click(client, link, buyer)
+    order = await place_order(client, buyer, sku(product))
+    assert attribution_of(order) == (creator.id, link["id"], "click", "share")
+    assert order["post_id"] == post["id"]
+    by_token = await place_order(client, buyer, sku(product), source={"share_token": link["token"], "scene": "share"})
+    assert (by_token["promoter_id"], by_token["post_id"], by_token["attributed_by"]) == (
+        creator.id,
+        post["id"],
+        "source",
+    )
+
+
+async def test_a_share_token_does_not_credit_a_post_it_was_not_made_from(client: httpx.AsyncClient) -> None:
+    """The buyer's body names the link and some other post: the link's owner must not get
+    that post's credit, nor the post an order it did not bring."""
+    _, sharer, buyer, product = await world(client)
+    creator = await actor(client, "creator")
+    post = await post_tagging(client, creator, product["id"])
+    link = await link_of(client, sharer, product)
+    order = await place_order(client, buyer, sku(product), source={"share_token": link["token"], "post_id": post["id"]})
+    assert attribution_of(order) == (sharer.id, link["id"], "source", "share")
+    assert order["post_id"] is None
+    await pay_order(client, buyer, order["id"])
+    assert (await client.get(f"/api/v1/posts/{post['id']}")).json()["counters"]["orders"] == 0
+    report = (await client.get("/api/v1/me/attribution", headers=sharer.headers)).json()
+    assert report["by_post"] == []
+
+
+@pytest.mark.parametrize(
+    ("source", "scene"),
+    [
+        ({}, "direct"),
+        ({"scene": "feed"}, "feed"),
+        ({"scene": "search"}, "search"),
+        ({"live_room_id": "01a20000-0000-7000-8000-000000000000"}, "live"),
+        ({"live_room_id": "01a20000-0000-7000-8000-000000000000", "scene": "video"}, "video"),
+    ],
+)
+async def test_every_order_records_its_scene(client: httpx.AsyncClient, source: dict, scene: str) -> None:
+    _, _, buyer, product = await world(client)
+    order = await place_order(client, buyer, sku(product), source=source)
+    assert (order["scene"], order["promoter_id"], order["attributed_by"]) == (scene, None, "none")
+    assert order["source"] == source
+
+
+async def test_a_source_naming_no_promoter_leaves_the_click_in_force(client: httpx.AsyncClient) -> None:
+    """A post by a shopper (who cannot tag goods) or a live room names no promoter: the
+    buyer's click still decides who brought the order; the scene stays where they bought."""
+    _, sharer, buyer, product = await world(client)
+    shopper = await actor(client, "consumer")
+    r = await client.post("/api/v1/posts", headers=shopper.headers, json={"kind": "note", "title": "我的茶桌"})
+    assert r.status_code == 201, r.text
+    shopper_post = r.json()
+    link = await link_of(client, sharer, product)
+    from_note = await place_order(client, buyer, sku(product), source={"post_id": shopper_post["id"]})
+    assert attribution_of(from_note) == (None, None, "none", "note")  # no click yet: nobody
+    await click(client, link, buyer)
+    from_note = await place_order(client, buyer, sku(product), source={"post_id": shopper_post["id"]})
+    assert attribution_of(from_note) == (sharer.id, link["id"], "click", "note")
+    live = await place_order(
+        client, buyer, sku(product), source={"live_room_id": "01a20000-0000-7000-8000-000000000000"}
+    )
+    assert attribution_of(live) == (sharer.id, link["id"], "click", "live")
+
+
+async def test_bad_sources_are_refused_with_a_code(client: httpx.AsyncClient) -> None:
+    _, _, buyer, product = await world(client)
+    shopper = await actor(client, "consumer")
+    unknown = "01a20000-0000-7000-8000-000000000000"
+    for source in (
+        {"share_token": "nope"},
+        {"share_token": "x" * 64},
+        {"share_token": "a b/c"},
+        {"post_id": unknown},
+        {"creator_id": unknown},
+        {"creator_id": shopper.id},
+    ):
+        r = await order_with(client, buyer, product, source)
+        assert (r.status_code, code(r)) == (422, "invalid_source"), (source, r.text)
+    for source in (
+        {"share_token": "x" * 65},
+        {"share_token": ""},
+        {"share_token": "a\u0000b"},
+        {"scene": "tv"},
+        {"post_id": "1"},
+        {"who": "me"},
+    ):
+        r = await order_with(client, buyer, product, source)
+        assert r.status_code == 422, (source, r.text)
+        assert code(r) == "validation_error"
+
+
+# ------------------------------------------------------------------ not your own
+
+
+async def test_no_commission_on_your_own_purchase(client: httpx.AsyncClient) -> None:
+    _, sharer, buyer, product = await world(client)
+    mine = await link_of(client, sharer, product)
+    theirs = await link_of(client, buyer, product)
+    await click(client, theirs, sharer)
+    await click(client, mine, sharer)  # the last click is the buyer's own link
+    by_click = await place_order(client, sharer, sku(product))
+    assert (by_click["promoter_id"], by_click["items"][0]["commission_bps"]) == (None, 0)
+    by_token = await place_order(client, sharer, sku(product), source={"share_token": mine["token"]})
+    assert (by_token["promoter_id"], by_token["items"][0]["commission_bps"]) == (None, 0)
+    assert by_token["scene"] == "share"
+    for order in (by_click, by_token):
+        await pay_order(client, sharer, order["id"])
+    e = await earnings(client, sharer)
+    assert (e["pending_minor"], e["available_minor"], e["entries"]) == (0, 0, [])
+    report = (await client.get("/api/v1/me/attribution", headers=sharer.headers)).json()
+    assert report["total"]["orders"] == 0
+
+
+# ------------------------------------------------------------------ the money
+
+
+async def test_the_sharer_earns_the_commission_and_the_ledger_balances(client: httpx.AsyncClient) -> None:
+    admin = await admin_headers(client)
+    supplier, sharer, buyer, product = await world(client, price=9999, commission_bps=1234)
+    link = await link_of(client, sharer, product)
+    await click(client, link, buyer)
+    order = await place_order(client, buyer, sku(product), 3)
+    assert order["promoter_id"] == sharer.id
+    assert (await earnings(client, sharer))["pending_minor"] == 0  # nothing until it is paid
+    paid = await pay_order(client, buyer, order["id"])
+    assert paid["status"] == "paid"
+    await drain(client)
+    promoter, mcn = commission(9999, 3, 1234)
+    assert (promoter, mcn) == (3702, 0)  # 29997 × 12.34% = 3701.63, and the rounding left over
+    e = await earnings(client, sharer)
+    assert (e["pending_minor"], e["available_minor"], e["currency"]) == (promoter, 0, "CNY")
+    assert [(x["order_id"], x["kind"], x["amount_minor"]) for x in e["entries"]] == [(order["id"], "payment", promoter)]
+    split = compute_split([Line(Money(29_997, "CNY"), 1234)], FEE_BPS)
+    assert (await earnings(client, supplier))["pending_minor"] == split.supplier.amount
+    tb = await trial_balance(client, admin)
+    fee = next(a for a in tb["accounts"] if a["account"] == "fee_revenue")
+    assert fee["balance_minor"] == -split.fee.amount
+    assert (await earnings(client, buyer))["pending_minor"] == 0
+
+
+async def test_a_creators_mcn_takes_its_share_of_a_link_commission(client: httpx.AsyncClient) -> None:
+    admin = await admin_headers(client)
+    _, _, buyer, product = await world(client)
+    creator, agency = await actor(client, "creator"), await actor(client, "mcn")
+    contract = (
+        await client.post(
+            "/api/v1/mcn/contracts", headers=agency.headers, json={"creator_id": creator.id, "share_bps": 3000}
+        )
+    ).json()
+    r = await client.post(f"/api/v1/mcn/contracts/{contract['id']}/accept", headers=creator.headers)
+    assert r.status_code == 200, r.text
+    await click(client, await link_of(client, creator, product), buyer)
+    order = await place_order(client, buyer, sku(product))
+    await pay_order(client, buyer, order["id"])
+    promoter, mcn = commission(10_000, 1, 2000, 3000)
+    assert (promoter, mcn) == (1400, 600)
+    assert (await earnings(client, creator))["pending_minor"] == promoter
+    assert (await earnings(client, agency))["pending_minor"] == mcn
+    await trial_balance(client, admin)
+
+
+async def test_signing_people_up_earns_nothing(client: httpx.AsyncClient) -> None:
+    """Anti-pyramid: a sharer earns on the sales their link brings, never on the people it
+    brought, nor on what those people sell on."""
+    admin = await admin_headers(client)
+    _, alice, _, product = await world(client)
+    async with browser(client) as b:
+        await b.get((await link_of(client, alice, product))["url"])
+        user = await signup(b, "consumer")
+        bob = Actor(user["id"], user["email"], user["handle"], "consumer", await login(b, user["email"]))
+        for role in ("creator", "supplier"):
+            await signup(b, role)
+    await drain(client)
+    e = await earnings(client, alice)
+    assert (e["pending_minor"], e["available_minor"], e["entries"]) == (0, 0, [])
+    report = (await client.get("/api/v1/me/attribution", headers=alice.headers)).json()
+    assert report["total"] == {"orders": 0, "gmv_minor": 0, "commission_minor": 0, "settled_minor": 0, "refunded": 0}
+    r = await client.post(
+        "/api/v1/auth/signup",
+        json={
+            "email": "x@example.com",
+            "password": PASSWORD,
+            "handle": "x_1",
+            "role": "consumer",
+            "referrer": alice.id,
+        },
+    )
+    assert r.status_code == 422  # there is no such thing as a referrer
+
+    # Bob shares on; Carol buys through Bob. Bob earns, Alice (who brought Bob) does not.
+    carol = await actor(client, "consumer")
+    await click(client, await link_of(client, bob, product), carol)
+    order = await place_order(client, carol, sku(product))
+    assert order["promoter_id"] == bob.id
+    await pay_order(client, carol, order["id"])
+    assert (await earnings(client, bob))["pending_minor"] == commission(10_000, 1, 2000)[0]
+    assert (await earnings(client, alice))["entries"] == []
+    await trial_balance(client, admin)
+
+
+# ------------------------------------------------------------------ the report
+
+
+async def test_the_attribution_report_by_post_and_by_link(client: httpx.AsyncClient) -> None:
+    supplier, _, buyer, product = await world(client)
+    creator, rival = await actor(client, "creator"), await actor(client, "creator")
+    post = await post_tagging(client, creator, product["id"], title="青瓷杯测评")
+    via_post = await link_of(client, creator, product, post["id"])
+    plain = await link_of(client, creator, product)
+    await link_of(client, rival, product)
+    await next_morning(client)
+    buyers = [buyer, await actor(client, "consumer"), await actor(client, "consumer")]
+    for who in buyers:
+        await click(client, via_post, who)
+    await click(client, plain, buyers[0])
+    await click(client, plain, None)
+
+    # buyer 1 by a click on the post link (paid), buyer 2 by the plain link's token
+    # (paid, then refunded), buyer 3 never pays, buyer 1 buys again from the post itself.
+    o1 = await place_order(client, buyers[1], sku(product), 2)
+    assert o1["share_link_id"] == via_post["id"]
+    await pay_order(client, buyers[1], o1["id"])
+    o2 = await place_order(client, buyers[2], sku(product), source={"share_token": plain["token"]})
+    await pay_order(client, buyers[2], o2["id"])
+    r = await client.post(f"/api/v1/orders/{o2['id']}/refund", headers=supplier.headers, json={"reason": "broken"})
+    assert r.status_code == 200, r.text
+    await place_order(client, buyers[0], sku(product))  # unpaid: not in the report
+    o4 = await place_order(client, buyers[0], sku(product), source={"post_id": post["id"]})
+    await pay_order(client, buyers[0], o4["id"])
+    await drain(client)
+
+    per_unit = commission(10_000, 1, 2000)[0]
+    report = (await client.get("/api/v1/me/attribution", headers=creator.headers)).json()
+    assert report["total"] == {
+        "orders": 3,
+        "gmv_minor": 30_000,
+        "commission_minor": 3 * per_unit,
+        "settled_minor": 0,
+        "refunded": 1,
+    }
+    assert report["by_post"] == [
+        {
+            "post_id": post["id"],
+            "title": "青瓷杯测评",
+            "clicks": 3,
+            "orders": 2,
+            "gmv_minor": 30_000,
+            "commission_minor": 3 * per_unit,
+            "settled_minor": 0,
+            "refunded": 0,
+        }
+    ]
+    links = {x["link"]["id"]: x for x in report["by_link"]}
+    assert set(links) == {via_post["id"], plain["id"]}
+    assert {k: links[via_post["id"]][k] for k in ("orders", "gmv_minor", "commission_minor", "refunded")} == {
+        "orders": 1,
+        "gmv_minor": 20_000,
+        "commission_minor": 2 * per_unit,
+        "refunded": 0,
+    }
+    assert links[via_post["id"]]["link"]["clicks"] == 3
+    assert {k: links[plain["id"]][k] for k in ("orders", "gmv_minor", "commission_minor", "refunded")} == {
+        "orders": 1,
+        "gmv_minor": 0,
+        "commission_minor": 0,
+        "refunded": 1,
+    }
+    assert links[plain["id"]]["link"]["clicks"] == 2
+    assert (await earnings(client, creator))["pending_minor"] == 3 * per_unit
+
+    theirs = (await client.get("/api/v1/me/attribution", headers=rival.headers)).json()
+    assert theirs["total"]["orders"] == 0 and theirs["by_post"] == []
+    assert [x["link"]["clicks"] for x in theirs["by_link"]] == [0]
+    buyers_view = (await client.get("/api/v1/me/attribution", headers=buyer.headers)).json()
+    assert (buyers_view["total"]["orders"], buyers_view["by_post"], buyers_view["by_link"]) == (0, [], [])
+
+
+# ------------------------------------------------------------------ through the web pages
+
+
+async def test_a_shared_link_carries_through_the_web_checkout(client: httpx.AsyncClient) -> None:
+    _, sharer, buyer, product = await world(client)
+    link = await link_of(client, sharer, product)
+    async with browser(client) as b:
+        opened = await b.get(link["url"], headers=HTML)
+        assert opened.status_code == 303
+        assert (await web_login(b, buyer.email)).status_code == 303
+        landing = await b.get(opened.headers["location"], headers=HTML)
+        assert landing.status_code == 200
+        page = await b.get(
+            "/checkout",
+            params={"sku": sku(product), "qty": "1", "share": link["token"], "scene": "share"},
+            headers=HTML,
+        )
+        assert page.status_code == 200, page.text
+        form = {
+            "csrf_token": csrf_of(page.text),
+            "sku": sku(product),
+            "qty": "1",
+            "token": re.search(r'name="token" value="([^"]+)"', page.text).group(1),  # type: ignore[union-attr]
+            "name": "林美",
+            "phone": "+86 138 0000 0000",
+            "line1": "文三路 90 号",
+            "city": "杭州",
+            "country": "CN",
+            **dict(re.findall(r'name="(share|scene)" value="([^"]*)"', page.text)),
+        }
+        assert form.get("share") == link["token"]
+        r = await b.post("/checkout", data=form, headers=HTML)
+        assert r.status_code == 303, r.text
+    orders = (await client.get("/api/v1/orders", headers=buyer.headers)).json()["items"]
+    assert [attribution_of(o) for o in orders] == [(sharer.id, link["id"], "source", "share")]
