@@ -43,7 +43,13 @@ from grassroots.social import api as social_api
 from grassroots.social import pages as social_pages
 from grassroots.web import pages as web_pages
 
-BODY_LIMITS: dict[str, int] = {}  # path prefix -> bytes, for routes that take uploads
+
+def body_limits(settings: Settings) -> dict[str, int]:
+    """Path prefix -> largest body in bytes, for the routes that take uploads."""
+    upload = settings.media_max_video_bytes + settings.media_max_image_bytes + 1024 * 1024
+    return {"/api/v1/media": upload, "/studio/new": 9 * settings.media_max_image_bytes + upload}  # 9 images or a video
+
+
 PUBLIC_MOUNTS = {"/static", ops_api.DOCS_ASSETS}  # served files, no policy needed (checked by tests/test_policies.py)
 
 
@@ -124,7 +130,7 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
 
     install_error_handlers(app, html=web_pages.html_error)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_size, overrides=BODY_LIMITS)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_size, overrides=body_limits(settings))
     app.add_middleware(RequestContextMiddleware, log_requests=settings.log_requests)
 
     app.include_router(ops_api.router)
@@ -145,9 +151,6 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     app.include_router(content_api.files_router)
     app.include_router(social_api.router)
     app.include_router(flow_api.router)
-    upload_limit = settings.media_max_video_bytes + settings.media_max_image_bytes + 1024 * 1024
-    BODY_LIMITS["/api/v1/media"] = upload_limit
-    BODY_LIMITS["/studio/new"] = 9 * settings.media_max_image_bytes + upload_limit  # nine images, or a video
     app.include_router(web_pages.router)
     app.include_router(identity_pages.router)
     app.include_router(catalog_pages.router)

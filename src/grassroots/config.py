@@ -70,7 +70,7 @@ class Settings(BaseSettings):
 
     # HTTP
     keep_alive_seconds: int = 30  # idle HTTP keep-alive; keep it above a load balancer's idle timeout
-    max_body_size: int = 1024 * 1024  # bytes; upload routes have their own limits (app.BODY_LIMITS)
+    max_body_size: int = 1024 * 1024  # bytes; upload routes have their own limits (app.body_limits)
     log_requests: bool = True
 
     # Storage

@@ -43,9 +43,7 @@ def pay_at_checkout(page: Any) -> None:
     page.get_by_test_id("status").filter(has_text="Paid").wait_for(timeout=15_000)
 
 
-def test_feed_like_comment_buy_from_a_post_and_through_a_share_link(
-    browser: Any, embedded_server: Server
-) -> None:
+def test_feed_like_comment_buy_from_a_post_and_through_a_share_link(browser: Any, embedded_server: Server) -> None:
     server = embedded_server
     supplier = api_user(server, "supplier", "sun_lab")
     creator = api_user(server, "creator", "xia_notes")
@@ -61,9 +59,12 @@ def test_feed_like_comment_buy_from_a_post_and_through_a_share_link(
             "skus": [{"name": "50 ml", "price_minor": 12800, "currency": "CNY", "stock": 20}],
         },
     ).json()
-    assert httpx.post(
-        server.url + "/api/v1/showcase", headers=creator["headers"], json={"product_id": product["id"]}
-    ).status_code == 201
+    assert (
+        httpx.post(
+            server.url + "/api/v1/showcase", headers=creator["headers"], json={"product_id": product["id"]}
+        ).status_code
+        == 201
+    )
     media = httpx.post(
         server.url + "/api/v1/media", headers=creator["headers"], files={"file": ("cover.png", png((240, 160, 120)))}
     )

@@ -25,7 +25,9 @@ async def get_media(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uui
     return {m.id: m for m in rows}
 
 
-async def get_post(session: AsyncSession, post_id: uuid.UUID) -> Post | None:
+async def get_post(session: AsyncSession, post_id: uuid.UUID, *, lock: bool = False) -> Post | None:
+    if lock:  # FOR UPDATE, and fresh values even if the post was loaded before
+        return await session.get(Post, post_id, with_for_update=True, populate_existing=True)
     return await session.get(Post, post_id)
 
 

@@ -98,7 +98,16 @@ async def upload_media(
     key = f"{prefix}/{media_id}.{found.extension}"
     thumb_key = f"{prefix}/{media_id}-thumb.jpg" if thumb_source is not None else None
     store = storage(uow)
-    thumb = await anyio.to_thread.run_sync(inspector.thumbnail, thumb_source) if thumb_source else None
+    thumb = None
+    if thumb_source is not None:
+        try:
+            thumb = await anyio.to_thread.run_sync(inspector.thumbnail, thumb_source)
+        except inspector.Unsupported:
+            if thumb_source is cover:
+                raise UnsupportedMedia(
+                    "The cover image is damaged or cut short.", fields={"cover": "not a readable image"}
+                ) from None
+            raise UnsupportedMedia("The image is damaged or cut short.") from None
 
     def write() -> None:
         file.seek(0)
@@ -215,7 +224,7 @@ async def create_post(uow: UnitOfWork, author: Principal, data: PostIn) -> PostV
         *(PostHashtag(post_id=post_id, tag=t) for t in tags),
     )
     uow.emit("content.post_published", {"post_id": post_id, "author_id": author.id})
-    return PostView(post, author.handle, media, [products[p] for p in product_ids], tags)
+    return PostView(post, author.handle, media, [products[p] for p in product_ids], sorted(tags))  # as ``views``
 
 
 @dataclass
@@ -276,8 +285,10 @@ async def user_posts(uow: UnitOfWork, user_id: uuid.UUID, params: PageParams) ->
 # ------------------------------------------------------------------ used by other domains
 
 
-async def live_post(uow: UnitOfWork, post_id: uuid.UUID) -> Post:
-    post = await repository.get_post(uow.session, post_id)
+async def live_post(uow: UnitOfWork, post_id: uuid.UUID, *, lock: bool = False) -> Post:
+    """The post unless deleted; ``lock`` holds its row until commit, so changes that must
+    see each other (pinning a comment) take turns."""
+    post = await repository.get_post(uow.session, post_id, lock=lock)
     if post is None or post.deleted_at is not None:
         raise NotFound("No such post.", code="post_not_found")
     return post

@@ -11,7 +11,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
+
+from uuid_utils import compat as uuid_compat
 
 from grassroots.content import service as content
 from grassroots.identity import service as identity
@@ -271,10 +274,17 @@ async def comments(
 
 
 async def _comment_on_live_post(uow: UnitOfWork, comment_id: uuid.UUID) -> tuple[Comment, uuid.UUID]:
+    """The comment and its post's author, for a change to it. The post's row is locked
+    first: pins and deletions on one post take turns (two pins at once would otherwise
+    both find nothing pinned and clash on the one-pin-per-post index), and the comment is
+    read again after the lock, as it stands now."""
     record = await repository.get_comment(uow.session, comment_id)
     if record is None or record.deleted_at is not None:
         raise NotFound("No such comment.", code="comment_not_found")
-    post = await content.live_post(uow, record.post_id)
+    post = await content.live_post(uow, record.post_id, lock=True)
+    await uow.session.refresh(record)
+    if record.deleted_at is not None:
+        raise NotFound("No such comment.", code="comment_not_found")
     return record, post.author_id
 
 
@@ -320,11 +330,17 @@ async def notify(
     post_id: uuid.UUID | None = None,
     order_id: uuid.UUID | None = None,
     data: dict[str, Any] | None = None,
+    at: datetime | None = None,
 ) -> bool:
-    """Record a notification once per ``dedupe_key`` (events may be delivered twice)."""
+    """Record a notification once per ``dedupe_key`` (events may be delivered twice).
+
+    ``at`` is when the thing happened (the event's time): events are delivered later and
+    concurrently, so the time of delivery would misdate them and shuffle their order. The
+    id is a UUIDv7 of that time too, as the list is ordered by id."""
+    when = at or uow.now()
     return await repository.add_notification(
         uow.session,
-        id=new_id(),
+        id=uuid_compat.uuid7(nanoseconds=int(when.timestamp() * 1_000_000) * 1000) if at else new_id(),
         user_id=user_id,
         kind=kind,
         actor_id=actor_id,
@@ -332,7 +348,7 @@ async def notify(
         order_id=order_id,
         dedupe_key=dedupe_key[:120],
         data=data or {},
-        created_at=uow.now(),
+        created_at=when,
     )
 
 

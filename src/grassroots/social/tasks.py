@@ -23,7 +23,12 @@ async def notify_follow(uow: UnitOfWork, event: Event) -> None:
     followee, follower = _id(p, "followee_id"), _id(p, "follower_id")
     assert followee is not None
     await service.notify(
-        uow, followee, NotificationKind.new_follower, f"follow:{follower}:{followee}:{event.id}", actor_id=follower
+        uow,
+        followee,
+        NotificationKind.new_follower,
+        f"follow:{follower}:{followee}:{event.id}",
+        actor_id=follower,
+        at=event.created_at,
     )
 
 
@@ -35,7 +40,14 @@ async def notify_comment(uow: UnitOfWork, event: Event) -> None:
     data = {"comment_id": comment_id}
     if replied is not None and replied != author:
         await service.notify(
-            uow, replied, NotificationKind.reply, f"reply:{comment_id}", actor_id=author, post_id=post_id, data=data
+            uow,
+            replied,
+            NotificationKind.reply,
+            f"reply:{comment_id}",
+            actor_id=author,
+            post_id=post_id,
+            data=data,
+            at=event.created_at,
         )
     if post_author is not None and post_author not in (author, replied):
         await service.notify(
@@ -46,6 +58,7 @@ async def notify_comment(uow: UnitOfWork, event: Event) -> None:
             actor_id=author,
             post_id=post_id,
             data=data,
+            at=event.created_at,
         )
 
 
@@ -53,14 +66,23 @@ async def notify_comment(uow: UnitOfWork, event: Event) -> None:
 async def notify_shipped(uow: UnitOfWork, event: Event) -> None:
     buyer, order_id = _id(event.payload, "buyer_id"), _id(event.payload, "order_id")
     assert buyer is not None
-    await service.notify(uow, buyer, NotificationKind.order_shipped, f"shipped:{order_id}", order_id=order_id)
+    await service.notify(
+        uow, buyer, NotificationKind.order_shipped, f"shipped:{order_id}", order_id=order_id, at=event.created_at
+    )
 
 
 @on("commerce.order_received", key="social.notify_received")
 async def notify_received(uow: UnitOfWork, event: Event) -> None:
     supplier, order_id = _id(event.payload, "supplier_id"), _id(event.payload, "order_id")
     if supplier is not None:
-        await service.notify(uow, supplier, NotificationKind.order_received, f"received:{order_id}", order_id=order_id)
+        await service.notify(
+            uow,
+            supplier,
+            NotificationKind.order_received,
+            f"received:{order_id}",
+            order_id=order_id,
+            at=event.created_at,
+        )
 
 
 def _money(payload: dict[str, Any]) -> dict[str, Any]:
@@ -82,6 +104,7 @@ async def notify_commission_earned(uow: UnitOfWork, event: Event) -> None:
         order_id=order_id,
         post_id=_id(p, "post_id"),
         data=_money(p),
+        at=event.created_at,
     )
 
 
@@ -100,4 +123,5 @@ async def notify_commission_settled(uow: UnitOfWork, event: Event) -> None:
         order_id=order_id,
         post_id=_id(p, "post_id"),
         data=_money(p),
+        at=event.created_at,
     )

@@ -1,0 +1,286 @@
+"""Media uploads over HTTP: the type comes from the bytes, limits leave nothing on disk,
+images get a thumbnail, files are served with ranges."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from PIL import Image
+
+from tests.conftest import Actor, Stack, actor
+
+
+def png(width: int = 64, height: int = 48, color: tuple[int, int, int] = (200, 30, 30)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), color).save(out, "PNG")
+    return out.getvalue()
+
+
+def jpeg(width: int = 64, height: int = 48) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (10, 120, 40)).save(out, "JPEG")
+    return out.getvalue()
+
+
+def _box(kind: bytes, payload: bytes) -> bytes:
+    return struct.pack(">I", 8 + len(payload)) + kind + payload
+
+
+def mp4(duration: int = 12_345, timescale: int = 1000, *, version: int = 0, brand: bytes = b"isom") -> bytes:
+    """The smallest file a player would call an MP4: ``ftyp``, then ``moov`` holding a
+    movie header (``mvhd``) with the timescale and duration, then some ``mdat``."""
+    compatible = brand + (b"mp41" if brand != b"qt  " else b"")
+    ftyp = _box(b"ftyp", brand + struct.pack(">I", 512) + compatible)
+    if version == 1:
+        times = struct.pack(">QQIQ", 0, 0, timescale, duration)
+    else:
+        times = struct.pack(">IIII", 0, 0, timescale, duration)
+    rest = struct.pack(">IH10x", 0x00010000, 0x0100) + struct.pack(
+        ">9I", 0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000
+    )
+    mvhd = _box(b"mvhd", bytes([version, 0, 0, 0]) + times + rest + bytes(24) + struct.pack(">I", 2))
+    return ftyp + _box(b"moov", mvhd) + _box(b"mdat", bytes(range(256)) * 8)
+
+
+async def upload(
+    client: httpx.AsyncClient,
+    who: Actor,
+    data: bytes,
+    name: str = "photo.png",
+    content_type: str = "image/png",
+    *,
+    cover: bytes | None = None,
+    expect: int | None = 201,
+) -> httpx.Response:
+    files: dict[str, Any] = {"file": (name, data, content_type)}
+    if cover is not None:
+        files["cover"] = ("cover.png", cover, "image/png")
+    r = await client.post("/api/v1/media", headers=who.headers, files=files)
+    if expect is not None:
+        assert r.status_code == expect, r.text
+    return r
+
+
+async def upload_image(client: httpx.AsyncClient, who: Actor, **kw: Any) -> dict[str, Any]:
+    return (await upload(client, who, png(**kw))).json()
+
+
+async def upload_video(client: httpx.AsyncClient, who: Actor, **kw: Any) -> dict[str, Any]:
+    return (await upload(client, who, mp4(**kw), "clip.mp4", "video/mp4")).json()
+
+
+def media_files(stack: Stack) -> set[Path]:
+    root = stack.settings.data_dir / "media"
+    return {p for p in root.rglob("*") if p.is_file()} if root.exists() else set()
+
+
+def error_code(r: httpx.Response) -> str:
+    return str(r.json()["error"]["code"])
+
+
+# ------------------------------------------------------------------ images
+
+
+async def test_an_image_is_stored_with_its_size_and_a_thumbnail(client: httpx.AsyncClient, stack: Stack) -> None:
+    creator = await actor(client, "creator")
+    data = png(1440, 600)
+    r = await upload(client, creator, data)
+    m = r.json()
+    assert m["kind"] == "image" and m["content_type"] == "image/png"
+    assert (m["width"], m["height"], m["duration_s"]) == (1440, 600, None)
+    assert m["url"].startswith("/media/") and m["url"].endswith(".png")
+    assert m["thumb_url"] and m["thumb_url"] != m["url"]
+
+    served = await client.get(m["url"])
+    assert served.status_code == 200 and served.content == data
+    assert served.headers["content-type"] == "image/png"
+    thumb = await client.get(m["thumb_url"])
+    assert thumb.status_code == 200
+    with Image.open(io.BytesIO(thumb.content)) as img:
+        assert img.format == "JPEG" and img.size == (720, 300)
+    # a small image is not blown up
+    small = (await upload(client, creator, jpeg(40, 30), "p.jpg", "image/jpeg")).json()
+    assert small["kind"] == "image" and small["content_type"] == "image/jpeg"
+    with Image.open(io.BytesIO((await client.get(small["thumb_url"])).content)) as img:
+        assert img.size == (40, 30)
+    assert len(media_files(stack)) >= 4
+
+
+async def test_the_type_comes_from_the_bytes_not_the_name(client: httpx.AsyncClient, stack: Stack) -> None:
+    creator = await actor(client, "creator")
+    disguised = (await upload(client, creator, png(), "x.mp4", "video/mp4")).json()
+    assert disguised["kind"] == "image" and disguised["content_type"] == "image/png"
+    assert disguised["url"].endswith(".png")
+    video_named_png = (await upload(client, creator, mp4(), "x.png", "image/png")).json()
+    assert video_named_png["kind"] == "video" and video_named_png["url"].endswith(".mp4")
+
+    before = media_files(stack)
+    refused = [
+        (b"hello, I am only text\n" * 20, "x.png", "image/png"),
+        (b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>", "x.svg", "image/svg+xml"),
+        (b"%PDF-1.4\n" + bytes(200), "x.jpg", "image/jpeg"),
+        (b"", "empty.png", "image/png"),
+        (png()[:40], "truncated.png", "image/png"),  # the header of a PNG and nothing more
+        (b"\x89PNG\r\n\x1a\n" + bytes(300), "garbage.png", "image/png"),
+        (b"\xff\xd8\xff\xe0" + bytes(300), "garbage.jpg", "image/jpeg"),
+    ]
+    for data, name, ctype in refused:
+        r = await upload(client, creator, data, name, ctype, expect=None)
+        assert r.status_code == 415, (name, r.text)
+        assert error_code(r) == "unsupported_media"
+    assert media_files(stack) == before
+
+
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+async def test_a_corrupt_image_that_passes_the_header_check_is_refused(client: httpx.AsyncClient, stack: Stack) -> None:
+    """Headers that parse but pixels that do not: refused, never a 500."""
+    creator = await actor(client, "creator")
+    before = media_files(stack)
+    whole = jpeg(300, 200)
+    cut_jpeg = whole[: len(whole) // 2]
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    # valid chunks and CRCs, but the pixel data is far too short for the declared size
+    short_png = (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 4000, 3000, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(bytes(100)))
+        + chunk(b"IEND", b"")
+    )
+    # a declared size far beyond any photo (a decompression bomb)
+    bomb = (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 12_000, 12_000, 8, 0, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(bytes(12_001) * 64))
+        + chunk(b"IEND", b"")
+    )
+    for data, name in ((cut_jpeg, "cut.jpg"), (short_png, "short.png"), (bomb, "bomb.png")):
+        r = await upload(client, creator, data, name, expect=None)
+        assert r.status_code == 415, (name, r.status_code, r.text)
+        assert error_code(r) == "unsupported_media"
+    assert media_files(stack) == before
+
+
+async def test_too_large_is_refused_and_leaves_nothing_on_disk(
+    client: httpx.AsyncClient, stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    creator = await actor(client, "creator")
+    await upload_image(client, creator)  # the media folder exists
+    noisy = io.BytesIO()
+    Image.frombytes("RGB", (120, 120), bytes(range(256)) * 168 + bytes(192)).save(noisy, "PNG")
+    big_png = noisy.getvalue()
+    video = mp4()
+    monkeypatch.setattr(stack.settings, "media_max_image_bytes", len(big_png) - 1)
+    monkeypatch.setattr(stack.settings, "media_max_video_bytes", len(video) - 1)
+    before = media_files(stack)
+
+    r = await upload(client, creator, big_png, expect=None)
+    assert r.status_code == 413 and error_code(r) == "too_large"
+    r = await upload(client, creator, video, "clip.mp4", "video/mp4", expect=None)
+    assert r.status_code == 413 and error_code(r) == "too_large"
+    # the limit is per kind: a video may be larger than the image limit
+    small = png(8, 8)
+    assert len(small) < len(video)
+    monkeypatch.setattr(stack.settings, "media_max_image_bytes", len(small) - 1)
+    monkeypatch.setattr(stack.settings, "media_max_video_bytes", len(video))
+    r = await upload(client, creator, small, expect=None)
+    assert r.status_code == 413 and error_code(r) == "too_large"
+    r = await upload(client, creator, video, "clip.mp4", "video/mp4", cover=big_png, expect=None)
+    assert r.status_code == 413 and error_code(r) == "too_large"
+    assert media_files(stack) == before
+
+    ok = await upload(client, creator, video, "clip.mp4", "video/mp4")
+    assert ok.json()["kind"] == "video"
+    assert len(media_files(stack)) == len(before) + 1
+
+
+async def test_uploading_needs_an_account(client: httpx.AsyncClient, stack: Stack) -> None:
+    before = media_files(stack)
+    r = await client.post("/api/v1/media", files={"file": ("a.png", png(), "image/png")})
+    assert r.status_code == 401
+    assert media_files(stack) == before
+    creator = await actor(client, "creator")
+    r = await client.post("/api/v1/media", headers=creator.headers, files={"other": ("a.png", png(), "image/png")})
+    assert r.status_code == 422
+
+
+# ------------------------------------------------------------------ videos
+
+
+async def test_a_video_is_accepted_with_its_duration(client: httpx.AsyncClient) -> None:
+    creator = await actor(client, "creator")
+    v = await upload_video(client, creator)
+    assert v["kind"] == "video" and v["content_type"] == "video/mp4"
+    assert v["duration_s"] == pytest.approx(12.345)
+    assert v["width"] is None and v["thumb_url"] is None
+    v1 = await upload_video(client, creator, duration=90 * 600, timescale=600, version=1)
+    assert v1["duration_s"] == pytest.approx(90.0)
+    mov = (await upload(client, creator, mp4(3000, 1000, brand=b"qt  "), "clip.mov", "video/quicktime")).json()
+    assert mov["content_type"] == "video/quicktime" and mov["url"].endswith(".mov")
+    assert mov["duration_s"] == pytest.approx(3.0)
+    served = await client.get(v["url"])
+    assert served.status_code == 200 and served.content == mp4()
+    assert served.headers["content-type"] == "video/mp4"
+
+
+async def test_a_video_with_a_cut_movie_header_still_uploads(client: httpx.AsyncClient) -> None:
+    """A movie header cut short gives no duration, not a 500."""
+    creator = await actor(client, "creator")
+    whole = mp4(version=1)
+    at = whole.index(b"mvhd")
+    for end in range(at + 20, at + 37):
+        r = await upload(client, creator, whole[:end], "cut.mp4", "video/mp4", expect=None)
+        assert r.status_code == 201, (end - at, r.text)
+        assert r.json()["kind"] == "video"
+    zero = (await upload(client, creator, mp4(timescale=0), "z.mp4", "video/mp4")).json()
+    assert zero["duration_s"] is None
+
+
+async def test_a_video_cover_becomes_its_thumbnail(client: httpx.AsyncClient, stack: Stack) -> None:
+    creator = await actor(client, "creator")
+    v = (await upload(client, creator, mp4(), "clip.mp4", "video/mp4", cover=png(1280, 720))).json()
+    assert v["kind"] == "video" and v["thumb_url"]
+    with Image.open(io.BytesIO((await client.get(v["thumb_url"])).content)) as img:
+        assert img.format == "JPEG" and img.size == (720, 405)
+    before = media_files(stack)
+    for cover in (b"not an image at all", mp4()):
+        r = await upload(client, creator, mp4(), "clip.mp4", "video/mp4", cover=cover, expect=None)
+        assert r.status_code == 415 and error_code(r) == "unsupported_media"
+        assert "cover" in r.json()["error"]["fields"]
+    assert media_files(stack) == before
+
+
+# ------------------------------------------------------------------ serving
+
+
+async def test_files_are_served_with_ranges_and_cached(client: httpx.AsyncClient) -> None:
+    creator = await actor(client, "creator")
+    data = mp4()
+    v = await upload_video(client, creator)
+    r = await client.get(v["url"], headers={"Range": "bytes=0-9"})
+    assert r.status_code == 206
+    assert r.content == data[:10]
+    assert r.headers["content-range"] == f"bytes 0-9/{len(data)}"
+    r = await client.get(v["url"], headers={"Range": f"bytes={len(data) - 5}-"})
+    assert r.status_code == 206 and r.content == data[-5:]
+    full = await client.get(v["url"])
+    assert full.headers.get("accept-ranges") == "bytes"
+    assert "immutable" in full.headers["cache-control"]
+    r = await client.get(v["url"], headers={"Range": f"bytes={len(data) + 10}-{len(data) + 20}"})
+    assert r.status_code == 416
+
+
+async def test_unknown_and_escaping_media_paths_are_404(client: httpx.AsyncClient) -> None:
+    for path in ("/media/ab/nothing.png", "/media/..%2F..%2Fetc%2Fpasswd", "/media/%2Fetc%2Fpasswd", "/media/"):
+        r = await client.get(path)
+        assert r.status_code == 404, (path, r.status_code)
+    r = await client.get("/media/ab/nothing.png")
+    assert r.json()["error"]["code"] == "media_not_found"

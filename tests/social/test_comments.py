@@ -1,0 +1,257 @@
+"""Comments over HTTP: one level of replies, paging, one pinned comment, deletion and
+the per-user rate limit."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from grassroots.kernel.platform import Platform
+from grassroots.social.models import Comment
+from tests.conftest import Actor, Stack, actor, make_admin
+from tests.content.test_posts import make_post
+
+
+def code(r: httpx.Response) -> str:
+    return str(r.json()["error"]["code"])
+
+
+async def say(
+    client: httpx.AsyncClient, who: Actor, post_id: str, body: str = "好看！", reply_to: str | None = None
+) -> dict[str, Any]:
+    payload: dict[str, Any] = {"body": body} | ({"reply_to": reply_to} if reply_to else {})
+    r = await client.post(f"/api/v1/posts/{post_id}/comments", headers=who.headers, json=payload)
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+async def listing(client: httpx.AsyncClient, post_id: str, **params: Any) -> dict[str, Any]:
+    r = await client.get(f"/api/v1/posts/{post_id}/comments", params=params)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+async def comment_count(client: httpx.AsyncClient, post_id: str) -> int:
+    return int((await client.get(f"/api/v1/posts/{post_id}")).json()["counters"]["comments"])
+
+
+async def world(client: httpx.AsyncClient) -> tuple[Actor, Actor, Actor, dict[str, Any]]:
+    author, a, b = await actor(client, "creator"), await actor(client, "consumer"), await actor(client, "consumer")
+    return author, a, b, await make_post(client, author)
+
+
+async def test_comments_and_one_level_of_replies(client: httpx.AsyncClient) -> None:
+    author, a, b, post = await world(client)
+    pid = post["id"]
+    top = await say(client, a, pid, "  <b>Where</b> is this cup from?  ")
+    assert top["body"] == "<b>Where</b> is this cup from?"  # trimmed, otherwise verbatim
+    assert (top["post_id"], top["author_id"], top["author_handle"]) == (pid, a.id, a.handle)
+    assert (top["parent_id"], top["reply_to_handle"], top["pinned"], top["deleted"]) == (None, None, False, False)
+
+    reply = await say(client, author, pid, "Longquan!", reply_to=top["id"])
+    assert (reply["parent_id"], reply["reply_to_handle"]) == (top["id"], a.handle)
+    # a reply to a reply joins the same thread, addressed to the reply's author
+    nested = await say(client, b, pid, "Thanks", reply_to=reply["id"])
+    assert (nested["parent_id"], nested["reply_to_handle"]) == (top["id"], author.handle)
+    second = await say(client, b, pid, "Second!")
+
+    page = await listing(client, pid)
+    assert page["pinned"] is None and page["next_cursor"] is None
+    assert [c["id"] for c in page["items"]] == [second["id"], top["id"]]  # newest first
+    thread = page["items"][1]
+    assert thread["reply_count"] == 2
+    assert [(r["id"], r["reply_to_handle"]) for r in thread["replies"]] == [
+        (reply["id"], a.handle),
+        (nested["id"], author.handle),
+    ]  # oldest first
+    assert page["items"][0]["replies"] == [] and page["items"][0]["reply_count"] == 0
+    assert await comment_count(client, pid) == 4
+
+
+async def test_bad_comments_are_refused(client: httpx.AsyncClient) -> None:
+    author, a, _, post = await world(client)
+    other_post = await make_post(client, author, title="another")
+    elsewhere = await say(client, a, other_post["id"])
+    pid = post["id"]
+    bad: list[tuple[dict[str, Any], int, str | None]] = [
+        ({"body": ""}, 422, None),
+        ({"body": "   "}, 422, "validation_error"),
+        ({"body": "x" * 1001}, 422, None),
+        ({"body": "a\u0000"}, 422, None),
+        ({"body": "hi", "reply_to": elsewhere["id"]}, 422, "invalid_reply_to"),
+        ({"body": "hi", "reply_to": str(uuid.uuid4())}, 422, "invalid_reply_to"),
+        ({"body": "hi", "post_id": pid}, 422, None),
+    ]
+    for body, status, expected in bad:
+        r = await client.post(f"/api/v1/posts/{pid}/comments", headers=a.headers, json=body)
+        assert r.status_code == status, (body, r.text)
+        if expected:
+            assert code(r) == expected
+    assert (await client.post(f"/api/v1/posts/{pid}/comments", json={"body": "anon"})).status_code == 401
+    r = await client.post(f"/api/v1/posts/{uuid.uuid4()}/comments", headers=a.headers, json={"body": "hi"})
+    assert r.status_code == 404 and code(r) == "post_not_found"
+    r = await client.get(f"/api/v1/posts/{uuid.uuid4()}/comments")
+    assert r.status_code == 404 and code(r) == "post_not_found"
+    assert (await listing(client, pid))["items"] == [] and await comment_count(client, pid) == 0
+
+    gone = await say(client, a, pid, "soon gone")
+    assert (await client.delete(f"/api/v1/comments/{gone['id']}", headers=a.headers)).status_code == 204
+    r = await client.post(
+        f"/api/v1/posts/{pid}/comments", headers=a.headers, json={"body": "hi", "reply_to": gone["id"]}
+    )
+    assert r.status_code == 422 and code(r) == "invalid_reply_to"
+
+    await client.delete(f"/api/v1/posts/{pid}", headers=author.headers)
+    r = await client.post(f"/api/v1/posts/{pid}/comments", headers=a.headers, json={"body": "hi"})
+    assert r.status_code == 404 and code(r) == "post_not_found"
+    assert (await client.get(f"/api/v1/posts/{pid}/comments")).status_code == 404
+
+
+async def test_comments_page_with_a_cursor(client: httpx.AsyncClient) -> None:
+    author, a, b, post = await world(client)
+    pid = post["id"]
+    made = [(await say(client, who, pid, f"c{i}"))["id"] for i, who in enumerate([a, b] * 4)]
+    pinned = made[2]
+    assert (await client.post(f"/api/v1/comments/{pinned}/pin", headers=author.headers)).status_code == 200
+    seen: list[str] = []
+    cursor = None
+    first = True
+    while True:
+        page = await listing(client, pid, limit=3, **({"cursor": cursor} if cursor else {}))
+        assert len(page["items"]) <= 3
+        # the pinned comment comes once, on the first page, outside the paged items
+        assert (page["pinned"] or {}).get("id") == (pinned if first else None)
+        seen += [c["id"] for c in page["items"]]
+        first = False
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert seen == [c for c in reversed(made) if c != pinned]
+    r = await client.get(f"/api/v1/posts/{pid}/comments", params={"cursor": "nope"})
+    assert r.status_code == 400 and code(r) == "invalid_cursor"
+
+
+async def test_the_post_author_pins_one_comment(client: httpx.AsyncClient, platform: Platform) -> None:
+    author, a, b, post = await world(client)
+    pid = post["id"]
+    first, second = await say(client, a, pid, "first"), await say(client, b, pid, "second")
+    reply = await say(client, b, pid, "a reply", reply_to=first["id"])
+
+    for who in (a, b):
+        r = await client.post(f"/api/v1/comments/{first['id']}/pin", headers=who.headers)
+        assert r.status_code == 403 and code(r) == "not_author"
+    assert (await client.post(f"/api/v1/comments/{first['id']}/pin")).status_code == 401
+    r = await client.post(f"/api/v1/comments/{reply['id']}/pin", headers=author.headers)
+    assert r.status_code == 422 and code(r) == "cannot_pin_reply"
+    r = await client.post(f"/api/v1/comments/{uuid.uuid4()}/pin", headers=author.headers)
+    assert r.status_code == 404 and code(r) == "comment_not_found"
+
+    r = await client.post(f"/api/v1/comments/{first['id']}/pin", headers=author.headers)
+    assert r.status_code == 200 and r.json()["pinned"] is True and r.json()["id"] == first["id"]
+    page = await listing(client, pid)
+    assert page["pinned"]["id"] == first["id"] and page["pinned"]["reply_count"] == 1
+    assert [c["id"] for c in page["items"]] == [second["id"]]
+
+    # pinning another replaces it; pinning the same one again changes nothing
+    for _ in range(2):
+        r = await client.post(f"/api/v1/comments/{second['id']}/pin", headers=author.headers)
+        assert r.status_code == 200 and r.json()["pinned"] is True
+    page = await listing(client, pid)
+    assert page["pinned"]["id"] == second["id"]
+    assert [(c["id"], c["pinned"]) for c in page["items"]] == [(first["id"], False)]
+
+    r = await client.delete(f"/api/v1/comments/{second['id']}/pin", headers=a.headers)
+    assert r.status_code == 403 and code(r) == "not_author"
+    assert (await client.delete(f"/api/v1/comments/{first['id']}/pin", headers=author.headers)).status_code == 204
+    assert (await listing(client, pid))["pinned"]["id"] == second["id"]  # unpinning another is a no-op
+    assert (await client.delete(f"/api/v1/comments/{second['id']}/pin", headers=author.headers)).status_code == 204
+    page = await listing(client, pid)
+    assert page["pinned"] is None and [c["id"] for c in page["items"]] == [second["id"], first["id"]]
+
+    # the author pinning two at once still leaves exactly one pinned
+    others = [await say(client, a, pid, f"pin me {i}") for i in range(4)]
+    results = await asyncio.gather(
+        *(client.post(f"/api/v1/comments/{c['id']}/pin", headers=author.headers) for c in others)
+    )
+    assert [r.status_code for r in results] == [200] * 4, [r.text for r in results]
+    async with platform.unit_of_work(write=False) as uow:
+        n = await uow.session.scalar(
+            select(func.count()).select_from(Comment).where(Comment.post_id == uuid.UUID(pid), Comment.pinned.is_(True))
+        )
+    assert n == 1
+    assert (await listing(client, pid))["pinned"]["id"] in {c["id"] for c in others}
+
+
+async def test_deleting_comments(client: httpx.AsyncClient) -> None:
+    author, a, b, post = await world(client)
+    pid = post["id"]
+    top = await say(client, a, pid, "top")
+    reply = await say(client, b, pid, "reply", reply_to=top["id"])
+    lone = await say(client, b, pid, "lone")
+    assert await comment_count(client, pid) == 3
+
+    assert (await client.delete(f"/api/v1/comments/{top['id']}")).status_code == 401
+    r = await client.delete(f"/api/v1/comments/{top['id']}", headers=b.headers)
+    assert r.status_code == 403 and code(r) == "not_author"
+    assert (await client.post(f"/api/v1/comments/{top['id']}/pin", headers=author.headers)).status_code == 200
+
+    assert (await client.delete(f"/api/v1/comments/{top['id']}", headers=a.headers)).status_code == 204
+    r = await client.delete(f"/api/v1/comments/{top['id']}", headers=a.headers)
+    assert r.status_code == 404 and code(r) == "comment_not_found"
+    assert await comment_count(client, pid) == 2
+    # a deleted comment with live replies stays as an empty, unpinned shell for its thread
+    page = await listing(client, pid)
+    assert page["pinned"] is None
+    shell = next(c for c in page["items"] if c["id"] == top["id"])
+    assert (shell["deleted"], shell["body"], shell["pinned"]) == (True, "", False)
+    assert [r["id"] for r in shell["replies"]] == [reply["id"]]
+
+    # the post's author moderates comments on their own post
+    assert (await client.delete(f"/api/v1/comments/{reply['id']}", headers=author.headers)).status_code == 204
+    page = await listing(client, pid)
+    assert [c["id"] for c in page["items"]] == [lone["id"]]  # the empty thread is gone
+    assert await comment_count(client, pid) == 1
+
+    admin = await make_admin(client)
+    token = (
+        await client.post("/api/v1/auth/token", json={"email": admin["email"], "password": admin["password"]})
+    ).json()
+    r = await client.delete(
+        f"/api/v1/comments/{lone['id']}", headers={"Authorization": f"Bearer {token['access_token']}"}
+    )
+    assert r.status_code == 204
+    assert await comment_count(client, pid) == 0 and (await listing(client, pid))["items"] == []
+    r = await client.delete(f"/api/v1/comments/{uuid.uuid4()}", headers=a.headers)
+    assert r.status_code == 404 and code(r) == "comment_not_found"
+
+
+async def test_a_burst_of_comments_is_rate_limited(
+    client: httpx.AsyncClient, stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(stack.settings, "comment_limit", 5)
+    monkeypatch.setattr(stack.settings, "comment_window_seconds", 60)
+    _, a, b, post = await world(client)
+    pid = post["id"]
+    results = [
+        await client.post(f"/api/v1/posts/{pid}/comments", headers=a.headers, json={"body": f"spam {i}"})
+        for i in range(8)
+    ]
+    assert [r.status_code for r in results] == [201] * 5 + [429] * 3
+    limited = results[-1]
+    assert code(limited) == "rate_limited"
+    assert 1 <= int(limited.headers["retry-after"]) <= 61
+    assert await comment_count(client, pid) == 5
+    assert len((await listing(client, pid))["items"]) == 5
+    # the limit is per user: someone else may still comment
+    await say(client, b, pid, "not spam")
+    # a concurrent burst gets no more through than a sequential one
+    results = await asyncio.gather(
+        *(client.post(f"/api/v1/posts/{pid}/comments", headers=b.headers, json={"body": "x"}) for _ in range(10))
+    )
+    assert sorted(r.status_code for r in results) == [201] * 4 + [429] * 6
+    assert await comment_count(client, pid) == 10

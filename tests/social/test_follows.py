@@ -1,0 +1,146 @@
+"""Following, follower lists and profiles over HTTP."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+from sqlalchemy import update
+
+from grassroots.identity.models import User
+from grassroots.kernel.platform import Platform
+from tests.conftest import Actor, actor
+from tests.content.test_posts import make_post
+
+
+def code(r: httpx.Response) -> str:
+    return str(r.json()["error"]["code"])
+
+
+async def follow(client: httpx.AsyncClient, who: Actor, whom: Actor | str, *, on: bool = True) -> httpx.Response:
+    target = whom if isinstance(whom, str) else whom.id
+    method = client.post if on else client.delete
+    return await method(f"/api/v1/users/{target}/follow", headers=who.headers)
+
+
+async def profile(client: httpx.AsyncClient, user_id: str, viewer: Actor | None = None) -> dict[str, Any]:
+    r = await client.get(f"/api/v1/users/{user_id}", headers=viewer.headers if viewer else None)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+async def every(client: httpx.AsyncClient, path: str, limit: int, **kw: Any) -> list[dict[str, Any]]:
+    """All items of a cursor-paged list, checking each page's size."""
+    items: list[dict[str, Any]] = []
+    cursor = None
+    for _ in range(100):
+        params: dict[str, Any] = {"limit": limit} | ({"cursor": cursor} if cursor else {})
+        r = await client.get(path, params=params, **kw)
+        assert r.status_code == 200, r.text
+        page = r.json()
+        assert len(page["items"]) <= limit
+        items += page["items"]
+        cursor = page["next_cursor"]
+        if not cursor:
+            return items
+    raise AssertionError("the list never ended")
+
+
+async def test_follow_is_idempotent_and_counted(client: httpx.AsyncClient) -> None:
+    fan, star = await actor(client, "consumer"), await actor(client, "creator")
+    for _ in range(3):
+        r = await follow(client, fan, star)
+        assert r.status_code == 200, r.text
+        assert r.json() == {"user_id": star.id, "following": True, "followers": 1}
+    star_profile = await profile(client, star.id, fan)
+    assert (star_profile["followers"], star_profile["following"], star_profile["followed_by_me"]) == (1, 0, True)
+    assert (await profile(client, fan.id))["following"] == 1
+    assert (await profile(client, star.id))["followed_by_me"] is False  # anonymous
+    assert (await profile(client, star.id, star))["followed_by_me"] is False
+
+    for _ in range(2):
+        r = await follow(client, fan, star, on=False)
+        assert r.status_code == 200, r.text
+        assert r.json() == {"user_id": star.id, "following": False, "followers": 0}
+    star_profile = await profile(client, star.id, fan)
+    assert (star_profile["followers"], star_profile["followed_by_me"]) == (0, False)
+    assert (await profile(client, fan.id))["following"] == 0
+    assert (await follow(client, fan, star)).json()["followers"] == 1
+
+
+async def test_follow_rules(client: httpx.AsyncClient, platform: Platform) -> None:
+    me, other = await actor(client, "creator"), await actor(client, "consumer")
+    r = await follow(client, me, me)
+    assert r.status_code == 422 and code(r) == "cannot_follow_self"
+    assert (await profile(client, me.id))["followers"] == 0
+    for target in (str(uuid.uuid4()),):
+        for on in (True, False):
+            r = await follow(client, me, target, on=on)
+            assert r.status_code == 404 and code(r) == "user_not_found", r.text
+    assert (await follow(client, me, "not-a-uuid")).status_code == 422
+    assert (await client.post(f"/api/v1/users/{other.id}/follow")).status_code == 401
+    assert (await client.delete(f"/api/v1/users/{other.id}/follow")).status_code == 401
+    assert (await profile(client, other.id))["followers"] == 0
+
+    async with platform.unit_of_work() as uow:
+        await uow.session.execute(update(User).where(User.id == uuid.UUID(other.id)).values(disabled_at=uow.now()))
+    r = await follow(client, me, other)
+    assert r.status_code == 404 and code(r) == "user_not_found"
+    r = await client.get(f"/api/v1/users/{other.id}")
+    assert r.status_code == 404 and code(r) == "user_not_found"
+
+
+async def test_follower_and_following_lists_page(client: httpx.AsyncClient) -> None:
+    star = await actor(client, "creator")
+    fans = [await actor(client, "consumer") for _ in range(5)]
+    for fan in fans:
+        assert (await follow(client, fan, star)).status_code == 200
+    await follow(client, fans[0], fans[1])
+    await follow(client, fans[2], star, on=False)
+
+    followers = await every(client, f"/api/v1/users/{star.id}/followers", 2)
+    assert [p["id"] for p in followers] == [f.id for f in reversed(fans) if f is not fans[2]]  # newest first
+    first = next(p for p in followers if p["id"] == fans[0].id)
+    assert first["handle"] == fans[0].handle and first["role"] == "consumer" and first["since"]
+
+    following = await every(client, f"/api/v1/users/{fans[0].id}/following", 1)
+    assert [p["id"] for p in following] == [fans[1].id, star.id]
+    assert await every(client, f"/api/v1/users/{fans[2].id}/following", 10) == []
+    assert (await profile(client, star.id))["followers"] == 4
+    r = await client.get(f"/api/v1/users/{uuid.uuid4()}/followers")
+    assert r.status_code == 404 and code(r) == "user_not_found"
+    r = await client.get(f"/api/v1/users/{star.id}/followers", params={"cursor": "bad"})
+    assert r.status_code == 400 and code(r) == "invalid_cursor"
+
+
+async def test_profile_counts_posts_and_likes_and_keeps_the_bio(client: httpx.AsyncClient) -> None:
+    creator, fan = await actor(client, "creator"), await actor(client, "consumer")
+    posts = [await make_post(client, creator, title=f"p{i}") for i in range(3)]
+    await client.post(f"/api/v1/posts/{posts[0]['id']}/like", headers=fan.headers)
+    await client.post(f"/api/v1/posts/{posts[1]['id']}/like", headers=fan.headers)
+    await client.post(f"/api/v1/posts/{posts[1]['id']}/like", headers=creator.headers)
+    p = await profile(client, creator.id)
+    assert (p["posts"], p["likes_received"]) == (3, 3)
+    assert (p["id"], p["handle"], p["role"], p["bio"]) == (creator.id, creator.handle, "creator", "")
+    assert p["joined_at"]
+    await client.delete(f"/api/v1/posts/{posts[1]['id']}", headers=creator.headers)
+    p = await profile(client, creator.id)
+    assert (p["posts"], p["likes_received"]) == (2, 1)
+
+    bio = "  茶农的女儿 <b>tea</b> & more  "
+    r = await client.put("/api/v1/me/profile", headers=creator.headers, json={"bio": bio})
+    assert r.status_code == 200, r.text
+    assert r.json()["bio"] == bio.strip() and r.json()["posts"] == 2
+    assert (await profile(client, creator.id))["bio"] == bio.strip()
+    r = await client.put("/api/v1/me/profile", headers=creator.headers, json={"bio": "second"})
+    assert r.json()["bio"] == "second"
+    assert (await profile(client, creator.id))["bio"] == "second"
+    assert (await profile(client, fan.id))["bio"] == ""  # another's is untouched
+
+    for bad in ({"bio": "x" * 301}, {"bio": "a\u0000"}, {"bio": "x", "handle": "new"}):
+        r = await client.put("/api/v1/me/profile", headers=creator.headers, json=bad)
+        assert r.status_code == 422, r.text
+    assert (await client.put("/api/v1/me/profile", json={"bio": "anon"})).status_code == 401
+    r = await client.get(f"/api/v1/users/{uuid.uuid4()}")
+    assert r.status_code == 404 and code(r) == "user_not_found"

@@ -1,0 +1,197 @@
+"""In-app notifications: made from events (delivered asynchronously, so each test drains
+the worker first), read state, the unread filter, and privacy."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+
+from tests.conftest import Actor, actor, advance, drain, make_admin, make_product, pay_order, place_order
+from tests.content.test_posts import make_post
+from tests.social.test_comments import say
+
+
+async def inbox(client: httpx.AsyncClient, who: Actor, **params: Any) -> dict[str, Any]:
+    await drain(client)
+    r = await client.get("/api/v1/notifications", headers=who.headers, params=params)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def kinds(page: dict[str, Any]) -> list[str]:
+    return [n["kind"] for n in page["items"]]
+
+
+async def admin_headers(client: httpx.AsyncClient) -> dict[str, str]:
+    admin = await make_admin(client)
+    r = await client.post("/api/v1/auth/token", json={"email": admin["email"], "password": admin["password"]})
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+async def test_followers_comments_and_replies_notify_the_right_people(client: httpx.AsyncClient) -> None:
+    author, fan, other = (
+        await actor(client, "creator"),
+        await actor(client, "consumer"),
+        await actor(client, "consumer"),
+    )
+    post = await make_post(client, author, title="<i>Celadon</i> cups")
+
+    await client.post(f"/api/v1/users/{author.id}/follow", headers=fan.headers)
+    await client.post(f"/api/v1/users/{author.id}/follow", headers=fan.headers)  # a repeat notifies once
+    page = await inbox(client, author)
+    assert kinds(page) == ["new_follower"] and page["unread"] == 1
+    n = page["items"][0]
+    assert (n["actor_id"], n["actor_handle"], n["read"], n["post_id"], n["order_id"]) == (
+        fan.id,
+        fan.handle,
+        False,
+        None,
+        None,
+    )
+    assert uuid.UUID(n["id"]) and n["created_at"]
+
+    top = await say(client, fan, post["id"], "Where from?")
+    page = await inbox(client, author)
+    assert kinds(page) == ["comment", "new_follower"]  # newest first
+    c = page["items"][0]
+    assert (c["actor_id"], c["post_id"], c["post_title"]) == (fan.id, post["id"], "<i>Celadon</i> cups")
+    assert c["data"] == {"comment_id": top["id"]}
+
+    # the author replies: the commenter hears of it, the author does not hear of their own words
+    answer = await say(client, author, post["id"], "Longquan", reply_to=top["id"])
+    fan_page = await inbox(client, fan)
+    assert kinds(fan_page) == ["reply"]
+    assert (fan_page["items"][0]["actor_id"], fan_page["items"][0]["data"]) == (author.id, {"comment_id": answer["id"]})
+    assert kinds(await inbox(client, author)) == ["comment", "new_follower"]
+
+    # someone else replying in the thread: a reply for the addressee and a comment for the author
+    await say(client, other, post["id"], "Me too", reply_to=answer["id"])
+    await say(client, other, post["id"], "@fan agreed", reply_to=top["id"])
+    assert kinds(await inbox(client, author)) == ["comment", "reply", "comment", "new_follower"]
+    assert kinds(await inbox(client, fan)) == ["reply", "reply"]
+    # commenting on your own post or replying to yourself notifies nobody
+    mine = await say(client, author, post["id"], "Thanks all")
+    await say(client, author, post["id"], "PS", reply_to=mine["id"])
+    assert len((await inbox(client, author))["items"]) == 4
+    assert (await inbox(client, other))["items"] == []
+
+
+async def test_reading_notifications(client: httpx.AsyncClient) -> None:
+    star = await actor(client, "creator")
+    fans = [await actor(client, "consumer") for _ in range(5)]
+    for fan in fans:
+        await client.post(f"/api/v1/users/{star.id}/follow", headers=fan.headers)
+    page = await inbox(client, star)
+    assert page["unread"] == 5 and [n["actor_id"] for n in page["items"]] == [f.id for f in reversed(fans)]
+    ids = [n["id"] for n in page["items"]]
+
+    r = await client.post("/api/v1/notifications/read", headers=star.headers, json={"ids": ids[:2]})
+    assert r.status_code == 200 and r.json() == {"marked": 2, "unread": 3}
+    r = await client.post("/api/v1/notifications/read", headers=star.headers, json={"ids": ids[:2]})
+    assert r.json() == {"marked": 0, "unread": 3}  # already read
+    page = await inbox(client, star)
+    assert [n["read"] for n in page["items"]] == [True, True, False, False, False]
+    unread = await inbox(client, star, unread="true")
+    assert [n["id"] for n in unread["items"]] == ids[2:] and unread["unread"] == 3
+
+    # paging through the unread ones
+    first = await inbox(client, star, unread="true", limit=2)
+    assert [n["id"] for n in first["items"]] == ids[2:4] and first["next_cursor"]
+    rest = await inbox(client, star, unread="true", limit=2, cursor=first["next_cursor"])
+    assert [n["id"] for n in rest["items"]] == ids[4:] and rest["next_cursor"] is None
+
+    r = await client.post("/api/v1/notifications/read", headers=star.headers, json={})
+    assert r.json() == {"marked": 3, "unread": 0}
+    assert (await inbox(client, star, unread="true"))["items"] == []
+    assert len((await inbox(client, star))["items"]) == 5
+
+    for bad in ({"ids": ["nope"]}, {"ids": [str(uuid.uuid4())] * 201}, {"all": True}):
+        r = await client.post("/api/v1/notifications/read", headers=star.headers, json=bad)
+        assert r.status_code == 422, (bad, r.text)
+    assert (await client.get("/api/v1/notifications")).status_code == 401
+    assert (await client.post("/api/v1/notifications/read", json={})).status_code == 401
+
+
+async def test_nobody_sees_or_reads_anyone_elses_notifications(client: httpx.AsyncClient) -> None:
+    alice, bob, carol = await actor(client, "creator"), await actor(client, "creator"), await actor(client, "consumer")
+    await client.post(f"/api/v1/users/{alice.id}/follow", headers=carol.headers)
+    await client.post(f"/api/v1/users/{bob.id}/follow", headers=carol.headers)
+    alices = await inbox(client, alice)
+    bobs = await inbox(client, bob)
+    assert len(alices["items"]) == 1 and len(bobs["items"]) == 1
+    assert alices["items"][0]["id"] != bobs["items"][0]["id"]
+    assert (await inbox(client, carol))["items"] == []
+
+    # Bob marking Alice's notification (by id, or everything he has) leaves hers unread
+    r = await client.post("/api/v1/notifications/read", headers=bob.headers, json={"ids": [alices["items"][0]["id"]]})
+    assert r.json() == {"marked": 0, "unread": 1}
+    r = await client.post("/api/v1/notifications/read", headers=bob.headers, json={})
+    assert r.json() == {"marked": 1, "unread": 0}
+    again = await inbox(client, alice)
+    assert again["unread"] == 1 and again["items"][0]["read"] is False
+
+
+async def test_orders_notify_buyer_supplier_and_the_creator_who_brought_them(client: httpx.AsyncClient) -> None:
+    admin = await admin_headers(client)
+    supplier, creator, buyer = (
+        await actor(client, "supplier"),
+        await actor(client, "creator"),
+        await actor(client, "consumer"),
+    )
+    product = await make_product(client, supplier, price=10_000, commission_bps=2000)
+    post = await make_post(client, creator, title="My favourite cup", product_ids=[product["id"]])
+
+    order = await place_order(client, buyer, product["skus"][0]["id"], source={"post_id": post["id"]})
+    await pay_order(client, buyer, order["id"])
+    earned = await inbox(client, creator)
+    assert kinds(earned) == ["commission_earned"]
+    n = earned["items"][0]
+    assert (n["order_id"], n["post_id"], n["post_title"]) == (order["id"], post["id"], "My favourite cup")
+    assert n["data"]["currency"] == "CNY" and n["data"]["amount_minor"] > 0
+    assert (
+        n["data"]["amount_minor"]
+        == (await client.get("/api/v1/me/earnings", headers=creator.headers)).json()["pending_minor"]
+    )
+
+    r = await client.post(
+        f"/api/v1/orders/{order['id']}/ship",
+        headers=supplier.headers,
+        json={"carrier": "SF Express", "tracking_number": "SF1234567890"},
+    )
+    assert r.status_code == 200, r.text
+    shipped = await inbox(client, buyer)
+    assert kinds(shipped) == ["order_shipped"] and shipped["items"][0]["order_id"] == order["id"]
+
+    r = await client.post(f"/api/v1/orders/{order['id']}/receive", headers=buyer.headers)
+    assert r.status_code == 200, r.text
+    received = await inbox(client, supplier)
+    assert kinds(received) == ["order_received"] and received["items"][0]["order_id"] == order["id"]
+
+    await advance(client, 7 * 86400 + 60)
+    r = await client.post("/api/v1/admin/settlements", headers=admin, json={})
+    assert r.json()["order_ids"] == [order["id"]]
+    settled = await inbox(client, creator)
+    assert kinds(settled) == ["commission_settled", "commission_earned"]
+    assert settled["items"][0]["data"] == n["data"] and settled["items"][0]["order_id"] == order["id"]
+
+    # each party heard only of their own part
+    assert kinds(await inbox(client, buyer)) == ["order_shipped"]
+    assert kinds(await inbox(client, supplier)) == ["order_received"]
+
+
+async def test_an_order_without_a_promoter_earns_no_commission_notice(client: httpx.AsyncClient) -> None:
+    supplier, shopper, buyer = (
+        await actor(client, "supplier"),
+        await actor(client, "consumer"),
+        await actor(client, "consumer"),
+    )
+    product = await make_product(client, supplier)
+    note = await make_post(client, shopper, title="I love this")  # a shopper's note earns nothing
+    order = await place_order(client, buyer, product["skus"][0]["id"], source={"post_id": note["id"]})
+    await pay_order(client, buyer, order["id"])
+    direct = await place_order(client, buyer, product["skus"][0]["id"])
+    await pay_order(client, buyer, direct["id"])
+    assert (await inbox(client, shopper))["items"] == []
+    assert (await inbox(client, supplier))["items"] == []
