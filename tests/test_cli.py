@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -66,16 +70,163 @@ def test_worker_needs_redis(tmp_path: Path) -> None:
     assert r.returncode == 1 and "GRASSROOTS_REDIS_URL" in r.stderr
 
 
-def test_demo_seeds_every_role(tmp_path: Path) -> None:
-    r = run(["demo", "--no-serve", "--data-dir", str(tmp_path / "demo")], tmp_path)
+def _world(db: Path) -> dict[str, Any]:
+    """What a demo database holds, read with the stdlib driver."""
+    with closing(sqlite3.connect(db)) as con:
+
+        def rows(sql: str) -> dict[str, int]:
+            return {str(k): int(v) for k, v in con.execute(sql)}
+
+        def count(table: str) -> int:
+            return int(con.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+
+        return {
+            "roles": rows("SELECT role, count(*) FROM users GROUP BY role"),
+            "products": rows("SELECT category, count(*) FROM products WHERE commission_bps > 0 GROUP BY category"),
+            "contracts": rows("SELECT status, count(*) FROM mcn_contracts GROUP BY status"),
+            "posts": rows("SELECT kind, count(*) FROM posts GROUP BY kind"),
+            "titles": [t for (t,) in con.execute("SELECT title FROM posts ORDER BY created_at, title")],
+            "tagged_posts": count("(SELECT DISTINCT post_id FROM post_products)"),
+            "media": rows("SELECT kind, count(*) FROM media GROUP BY kind"),
+            "followers": rows(
+                "SELECT u.handle, count(*) FROM follows f JOIN users u ON u.id = f.followee_id GROUP BY u.handle"
+            ),
+            "follows": rows(
+                "SELECT a.role || '>' || b.role, count(*) FROM follows f JOIN users a ON a.id = f.follower_id"
+                " JOIN users b ON b.id = f.followee_id GROUP BY 1"
+            ),
+            "likes": count("post_likes"),
+            "favorites": count("post_favorites"),
+            "comments": count("comments"),
+            "replies": count("comments WHERE parent_id IS NOT NULL"),
+            "share_links": count("share_links"),
+            "clicks": count("share_clicks"),
+            "orders": rows("SELECT status, count(*) FROM orders GROUP BY status"),
+            "attribution": rows("SELECT scene, count(*) FROM orders WHERE promoter_id IS NOT NULL GROUP BY scene"),
+            "shopper_orders": rows(
+                "SELECT o.status, count(*) FROM orders o JOIN users u ON u.id = o.buyer_id"
+                " WHERE u.handle = 'mei_shops' GROUP BY o.status"
+            ),
+            "returns": rows("SELECT status, count(*) FROM return_requests GROUP BY status"),
+            "notifications": rows("SELECT kind, count(*) FROM notifications GROUP BY kind"),
+            "index": rows("SELECT kind, count(*) FROM search_docs GROUP BY kind"),
+            "undelivered": count("outbox_events WHERE dispatched_at IS NULL"),
+        }
+
+
+async def _read_through_services(data_dir: Path) -> dict[str, list[str]]:
+    """Search and the feeds, asked the way the API asks them."""
+    from grassroots.config import Env, Settings
+    from grassroots.flow import service as flow
+    from grassroots.identity import service as identity
+    from grassroots.kernel.pagination import PageParams
+    from grassroots.kernel.platform import Platform
+
+    settings = Settings(env=Env.test, data_dir=data_dir, database_url=None, redis_url=None)
+    platform = Platform(settings)
+    try:
+        async with platform.unit_of_work(write=False) as uow:
+            page = PageParams(cursor=None, limit=20)
+            masks = await flow.search(uow, "面膜", "products", page)
+            serum = await flow.search(uow, "玻尿酸", "products", page)
+            tea_posts = await flow.search(uow, "龙井", "posts", page)
+            people = await flow.search(uow, "lin_creates", "users", page)
+            shopper = identity.principal_of(await identity.find_by_handle(uow, "mei_shops"))
+            following, _ = await flow.following_feed(uow, shopper, page)
+            discover = await flow.discover_slice(uow, page)
+        return {
+            "masks": [p.title for p in masks.products],
+            "serum": [p.title for p in serum.products],
+            "tea_posts": [v.post.title for v in tea_posts.posts],
+            "people": [u.handle for u in people.users],
+            "following": [v.author_handle for v in following],
+            "discover": [str(i) for i in discover.ids],
+        }
+    finally:
+        await platform.close()
+
+
+def test_demo_builds_a_small_platform(tmp_path: Path) -> None:
+    demo = tmp_path / "demo"
+    r = run(["demo", "--no-serve", "--data-dir", str(demo)], tmp_path)
     assert r.returncode == 0, r.stderr
     for role in ("consumer", "creator", "supplier", "mcn", "admin"):
         assert role in r.stdout
+    for handle in ("mei_shops", "lin_creates", "greenleaf_tea", "starlight_mcn", "ops_desk"):
+        assert f"@{handle}" in r.stdout
     assert "grassroots-demo" in r.stdout
-    assert (tmp_path / "demo" / "grassroots.db").exists()
-    # running it again starts fresh instead of failing on existing accounts
-    again = run(["demo", "--no-serve", "--data-dir", str(tmp_path / "demo")], tmp_path)
+    for stage in ("accounts", "products", "follows", "posts", "likes & comments", "share links", "orders"):
+        assert f"Seeding {stage}" in r.stdout
+    world = _world(demo / "grassroots.db")
+
+    assert world["roles"] == {"admin": 1, "supplier": 6, "mcn": 2, "creator": 12, "consumer": 200}
+    assert sum(world["products"].values()) == 60 and len(world["products"]) >= 6  # all in the affiliate pool
+    assert world["contracts"] == {"active": 12}
+    assert 270 <= sum(world["posts"].values()) <= 330
+    assert world["posts"]["video"] >= 10 and world["media"]["video"] == world["posts"]["video"]
+    assert world["tagged_posts"] >= 200  # creators tag products from their showcases
+    assert world["media"]["image"] >= sum(world["posts"].values()) - world["posts"]["video"]
+    assert len(list((demo / "media").rglob("*-thumb.jpg"))) == sum(world["media"].values())
+    # creators have many followers; shoppers follow a few creators and some other shoppers
+    assert min(world["followers"][c] for c in ("lin_creates", "xiaoyu_beauty", "zhou_techtalk")) >= 20
+    assert world["follows"]["consumer>creator"] >= 300 and world["follows"]["consumer>consumer"] >= 50
+    assert world["likes"] >= 800 and world["favorites"] >= 150
+    assert world["comments"] >= 150 and world["replies"] >= 10
+    assert world["share_links"] >= 30 and world["clicks"] >= 50
+    # orders in every state, attributed to posts, share links and showcases
+    assert set(world["orders"]) == {
+        "pending_payment",
+        "paid",
+        "shipped",
+        "received",
+        "completed",
+        "refunded",
+        "cancelled",
+    }
+    assert world["orders"]["completed"] >= 10 and world["orders"]["refunded"] >= 3
+    assert {"note", "share", "showcase"} <= set(world["attribution"])
+    assert set(world["shopper_orders"]) == set(world["orders"])  # the printed shopper sees every state
+    assert world["returns"].get("approved", 0) >= 1 and world["returns"].get("requested", 0) >= 1
+    # events were delivered: the search index, notifications and counters are up to date
+    assert world["undelivered"] == 0
+    assert world["index"] == {"product": 60, "post": sum(world["posts"].values()), "user": 221}
+    assert {"new_follower", "comment", "commission_earned", "commission_settled"} <= set(world["notifications"])
+
+    found = asyncio.run(_read_through_services(demo))
+    assert "玻尿酸补水面膜 Hyaluronic sheet mask, 10 pcs" in found["masks"]
+    assert found["serum"] and found["tea_posts"] and found["people"] == ["lin_creates"]
+    assert "lin_creates" in found["following"]
+    assert len(found["discover"]) == 20
+
+    # Running it again starts afresh, and the same seed builds the same world.
+    again = run(["demo", "--no-serve", "--data-dir", str(demo)], tmp_path)
     assert again.returncode == 0, again.stderr
+    rebuilt = _world(demo / "grassroots.db")
+    assert rebuilt["titles"] == world["titles"]
+    for key in ("roles", "posts", "media", "followers", "likes", "favorites", "comments", "orders"):
+        assert rebuilt[key] == world[key], key
+
+
+def test_demo_media_are_what_uploads_accept() -> None:
+    """Covers are JPEGs and clips are MP4s that the upload checks take, the same bytes for
+    the same seed."""
+    import io
+    import random
+
+    from grassroots.content import media
+    from grassroots.simulation import covers, video
+
+    title = covers.ascii_part("玻尿酸补水面膜开箱 Unboxing the Hyaluronic sheet mask")
+    assert title == "Unboxing the Hyaluronic sheet mask"
+    jpeg = covers.cover(title, "#skincare", random.Random(7))
+    assert jpeg == covers.cover(title, "#skincare", random.Random(7))
+    found = media.inspect(io.BytesIO(jpeg))
+    assert (found.kind, found.content_type, found.width, found.height) == ("image", "image/jpeg", 480, 640)
+    clip = video.pan_clip(jpeg)
+    assert clip == video.pan_clip(jpeg)
+    found = media.inspect(io.BytesIO(clip))
+    assert (found.kind, found.content_type, found.duration_s) == ("video", "video/mp4", float(video.SECONDS))
+    assert len(clip) < 200_000
 
 
 @pytest.mark.parametrize("cmd", [["--help"], ["version"]])

@@ -248,7 +248,10 @@ async def signup(
     role: Role,
     ip: str | None = None,
     allow_admin: bool = False,
+    password_hash: str | None = None,
 ) -> User:
+    """Create an account. ``password_hash`` may carry a hash of ``password`` made earlier
+    by ``hash_password`` (seeding many accounts with one password hashes it once)."""
     if role == Role.admin and not allow_admin:
         raise Invalid(
             "Admin accounts are created by an operator, not by sign-up.",
@@ -277,7 +280,7 @@ async def signup(
         handle=handle_n,
         handle_key=key,
         role=role,
-        password_hash=await hash_password(s.env, password),
+        password_hash=password_hash or await hash_password(s.env, password),
         auth_version=1,
         created_at=uow.now(),
     )
