@@ -338,7 +338,7 @@ async def test_no_commission_on_your_own_purchase(client: httpx.AsyncClient) -> 
     e = await earnings(client, sharer)
     assert (e["pending_minor"], e["available_minor"], e["entries"]) == (0, 0, [])
     report = (await client.get("/api/v1/me/attribution", headers=sharer.headers)).json()
-    assert report["total"]["orders"] == 0
+    assert report["totals"] == []
 
 
 # ------------------------------------------------------------------ the money
@@ -404,7 +404,7 @@ async def test_signing_people_up_earns_nothing(client: httpx.AsyncClient) -> Non
     e = await earnings(client, alice)
     assert (e["pending_minor"], e["available_minor"], e["entries"]) == (0, 0, [])
     report = (await client.get("/api/v1/me/attribution", headers=alice.headers)).json()
-    assert report["total"] == {"orders": 0, "gmv_minor": 0, "commission_minor": 0, "settled_minor": 0, "refunded": 0}
+    assert report["totals"] == []
     r = await client.post(
         "/api/v1/auth/signup",
         json={
@@ -461,18 +461,22 @@ async def test_the_attribution_report_by_post_and_by_link(client: httpx.AsyncCli
 
     per_unit = commission(10_000, 1, 2000)[0]
     report = (await client.get("/api/v1/me/attribution", headers=creator.headers)).json()
-    assert report["total"] == {
-        "orders": 3,
-        "gmv_minor": 30_000,
-        "commission_minor": 3 * per_unit,
-        "settled_minor": 0,
-        "refunded": 1,
-    }
+    assert report["totals"] == [
+        {
+            "currency": "CNY",
+            "orders": 3,
+            "gmv_minor": 30_000,
+            "commission_minor": 3 * per_unit,
+            "settled_minor": 0,
+            "refunded": 1,
+        }
+    ]
     assert report["by_post"] == [
         {
             "post_id": post["id"],
             "title": "青瓷杯测评",
             "clicks": 3,
+            "currency": "CNY",
             "orders": 2,
             "gmv_minor": 30_000,
             "commission_minor": 3 * per_unit,
@@ -499,10 +503,10 @@ async def test_the_attribution_report_by_post_and_by_link(client: httpx.AsyncCli
     assert (await earnings(client, creator))["pending_minor"] == 3 * per_unit
 
     theirs = (await client.get("/api/v1/me/attribution", headers=rival.headers)).json()
-    assert theirs["total"]["orders"] == 0 and theirs["by_post"] == []
+    assert theirs["totals"] == [] and theirs["by_post"] == []
     assert [x["link"]["clicks"] for x in theirs["by_link"]] == [0]
     buyers_view = (await client.get("/api/v1/me/attribution", headers=buyer.headers)).json()
-    assert (buyers_view["total"]["orders"], buyers_view["by_post"], buyers_view["by_link"]) == (0, [], [])
+    assert (buyers_view["totals"], buyers_view["by_post"], buyers_view["by_link"]) == ([], [], [])
 
 
 # ------------------------------------------------------------------ through the web pages
@@ -540,3 +544,67 @@ async def test_a_shared_link_carries_through_the_web_checkout(client: httpx.Asyn
         assert r.status_code == 303, r.text
     orders = (await client.get("/api/v1/orders", headers=buyer.headers)).json()["items"]
     assert [attribution_of(o) for o in orders] == [(sharer.id, link["id"], "source", "share")]
+
+
+async def test_a_shared_post_still_pays_its_creator_for_the_other_tagged_goods(client: httpx.AsyncClient) -> None:
+    supplier, creator = await actor(client, "supplier"), await actor(client, "creator")
+    sharer, buyer = await actor(client, "consumer"), await actor(client, "consumer")
+    cup = await make_product(client, supplier, commission_bps=2000, title="cup")
+    tea = await make_product(client, supplier, commission_bps=3000, title="tea")
+    post = (
+        await client.post(
+            "/api/v1/posts",
+            headers=creator.headers,
+            json={"kind": "note", "title": "cup and tea", "product_ids": [cup["id"], tea["id"]]},
+        )
+    ).json()
+    link = (
+        await client.post(
+            "/api/v1/share-links", headers=sharer.headers, json={"product_id": cup["id"], "post_id": post["id"]}
+        )
+    ).json()
+    # the buy button on the shared post carries the token, the post and its author
+    source = {"share_token": link["token"], "post_id": post["id"], "creator_id": creator.id}
+    order = await place_order(client, buyer, tea["skus"][0]["id"], source=source)
+    assert (order["promoter_id"], order["scene"], order["items"][0]["commission_bps"]) == (creator.id, "note", 3000)
+    order = await place_order(client, buyer, cup["skus"][0]["id"], source=source)
+    assert (order["promoter_id"], order["share_link_id"]) == (sharer.id, link["id"])
+
+
+async def test_the_last_click_counts_only_for_the_goods_it_was_for(client: httpx.AsyncClient) -> None:
+    supplier = await actor(client, "supplier")
+    s1, s2, buyer = await actor(client, "consumer"), await actor(client, "consumer"), await actor(client, "consumer")
+    cup = await make_product(client, supplier, title="cup")
+    tea = await make_product(client, supplier, title="tea")
+    tea_link = (await client.post("/api/v1/share-links", headers=s2.headers, json={"product_id": tea["id"]})).json()
+    cup_link = (await client.post("/api/v1/share-links", headers=s1.headers, json={"product_id": cup["id"]})).json()
+    await client.get(tea_link["url"], headers=buyer.headers)
+    await advance(client, 60)
+    await client.get(cup_link["url"], headers=buyer.headers)  # later, but for other goods
+    order = await place_order(client, buyer, tea["skus"][0]["id"])
+    assert (order["promoter_id"], order["share_link_id"], order["attributed_by"]) == (s2.id, tea_link["id"], "click")
+
+
+async def test_a_refunded_order_stops_counting_on_its_post(client: httpx.AsyncClient) -> None:
+    supplier, creator, buyer = (
+        await actor(client, "supplier"),
+        await actor(client, "creator"),
+        await actor(client, "consumer"),
+    )
+    product = await make_product(client, supplier)
+    post = (
+        await client.post(
+            "/api/v1/posts",
+            headers=creator.headers,
+            json={"kind": "note", "title": "t", "product_ids": [product["id"]]},
+        )
+    ).json()
+    order = await place_order(client, buyer, product["skus"][0]["id"], source={"post_id": post["id"]})
+    await pay_order(client, buyer, order["id"])
+    await drain(client)
+    counters = lambda: client.get(f"/api/v1/posts/{post['id']}")  # noqa: E731
+    assert (await counters()).json()["counters"]["orders"] == 1
+    r = await client.post(f"/api/v1/orders/{order['id']}/refund", headers=supplier.headers, json={"reason": "broken"})
+    assert r.status_code == 200, r.text
+    await drain(client)
+    assert (await counters()).json()["counters"]["orders"] == 0

@@ -284,3 +284,16 @@ async def test_unknown_and_escaping_media_paths_are_404(client: httpx.AsyncClien
         assert r.status_code == 404, (path, r.status_code)
     r = await client.get("/media/ab/nothing.png")
     assert r.json()["error"]["code"] == "media_not_found"
+
+
+@pytest.mark.parametrize("role", ["supplier", "mcn"])
+async def test_only_people_who_post_upload(client: httpx.AsyncClient, stack: Stack, role: str) -> None:
+    who = await actor(client, role)
+    before = media_files(stack)
+    r = await client.post("/api/v1/media", headers=who.headers, files={"file": ("a.png", png())})
+    assert r.status_code == 403 and media_files(stack) == before
+
+
+async def test_very_long_or_odd_media_paths_are_404(client: httpx.AsyncClient) -> None:
+    for path in ("/media/" + "a" * 5000, "/media/ab/%00.jpg", "/media/../secret_key"):
+        assert (await client.get(path)).status_code == 404, path

@@ -69,3 +69,13 @@ async def test_posts_and_users_are_searchable_and_deleted_posts_leave(client: ht
 async def test_bad_queries_are_clear_4xx(client: httpx.AsyncClient, params: dict[str, str]) -> None:
     r = await client.get("/api/v1/search", params=params)
     assert r.status_code in (400, 422) and r.json()["error"]["code"]
+
+
+async def test_cursors_out_of_range_are_a_clear_400(client: httpx.AsyncClient) -> None:
+    from grassroots.kernel.pagination import encode_cursor
+
+    for cursor in (encode_cursor([2**63]), encode_cursor([-1]), encode_cursor([10_001])):
+        r = await client.get("/api/v1/search", params={"q": "tea", "cursor": cursor})
+        assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_cursor"
+    r = await client.get("/api/v1/feed", params={"cursor": encode_cursor(["v", 2**63])})
+    assert r.status_code == 400

@@ -84,3 +84,32 @@ def test_utc_now_is_aware() -> None:
     from grassroots.kernel.clock import SystemClock
 
     assert SystemClock().now().tzinfo == UTC
+
+
+async def test_downgrading_0003_keeps_orders_and_their_items(client, platform: Platform) -> None:  # type: ignore[no-untyped-def]
+    from alembic import command
+    from sqlalchemy import text
+
+    from grassroots.kernel.migrations import alembic_config
+    from tests.conftest import actor, make_product, pay_order, place_order
+
+    supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
+    product = await make_product(client, supplier)
+    order = await place_order(client, buyer, product["skus"][0]["id"])
+    await pay_order(client, buyer, order["id"])
+
+    def downgrade(conn) -> None:  # type: ignore[no-untyped-def]
+        cfg = alembic_config()
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0002")
+
+    async with platform.db.engine.begin() as conn:
+        await conn.run_sync(downgrade)
+    try:
+        async with platform.db.engine.connect() as conn:
+            assert (await conn.execute(text("SELECT count(*) FROM order_items"))).scalar() == 1
+            assert (await conn.execute(text("SELECT count(*) FROM orders"))).scalar() == 1
+    finally:
+        await upgrade(platform.db)
+    async with platform.db.engine.connect() as conn:
+        assert (await conn.execute(text("SELECT attributed_by FROM orders"))).scalar() == "none"

@@ -68,3 +68,19 @@ async def test_after_commit_hooks_run_only_after_commit(platform: Platform) -> N
             uow.after_commit(hook)
             raise KeyError
     assert ran == [1]
+
+
+async def test_a_failed_attempt_runs_the_undo_hooks_it_registered(platform: Platform) -> None:
+    undone: list[str] = []
+
+    async def undo(name: str) -> None:
+        undone.append(name)
+
+    async with platform.unit_of_work() as uow:
+        uow.on_rollback(lambda: undo("outer"))
+        with pytest.raises(RuntimeError):
+            async with uow.attempt():
+                uow.on_rollback(lambda: undo("inner"))
+                raise RuntimeError("the page shows an error and carries on")
+        assert undone == ["inner"]
+    assert undone == ["inner"]  # the unit of work committed: the outer file stays

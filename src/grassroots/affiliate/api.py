@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
 
@@ -22,7 +22,7 @@ from grassroots.affiliate.schemas import (
 )
 from grassroots.catalog.api import product_out
 from grassroots.commerce import service as commerce
-from grassroots.commerce.service import PromotionStats
+from grassroots.commerce.service import ByCurrency, PromotionStats
 from grassroots.content import service as content
 from grassroots.kernel.auth import CurrentUser, MaybeUser, Principal, Role, require
 from grassroots.kernel.deps import UoW
@@ -103,8 +103,11 @@ async def my_share_links(user: CurrentUser, uow: UoW, paging: Paging) -> Page[Sh
     return Page(items=[share_link_out(x) for x in links], next_cursor=next_cursor)
 
 
-def _promotion(s: PromotionStats) -> dict[str, int]:
+def _promotion(s: PromotionStats | None) -> dict[str, Any]:
+    if s is None:
+        return {"currency": None, "orders": 0, "gmv_minor": 0, "commission_minor": 0, "settled_minor": 0, "refunded": 0}
     return {
+        "currency": s.currency,
         "orders": s.orders,
         "gmv_minor": s.gmv_minor,
         "commission_minor": s.commission_minor,
@@ -113,11 +116,15 @@ def _promotion(s: PromotionStats) -> dict[str, int]:
     }
 
 
+def _per_currency(stats: ByCurrency | None) -> list[PromotionStats | None]:
+    return list(stats.values()) if stats else [None]
+
+
 @router.get("/me/attribution", response_model=AttributionOut)
 async def attribution(user: CurrentUser, uow: UoW) -> AttributionOut:
     """What your posts and share links brought: clicks, paid orders, sales (GMV) and your
-    commission, by post and by link."""
-    by_post, by_link, total = await commerce.promotion_stats(uow, user.id)
+    commission, by post and by link, per currency."""
+    by_post, by_link, totals = await commerce.promotion_stats(uow, user.id)
     links = await service.all_links(uow, user.id)
     link_map = {x.id: x for x in links}
     missing = [i for i in by_link if i not in link_map]
@@ -126,18 +133,15 @@ async def attribution(user: CurrentUser, uow: UoW) -> AttributionOut:
     post_ids = list(dict.fromkeys([*by_post, *post_clicks]))
     titles = await content.titles(uow, post_ids)
     return AttributionOut(
-        total=PromotionOut(**_promotion(total)),
+        totals=[PromotionOut(**_promotion(t)) for t in totals.values()],
         by_post=[
-            PostAttributionOut(
-                post_id=pid,
-                title=titles.get(pid, ""),
-                clicks=post_clicks.get(pid, 0),
-                **_promotion(by_post.get(pid, PromotionStats())),
-            )
+            PostAttributionOut(post_id=pid, title=titles.get(pid, ""), clicks=post_clicks.get(pid, 0), **_promotion(s))
             for pid in post_ids
+            for s in _per_currency(by_post.get(pid))
         ],
         by_link=[
-            LinkAttributionOut(link=share_link_out(link), **_promotion(by_link.get(link.id, PromotionStats())))
+            LinkAttributionOut(link=share_link_out(link), **_promotion(s))
             for link in link_map.values()
+            for s in _per_currency(by_link.get(link.id))
         ],
     )

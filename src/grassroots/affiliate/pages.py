@@ -22,7 +22,7 @@ from grassroots.web import nav
 from grassroots.web.actions import act
 from grassroots.web.forms import text, uuid_field
 from grassroots.web.pages import safe_next
-from grassroots.web.session import CsrfForm
+from grassroots.web.session import CsrfForm, cookie_secure
 from grassroots.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -149,7 +149,7 @@ async def open_share_link(token: str, request: Request, viewer: MaybeUser, uow: 
             max_age=VISITOR_COOKIE_AGE,
             httponly=True,
             samesite="lax",
-            secure=request.url.scheme == "https",
+            secure=cookie_secure(request),
         )
     return response
 
@@ -170,6 +170,7 @@ async def share(request: Request, form: CsrfForm, user: CurrentUser, uow: UoW) -
         service.create_share_link(uow, user, product_id, post_id),
         redirect=lambda made: f"/me/share-links?new={made[0].token}",
         messages=ERRORS,
+        on_error=f"/posts/{post_id}" if post_id else f"/products/{product_id}",
     )
 
 
@@ -183,9 +184,16 @@ async def my_share_links(
 ) -> Response:
     links, next_cursor = await service.my_links(uow, user, paging)
     products = await catalog.products_by_id(uow, list({x.product_id for x in links}))
-    base = str(request.base_url).rstrip("/")
+    base = (uow.settings.public_url or str(request.base_url)).rstrip("/")
     return render(
         request,
         "affiliate/share_links.html",
-        {"links": links, "products": products, "next_cursor": next_cursor, "new": new, "base": base},
+        {
+            "links": links,
+            "products": products,
+            "next_cursor": next_cursor,
+            "new": new,
+            "base": base,
+            "window_days": uow.settings.click_window_days,
+        },
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -138,7 +138,11 @@ async def record_click(
 
 
 async def last_click(
-    session: AsyncSession, user_id: uuid.UUID | None, visitor_id: str | None, since: datetime
+    session: AsyncSession,
+    user_id: uuid.UUID | None,
+    visitor_id: str | None,
+    since: datetime,
+    product_ids: Collection[uuid.UUID] | None = None,
 ) -> ShareClick | None:
     who = []
     if user_id is not None:
@@ -147,9 +151,12 @@ async def last_click(
         who.append(ShareClick.visitor_id == visitor_id)
     if not who:
         return None
-    result: ShareClick | None = await session.scalar(
-        select(ShareClick).where(or_(*who), ShareClick.last_at >= since).order_by(ShareClick.last_at.desc()).limit(1)
-    )
+    stmt = select(ShareClick).where(or_(*who), ShareClick.last_at >= since)
+    if product_ids is not None:
+        stmt = stmt.join(ShareLink, ShareLink.id == ShareClick.link_id).where(
+            ShareLink.product_id.in_(set(product_ids))
+        )
+    result: ShareClick | None = await session.scalar(stmt.order_by(ShareClick.last_at.desc()).limit(1))
     return result
 
 

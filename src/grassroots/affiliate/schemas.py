@@ -40,8 +40,9 @@ class ShareLinkOut(BaseModel):
 
 
 class PromotionOut(BaseModel):
-    orders: int
-    gmv_minor: int
+    currency: str | None = Field(description="Amounts are in this currency (null when there are no orders yet)")
+    orders: int = Field(description="Paid orders with goods you promoted")
+    gmv_minor: int = Field(description="Value of the goods you promoted in those orders (refunded ones excluded)")
     commission_minor: int = Field(description="Your part of the commission on these orders (refunded ones earn 0)")
     settled_minor: int
     refunded: int
@@ -58,6 +59,6 @@ class LinkAttributionOut(PromotionOut):
 
 
 class AttributionOut(BaseModel):
-    total: PromotionOut
+    totals: list[PromotionOut] = Field(description="One entry per currency")
     by_post: list[PostAttributionOut]
     by_link: list[LinkAttributionOut]

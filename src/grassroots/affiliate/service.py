@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import secrets
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -186,11 +186,16 @@ async def click(uow: UnitOfWork, token: str, user_id: uuid.UUID | None, visitor_
 
 
 async def last_clicked_link(
-    uow: UnitOfWork, user_id: uuid.UUID | None, visitor_id: str | None, now: datetime
+    uow: UnitOfWork,
+    user_id: uuid.UUID | None,
+    visitor_id: str | None,
+    now: datetime,
+    product_ids: Collection[uuid.UUID] | None = None,
 ) -> ShareLink | None:
-    """The link this person (account or visitor cookie) last clicked within the click window."""
+    """The link this person (account or visitor cookie) last clicked within the click
+    window, among links to ``product_ids`` when given."""
     since = now - timedelta(days=uow.settings.click_window_days)
-    found = await repository.last_click(uow.session, user_id, visitor_id, since)
+    found = await repository.last_click(uow.session, user_id, visitor_id, since, product_ids)
     if found is None:
         return None
     return (await repository.links(uow.session, [found.link_id])).get(found.link_id)

@@ -101,21 +101,25 @@ def _bad_source(field_name: str, message: str) -> Invalid:
     return Invalid(message, code="invalid_source", fields={f"source.{field_name}": "unknown"})
 
 
-async def _attribution(uow: UnitOfWork, buyer: Principal, data: OrderIn, visitor_id: str | None) -> Attribution:
-    """Who brought this order, and from where. An explicit source that names a promoter
-    wins (share link, then post, then showcase); otherwise the buyer's last share-link
-    click within the click window. One promoter per order, only for goods they promoted,
-    never the buyer themself."""
+async def _attribution(
+    uow: UnitOfWork, buyer: Principal, data: OrderIn, visitor_id: str | None, product_ids: frozenset[uuid.UUID]
+) -> Attribution:
+    """Who brought this order, and from where. The first source the buy button named whose
+    promoter promoted goods in this order wins (share link, then post, then showcase);
+    otherwise the buyer's last click within the click window on a share link for goods in
+    this order. One promoter per order, paid only for goods they promoted, never the buyer."""
     src = data.source
     explicit_scene = Scene(src.scene) if src.scene else None
-    found: Attribution
+    named: list[Attribution] = []
     if src.share_token:
         link = await affiliate.link_by_token(uow, src.share_token)
         if link is None:
             raise _bad_source("share_token", "The share link does not exist.")
         # The link's own post only: a post named beside it did not bring the order.
-        found = Attribution(Scene.share, link.owner_id, frozenset({link.product_id}), link.post_id, link.id, "source")
-    elif src.post_id:
+        named.append(
+            Attribution(Scene.share, link.owner_id, frozenset({link.product_id}), link.post_id, link.id, "source")
+        )
+    if src.post_id:
         try:
             post = await content.live_post(uow, src.post_id)
         except NotFound:
@@ -124,10 +128,10 @@ async def _attribution(uow: UnitOfWork, buyer: Principal, data: OrderIn, visitor
         scene = Scene.video if post.kind.value == "video" else Scene.note
         if author.role == Role.creator:
             tagged = frozenset(await content.tagged_products(uow, post.id))
-            found = Attribution(scene, author.id, tagged, post.id, None, "source")
+            named.append(Attribution(scene, author.id, tagged, post.id, None, "source"))
         else:
-            found = Attribution(scene, None, frozenset(), post.id)
-    elif src.creator_id:
+            named.append(Attribution(scene, None, frozenset(), post.id))
+    if src.creator_id:
         try:
             creator = await identity.get_user(uow, src.creator_id)
         except NotFound:
@@ -135,24 +139,27 @@ async def _attribution(uow: UnitOfWork, buyer: Principal, data: OrderIn, visitor
         if creator is None or creator.role != Role.creator:
             raise _bad_source("creator_id", "The source names no creator.")
         showcased = frozenset(await affiliate.showcased_product_ids(uow, creator.id))
-        found = Attribution(Scene.showcase, creator.id, showcased, by="source")
-    elif src.live_room_id:
-        found = Attribution(Scene.live)
+        named.append(Attribution(Scene.showcase, creator.id, showcased, by="source"))
+    if src.live_room_id:
+        named.append(Attribution(Scene.live))
+    # Where the buyer was: the first thing the button named (a shared post is still a share).
+    found = named[0] if named else Attribution(Scene.direct)
+    paying = [a for a in named if a.promoter_id not in (None, buyer.id) and a.promoted & product_ids]
+    if paying:
+        found = paying[0]
     else:
-        found = Attribution(Scene.direct)
-    if found.by == "none":  # no promoter named (a shopper's post, a live room, nothing)
-        link = await affiliate.last_clicked_link(uow, buyer.id, visitor_id, uow.now())
-        if link is not None:
+        link = await affiliate.last_clicked_link(uow, buyer.id, visitor_id, uow.now(), product_ids)
+        if link is not None and link.owner_id != buyer.id:
             found = Attribution(
                 Scene.share if found.scene == Scene.direct else found.scene,
                 link.owner_id,
                 frozenset({link.product_id}),
-                link.post_id,
+                found.post_id or link.post_id,
                 link.id,
                 "click",
             )
-    if found.promoter_id == buyer.id:  # no commission on your own purchases
-        found = Attribution(found.scene, None, frozenset(), found.post_id, found.share_link_id)
+        elif found.promoter_id is not None:  # named, but for none of these goods (or the buyer)
+            found = Attribution(found.scene, None, frozenset(), found.post_id)
     if explicit_scene is not None and explicit_scene != found.scene:
         found = Attribution(
             explicit_scene, found.promoter_id, found.promoted, found.post_id, found.share_link_id, found.by
@@ -190,7 +197,7 @@ async def create_order(
         raise Conflict("Not enough stock for one of the items.", code="out_of_stock")
 
     now = uow.now()
-    who = await _attribution(uow, buyer, data, visitor_id)
+    who = await _attribution(uow, buyer, data, visitor_id, frozenset(products))
     rates = await affiliate.commission_rates(uow, who.promoter_id, list(products.values()), now)
     # Commission only on goods the promoter actually promoted.
     rates = {pid: (bps if pid in who.promoted else 0) for pid, bps in rates.items()}
@@ -555,7 +562,10 @@ async def _refund(uow: UnitOfWork, order: Order, reason: str, *, restock: bool) 
         await payments.refund_payment(uow, order.payment_id, reason)
     if restock:
         await catalog.release_stock(uow, {i.sku_id: i.quantity for i in order.items})
-    uow.emit("commerce.order_refunded", {"order_id": order.id, "ledger": kind, "reason": reason})
+    uow.emit(
+        "commerce.order_refunded",
+        {"order_id": order.id, "ledger": kind, "reason": reason, "post_id": order.post_id},
+    )
 
 
 # ------------------------------------------------------------------ jobs (time passing)
@@ -621,35 +631,43 @@ async def settle_due(uow: UnitOfWork, limit: int = 1000) -> list[uuid.UUID]:
 
 @dataclass
 class PromotionStats:
-    """Orders one promoter brought, grouped by the post and by the share link."""
+    """Orders one promoter brought in one currency: goods they promoted, their commission."""
 
+    currency: str
     orders: int = 0
-    gmv_minor: int = 0
-    commission_minor: int = 0  # the promoter's part, before any refund
+    gmv_minor: int = 0  # the promoted goods of orders not refunded
+    commission_minor: int = 0  # the promoter's part of those orders
     refunded: int = 0
     settled_minor: int = 0
 
 
+ByCurrency = dict[str, PromotionStats]
+
+
 async def promotion_stats(
     uow: UnitOfWork, promoter_id: uuid.UUID, limit: int = 5000
-) -> tuple[dict[uuid.UUID, PromotionStats], dict[uuid.UUID, PromotionStats], PromotionStats]:
-    """(by post, by share link, total) over the promoter's paid orders. Refunded orders
-    count as orders but earn nothing."""
-    by_post: dict[uuid.UUID, PromotionStats] = {}
-    by_link: dict[uuid.UUID, PromotionStats] = {}
-    total = PromotionStats()
+) -> tuple[dict[uuid.UUID, ByCurrency], dict[uuid.UUID, ByCurrency], ByCurrency]:
+    """(by post, by share link, total), each per currency, over the promoter's paid orders
+    (the newest ``limit``). Only promoted goods count; refunded orders count as orders but
+    earn nothing."""
+    by_post: dict[uuid.UUID, ByCurrency] = {}
+    by_link: dict[uuid.UUID, ByCurrency] = {}
+    total: ByCurrency = {}
     for order in await repository.promoted_orders(uow.session, promoter_id, limit):
-        split = order_split(order)
+        promoted = sum(i.line_total_minor for i in order.items if i.commission_bps > 0)
+        if not promoted:
+            continue
         refunded = order.status == OrderStatus.refunded
-        earned = 0 if refunded else split.promoter.amount
-        buckets = [total]
+        earned = 0 if refunded else order_split(order).promoter.amount
+        c = order.currency
+        buckets = [total.setdefault(c, PromotionStats(c))]
         if order.post_id is not None:
-            buckets.append(by_post.setdefault(order.post_id, PromotionStats()))
+            buckets.append(by_post.setdefault(order.post_id, {}).setdefault(c, PromotionStats(c)))
         if order.share_link_id is not None:
-            buckets.append(by_link.setdefault(order.share_link_id, PromotionStats()))
+            buckets.append(by_link.setdefault(order.share_link_id, {}).setdefault(c, PromotionStats(c)))
         for b in buckets:
             b.orders += 1
-            b.gmv_minor += 0 if refunded else order.goods_minor
+            b.gmv_minor += 0 if refunded else promoted
             b.commission_minor += earned
             b.refunded += int(refunded)
             b.settled_minor += earned if order.status == OrderStatus.completed else 0

@@ -80,7 +80,7 @@ def post_out(v: PostView) -> PostOut:
 
 @router.post("/media", status_code=201, response_model=MediaOut)
 async def upload(
-    user: CurrentUser,
+    user: Poster,
     uow: UoW,
     file: Annotated[UploadFile, File(description="An image (JPEG, PNG, WebP, GIF) or a video (MP4, WebM, MOV)")],
     cover: Annotated[UploadFile | None, File(description="A cover image for a video")] = None,

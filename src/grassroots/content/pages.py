@@ -8,12 +8,12 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
+from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
 from grassroots.affiliate import service as affiliate
 from grassroots.commerce import service as commerce
 from grassroots.commerce.schemas import source_params
-from grassroots.commerce.service import PromotionStats
 from grassroots.content import service
 from grassroots.content.schemas import PostIn
 from grassroots.kernel.auth import CurrentUser, MaybeUser, Principal, Role, require
@@ -98,11 +98,11 @@ async def studio(request: Request, creator: Creator, uow: UoW, paging: Paging) -
     by_post, _, total = await commerce.promotion_stats(uow, creator.id)
     clicks = await affiliate.clicks_by_post(uow, creator.id)
     balances = list((await ledger.balances(uow, creator.id)).values())
-    rows = [(v, by_post.get(v.post.id, PromotionStats()), clicks.get(v.post.id, 0)) for v in posts]
+    rows = [(v, list(by_post.get(v.post.id, {}).values()), clicks.get(v.post.id, 0)) for v in posts]
     return render(
         request,
         "content/studio.html",
-        {"rows": rows, "total": total, "next_cursor": next_cursor, "balances": balances},
+        {"rows": rows, "totals": list(total.values()), "next_cursor": next_cursor, "balances": balances},
     )
 
 
@@ -147,6 +147,8 @@ async def publish(request: Request, form: CsrfForm, creator: Creator, uow: UoW) 
             covers = _uploads(form, "cover")
             if kind == "video" and len(files) != 1:
                 raise Invalid("A video post needs exactly one video.", code="video_required")
+            if len(files) > service.MAX_IMAGES:
+                raise Invalid(f"A note has up to {service.MAX_IMAGES} images.", code="invalid_media")
             for f in files:
                 cover = covers[0] if kind == "video" and covers else None
                 m = await service.upload_media(
@@ -182,12 +184,19 @@ async def publish(request: Request, form: CsrfForm, creator: Creator, uow: UoW) 
             },
             status=422,
         )
-    except ValueError as exc:  # the body model refused a field (lengths)
+    except ValidationError:  # the body model refused a field (too many tags or products)
         showcase, pool = await _picker(uow, creator)
+        _ = gettext(request)
         return render(
             request,
             "content/new_post.html",
-            {"showcase": showcase, "pool": pool, "form": values, "picked": set(picked), "error": str(exc)},
+            {
+                "showcase": showcase,
+                "pool": pool,
+                "form": values,
+                "picked": set(picked),
+                "error": _("Use at most 10 products and 10 hashtags, and a title of up to 100 characters."),
+            },
             status=422,
         )
     response = see_other(f"/posts/{view.post.id}")

@@ -43,9 +43,9 @@ class LocalStorage:
     def path(self, key: str) -> Path | None:
         try:
             target = self._resolve(key)
-        except ValueError:
+            return target if target.is_file() else None
+        except (ValueError, OSError):  # not a key we made (too long, odd bytes)
             return None
-        return target if target.is_file() else None
 
     def delete(self, key: str) -> None:
         try:

@@ -15,3 +15,10 @@ async def count_post_order(uow: UnitOfWork, event: Event) -> None:
     post_id = event.payload.get("post_id")
     if post_id:
         await service.bump(uow, uuid.UUID(post_id), orders=1)
+
+
+@on("commerce.order_refunded", key="content.uncount_post_order")
+async def uncount_post_order(uow: UnitOfWork, event: Event) -> None:
+    post_id = event.payload.get("post_id")
+    if post_id:
+        await service.bump(uow, uuid.UUID(post_id), orders=-1)

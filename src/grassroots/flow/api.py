@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
@@ -13,10 +14,12 @@ from grassroots.content.service import PostView
 from grassroots.content.service import views as post_views
 from grassroots.flow import service
 from grassroots.flow.schemas import EventsIn, EventsOut, FeedItemOut, FeedPage, SearchPage
+from grassroots.identity.api import client_ip
 from grassroots.kernel.auth import MaybeUser
 from grassroots.kernel.deps import UoW
 from grassroots.kernel.errors import Unauthorized
 from grassroots.kernel.pagination import Paging
+from grassroots.kernel.uow import UnitOfWork
 from grassroots.social.schemas import PersonOut
 
 router = APIRouter(prefix="/api/v1", tags=["flow"])
@@ -28,6 +31,12 @@ def feed_items(views: list[PostView]) -> list[FeedItemOut]:
         post = post_out(v)
         items.append(FeedItemOut(post=post, products=post.products))
     return items
+
+
+async def discover_items(uow: UnitOfWork, ids: list[uuid.UUID]) -> dict[uuid.UUID, bytes]:
+    """The discover feed's items as JSON, by post id (gone posts left out)."""
+    views = await post_views(uow, ids)
+    return {v.post.id: item.model_dump_json().encode() for v, item in zip(views, feed_items(views), strict=True)}
 
 
 @router.get("/feed", response_model=FeedPage)
@@ -47,13 +56,10 @@ async def feed(
         body = FeedPage(items=feed_items(views), next_cursor=next_cursor)
         return Response(body.model_dump_json(), media_type="application/json")
     part = await service.discover_slice(uow, paging)
-    key = f"{part.version}:{part.offset}:{paging.limit}"
-    cached = service.pages.take(key)
-    if isinstance(cached, bytes):
-        return Response(cached, media_type="application/json")
-    views = await post_views(uow, part.ids)
-    raw = FeedPage(items=feed_items(views), next_cursor=part.next_cursor).model_dump_json().encode()
-    service.pages.put(key, raw, service.PAGE_TTL)
+    rendered = await service.items.get(uow, part.ids, discover_items, part.ahead)
+    # FeedPage's JSON, put together from the cached items
+    cursor = b"null" if part.next_cursor is None else b'"' + part.next_cursor.encode() + b'"'
+    raw = b'{"items":[' + b",".join(rendered) + b'],"next_cursor":' + cursor + b"}"
     return Response(raw, media_type="application/json")
 
 
@@ -63,7 +69,8 @@ async def events(body: EventsIn, request: Request, viewer: MaybeUser, uow: UoW) 
     sends them as you scroll). Views are counted once per viewer and post per half hour."""
     visitor = affiliate.valid_visitor(request.cookies.get(affiliate.VISITOR_COOKIE))
     batch = [service.EventIn(e.type, e.post_id, e.ms) for e in body.events]
-    return EventsOut(accepted=await service.record_events(uow, viewer, visitor, batch))
+    sender = f"user:{viewer.id}" if viewer else f"ip:{client_ip(request)}"
+    return EventsOut(accepted=await service.record_events(uow, viewer, visitor, batch, sender=sender))
 
 
 @router.get("/search", response_model=SearchPage)

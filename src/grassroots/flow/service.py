@@ -2,18 +2,21 @@
 
 The discover feed ranks a snapshot of recent posts every ``REFRESH`` seconds and pages
 through that frozen order, so a viewer never sees a post twice while scrolling and the
-per-request work is a slice plus a cached page. Snapshots live in the shared state
+per-request work is a slice plus cached items. Snapshots live in the shared state
 (Redis in production), so every instance pages the same order."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import secrets
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from grassroots.catalog import service as catalog
 from grassroots.catalog.models import Product, ProductStatus
@@ -25,9 +28,14 @@ from grassroots.flow.ranking import Candidate, EngagementRanker, Ranker
 from grassroots.identity import service as identity
 from grassroots.identity.models import User
 from grassroots.kernel.auth import Principal
-from grassroots.kernel.errors import BadRequest, Invalid
+from grassroots.kernel.errors import BadRequest, Invalid, RateLimited
 from grassroots.kernel.pagination import PageParams, decode_cursor, encode_cursor
 from grassroots.kernel.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from grassroots.kernel.platform import Platform
+
+log = logging.getLogger("grassroots.flow")
 
 RANKER: Ranker = EngagementRanker()
 REFRESH = 60  # seconds between re-rankings
@@ -37,6 +45,7 @@ CANDIDATES = 3000
 VIEW_DEDUPE_SECONDS = 1800  # one viewer's views of one post count once per half hour
 EVENT_TYPES = ("impression", "view", "click")
 MAX_EVENTS = 100
+EVENT_BATCHES = 120  # per sender per minute
 
 _KEY_CURRENT = "feed:discover:current"
 _KEY_LATEST = "feed:discover:latest"
@@ -70,8 +79,132 @@ class _Lru(OrderedDict[str, tuple[float, object]]):
 
 _snapshots = _Lru(8)
 _current = _Lru(4)
-pages = _Lru(512)  # rendered discover pages, keyed by the API (see api.py)
-PAGE_TTL = 5.0  # seconds a rendered page is reused; counters on it are this stale at most
+PAGE_TTL = 5.0  # seconds a rendered item is reused; counters on it are this stale at most
+REFRESH_AHEAD = 4.0  # an item this old that is served again is re-rendered in the background
+REFRESH_BATCH = 60  # posts per background render (a bigger batch stalls the event loop longer)
+
+
+Render = Callable[[UnitOfWork, list[uuid.UUID]], Awaitable[dict[uuid.UUID, bytes]]]
+"""Renders posts for the discover feed (the API's JSON of a feed item); posts left out of
+the answer are gone (deleted) and are left out of pages."""
+
+
+class RenderedItems:
+    """Rendered discover items by post id, in this process, for ``PAGE_TTL`` seconds.
+
+    Items, not pages: a page is a slice of a snapshot, and the next snapshot holds mostly
+    the same posts at other offsets, so items outlive re-rankings and any page size reuses
+    them. A page's missing items are rendered once however many requests want them at the
+    same moment (the others wait for that render); items still served after
+    ``REFRESH_AHEAD`` seconds, and the next page of a scroll, are rendered in the
+    background, so busy pages never expire under their readers and a scroll rarely waits
+    for a render. Nothing served is ever older than ``PAGE_TTL``."""
+
+    def __init__(self) -> None:
+        self.entries: dict[uuid.UUID, tuple[float, bytes | None]] = {}
+        self.inflight: dict[uuid.UUID, asyncio.Future[None]] = {}
+        self.queue: dict[uuid.UUID, None] = {}  # background renders to do, in order
+        self.task: asyncio.Task[None] | None = None
+
+    def clear(self) -> None:
+        if self.task is not None and not self.task.done():
+            self.task.cancel()
+        self.task = None
+        self.entries.clear()
+        self.queue.clear()
+        self.inflight.clear()
+
+    async def get(
+        self, uow: UnitOfWork, ids: Sequence[uuid.UUID], render: Render, ahead: Sequence[uuid.UUID] = ()
+    ) -> list[bytes]:
+        """The rendered items of ``ids`` in order (gone posts left out); ``ahead`` are
+        ids likely asked for next, rendered in the background if not fresh."""
+        for attempt in range(3):  # a render that failed elsewhere is retried here
+            now = time.monotonic()
+            missing: list[uuid.UUID] = []
+            waits: set[asyncio.Future[None]] = set()
+            due: list[uuid.UUID] = []
+            for post_id in ids:
+                hit = self.entries.get(post_id)
+                age = now - hit[0] if hit is not None else PAGE_TTL
+                if age < PAGE_TTL:
+                    if age >= REFRESH_AHEAD:
+                        due.append(post_id)
+                    continue
+                pending = self.inflight.get(post_id)
+                if pending is not None:
+                    waits.add(pending)
+                else:
+                    missing.append(post_id)
+            if attempt == 0:
+                due.extend(self._stale(ahead, now))
+                if due:
+                    self._schedule(uow.platform, due, render)
+            if not missing and not waits:
+                break
+            if missing:
+                await self._render(uow, missing, render)
+            if waits:
+                await asyncio.wait(waits)  # not gather: a cancelled reader must not cancel the render
+        out = []
+        for post_id in ids:
+            hit = self.entries.get(post_id)
+            if hit is not None and hit[1] is not None:
+                out.append(hit[1])
+        return out
+
+    def _stale(self, ids: Sequence[uuid.UUID], now: float) -> list[uuid.UUID]:
+        out = []
+        for post_id in ids:
+            hit = self.entries.get(post_id)
+            if hit is None or now - hit[0] >= REFRESH_AHEAD:
+                out.append(post_id)
+        return out
+
+    async def _render(self, uow: UnitOfWork, ids: list[uuid.UUID], render: Render) -> None:
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        for post_id in ids:
+            self.inflight[post_id] = done
+        try:
+            rendered = await render(uow, ids)
+            now = time.monotonic()
+            for post_id in ids:
+                self.entries[post_id] = (now, rendered.get(post_id))
+            if len(self.entries) > 4 * CANDIDATES:
+                self.entries = {k: v for k, v in self.entries.items() if now - v[0] < PAGE_TTL}
+        finally:
+            for post_id in ids:
+                if self.inflight.get(post_id) is done:
+                    del self.inflight[post_id]
+            if not done.done():
+                done.set_result(None)
+
+    def _schedule(self, platform: Platform, ids: list[uuid.UUID], render: Render) -> None:
+        for post_id in ids:
+            if post_id not in self.inflight:
+                self.queue[post_id] = None
+        if self.queue and (self.task is None or self.task.done()):
+            self.task = asyncio.create_task(self._drain(platform, render), name="discover-items")
+
+    async def _drain(self, platform: Platform, render: Render) -> None:
+        while self.queue:
+            batch = []
+            for post_id in list(self.queue)[:REFRESH_BATCH]:
+                del self.queue[post_id]
+                if post_id not in self.inflight:
+                    batch.append(post_id)
+            if not batch:
+                continue
+            try:
+                async with platform.unit_of_work(write=False) as uow:
+                    await self._render(uow, batch, render)
+            except Exception:
+                # Readers render what expires themselves; nothing is lost but time.
+                log.warning("rendering discover items in the background failed", exc_info=True)
+                return
+
+
+items = RenderedItems()
 
 
 def _decode(ids: str) -> list[uuid.UUID]:
@@ -113,16 +246,59 @@ async def current_version(uow: UnitOfWork) -> str:
     kv = uow.state.kv
     version = await kv.get(_KEY_CURRENT)
     if version is None:
-        # One instance re-ranks; the others keep serving the previous order meanwhile.
-        if await kv.set_if_absent(_KEY_BUILDING, "1", 30):
-            try:
-                version = await _build(uow)
-            finally:
-                await kv.delete(_KEY_BUILDING)
+        latest = await kv.get(_KEY_LATEST)
+        if latest is not None:
+            # Re-rank off the request path; meanwhile every instance serves the previous order.
+            _rerank_soon(uow.platform)
+            version = latest
         else:
-            version = await kv.get(_KEY_LATEST) or await _build(uow)
+            version = await _first_build(uow)
     _current.put(_KEY_CURRENT, version, min(5.0, REFRESH))
     return version
+
+
+_reranking: asyncio.Task[None] | None = None
+
+
+def _rerank_soon(platform: Platform) -> None:
+    global _reranking
+    if _reranking is None or _reranking.done():
+        _reranking = asyncio.create_task(_rerank_if_due(platform), name="discover-rerank")
+
+
+async def _rerank_if_due(platform: Platform) -> None:
+    """One instance re-ranks (the shared ``building`` lock); the others find it done."""
+    try:
+        async with platform.unit_of_work(write=False) as uow:
+            kv = uow.state.kv
+            if not await kv.set_if_absent(_KEY_BUILDING, "1", 30):
+                return
+            try:
+                if await kv.get(_KEY_CURRENT) is None:  # not done by someone just before us
+                    _current.put(_KEY_CURRENT, await _build(uow), min(5.0, REFRESH))
+            finally:
+                await kv.delete(_KEY_BUILDING)
+    except Exception:
+        log.warning("re-ranking the discover feed failed; serving the previous order", exc_info=True)
+
+
+async def _first_build(uow: UnitOfWork) -> str:
+    """No order yet (a fresh platform): the first request ranks while the others wait for
+    it, rather than every request ranking at once."""
+    kv = uow.state.kv
+    deadline = time.monotonic() + 30
+    while True:
+        if await kv.set_if_absent(_KEY_BUILDING, "1", 30):
+            try:
+                return await _build(uow)
+            finally:
+                await kv.delete(_KEY_BUILDING)
+        await asyncio.sleep(0.05)
+        version = await kv.get(_KEY_LATEST)
+        if version is not None:
+            return version
+        if time.monotonic() > deadline:  # the builder died holding the lock
+            return await _build(uow)
 
 
 async def snapshot(uow: UnitOfWork, version: str) -> list[uuid.UUID] | None:
@@ -139,9 +315,13 @@ async def snapshot(uow: UnitOfWork, version: str) -> list[uuid.UUID] | None:
 
 def forget_caches() -> None:
     """Drop this process's feed caches (tests and the demo re-rank at once)."""
+    global _reranking
+    if _reranking is not None and not _reranking.done():
+        _reranking.cancel()
+    _reranking = None
     _snapshots.clear()
     _current.clear()
-    pages.clear()
+    items.clear()
 
 
 async def rerank(uow: UnitOfWork) -> str:
@@ -155,12 +335,18 @@ class DiscoverSlice:
     offset: int
     ids: list[uuid.UUID]
     next_cursor: str | None
+    ahead: list[uuid.UUID] = field(default_factory=list)  # the next page's ids, likely asked for next
 
 
 async def discover_slice(uow: UnitOfWork, params: PageParams) -> DiscoverSlice:
     if params.cursor:
         version, offset = decode_cursor(params.cursor, 2)
-        if not isinstance(version, str) or not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
+        if (
+            not isinstance(version, str)
+            or not isinstance(offset, int)
+            or isinstance(offset, bool)
+            or not 0 <= offset <= CANDIDATES
+        ):
             raise BadRequest("The cursor is not one this list gave out.", code="invalid_cursor")
         ids = await snapshot(uow, version)
         if ids is None:  # expired: a new session starts at the top of today's order
@@ -171,7 +357,7 @@ async def discover_slice(uow: UnitOfWork, params: PageParams) -> DiscoverSlice:
         ids = await snapshot(uow, version) or []
     end = offset + params.limit
     next_cursor = encode_cursor([version, end]) if end < len(ids) else None
-    return DiscoverSlice(version, offset, ids[offset:end], next_cursor)
+    return DiscoverSlice(version, offset, ids[offset:end], next_cursor, ids[end : end + params.limit])
 
 
 async def following_feed(uow: UnitOfWork, viewer: Principal, params: PageParams) -> tuple[list[PostView], str | None]:
@@ -192,12 +378,20 @@ class EventIn:
 
 
 async def record_events(
-    uow: UnitOfWork, viewer: Principal | None, visitor_id: str | None, events: Sequence[EventIn]
+    uow: UnitOfWork,
+    viewer: Principal | None,
+    visitor_id: str | None,
+    events: Sequence[EventIn],
+    sender: str | None = None,
 ) -> int:
     """Store the events about live posts (others are dropped) and count views, once per
     viewer and post per half hour. Returns how many were kept."""
     if len(events) > MAX_EVENTS:
         raise Invalid(f"At most {MAX_EVENTS} events per batch.", code="too_many_events", fields={"events": "too many"})
+    if sender is not None:  # an account, else a network address: a scroll sends a few batches a minute
+        decision = await uow.state.limiter.hit(f"events:{sender}", EVENT_BATCHES, 60)
+        if not decision.allowed:
+            raise RateLimited("Too many events; slow down.", retry_after=int(decision.retry_after) + 1)
     live = await content.live_post_ids(uow, [e.post_id for e in events])
     kept = [e for e in events if e.post_id in live]
     now = uow.now()
@@ -235,6 +429,7 @@ async def record_events(
 SEARCH_TYPES = ("products", "posts", "users")
 _KINDS = {"products": "product", "posts": "post", "users": "user"}
 MAX_TERMS = 5
+MAX_SEARCH_OFFSET = 10_000  # deeper than anyone scrolls; refine the query instead
 
 
 def terms_of(q: str) -> list[str]:
@@ -259,7 +454,7 @@ async def search(uow: UnitOfWork, q: str, type_: str, params: PageParams) -> Sea
     offset = 0
     if params.cursor:
         (offset,) = decode_cursor(params.cursor, 1)
-        if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
+        if not isinstance(offset, int) or isinstance(offset, bool) or not 0 <= offset <= MAX_SEARCH_OFFSET:
             raise BadRequest("The cursor is not one this list gave out.", code="invalid_cursor")
     hits = await repository.search(uow.session, _KINDS[type_], terms, offset, params.limit + 1)
     next_cursor = encode_cursor([offset + params.limit]) if len(hits) > params.limit else None

@@ -13,7 +13,7 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query
@@ -42,7 +42,7 @@ class PageParams:
     limit: int
 
 
-def page_params(
+async def page_params(  # async: FastAPI would run a plain function in a thread
     cursor: Annotated[str | None, Query(max_length=512, description="Opaque cursor from the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page")] = DEFAULT_LIMIT,
 ) -> PageParams:
@@ -68,7 +68,10 @@ def _decode_value(v: Any) -> Any:
             at = datetime.fromisoformat(v["t"])
             if at.tzinfo is None:
                 raise ValueError("naive datetime in cursor")
-            return at
+            try:
+                return at.astimezone(UTC)  # must exist in UTC too, or the database refuses it
+            except OverflowError:
+                raise ValueError("cursor time out of range") from None
         raise ValueError("bad tagged cursor value")
     if isinstance(v, str | int | float) or v is None:
         return v

@@ -74,11 +74,16 @@ class UnitOfWork:
         error and carry on (a page that re-renders its form): without it, writes the service
         made before failing would be committed with the page's response."""
         nested = await self.session.begin_nested()
+        hooks = len(self._on_rollback)
         try:
             yield
         except BaseException:
             if nested.is_active:
                 await nested.rollback()
+            # what the block registered to undo outside the database (files) is undone too
+            undo, self._on_rollback[hooks:] = self._on_rollback[hooks:], []
+            for hook in undo:
+                await hook()
             raise
         if nested.is_active:
             await nested.commit()

@@ -26,7 +26,7 @@ async def notify_follow(uow: UnitOfWork, event: Event) -> None:
         uow,
         followee,
         NotificationKind.new_follower,
-        f"follow:{follower}:{followee}:{event.id}",
+        f"follow:{follower}:{followee}",
         actor_id=follower,
         at=event.created_at,
     )

@@ -33,15 +33,17 @@ async def act(
     redirect: str | Callable[[Any], str],
     done: str | None = None,
     messages: Mapping[str, str] | None = None,
+    on_error: str | None = None,
 ) -> Response:
     """Await ``action`` inside a savepoint and redirect: with ``done`` (a msgid) flashed on
     success, or the error flashed (and everything the action wrote undone) on failure.
-    ``redirect`` may depend on the action's result."""
+    ``redirect`` may depend on the action's result; ``on_error`` is where a failure goes
+    (default: ``redirect``, or this path when ``redirect`` depends on the result)."""
     try:
         async with uow.attempt():
             result = await action
     except DomainError as exc:
-        response = see_other(redirect if isinstance(redirect, str) else request.url.path)
+        response = see_other(on_error or (redirect if isinstance(redirect, str) else request.url.path))
         flash(request, response, error_text(request, exc, messages), "error")
         return response
     response = see_other(redirect if isinstance(redirect, str) else redirect(result))
