@@ -97,6 +97,41 @@ def migrate() -> None:
         console.print(f"Database already at the latest schema ({after}).")
     else:
         console.print(f"Database migrated: {before or 'empty'} → {after}.")
+    if before in ("0001", "0002"):  # data from before search existed: index it once
+        _reindex(settings)
+
+
+def _reindex(settings: Settings) -> None:
+    from grassroots.domains import load_tasks
+    from grassroots.flow import service as flow
+    from grassroots.kernel.platform import Platform
+
+    load_tasks()
+
+    async def run() -> dict[str, int]:
+        platform = Platform(settings)
+        await platform.start(in_process_worker=False)
+        try:
+            with Progress(console=console, transient=True) as bar:
+                task = bar.add_task("Indexing for search", total=None)
+                return await flow.reindex(
+                    platform, lambda kind, n: bar.update(task, description=f"Indexing {kind}: {n}")
+                )
+        finally:
+            await platform.close()
+
+    counts = asyncio.run(run())
+    console.print("Search index rebuilt: " + ", ".join(f"{n} {kind}" for kind, n in counts.items()) + ".")
+
+
+@app.command()
+def reindex() -> None:
+    """Rebuild the keyword-search index (products, posts, accounts) from the database."""
+    settings = Settings()
+    if settings.is_sqlite:
+        settings.ensure_data_dir()
+    _check_schema(settings)
+    _reindex(settings)
 
 
 @app.command("create-admin")

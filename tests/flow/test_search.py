@@ -79,3 +79,24 @@ async def test_cursors_out_of_range_are_a_clear_400(client: httpx.AsyncClient) -
         assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_cursor"
     r = await client.get("/api/v1/feed", params={"cursor": encode_cursor(["v", 2**63])})
     assert r.status_code == 400
+
+
+async def test_reindex_rebuilds_search_from_the_data(client: httpx.AsyncClient, platform) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import delete, text
+
+    from grassroots.flow import service as flow
+    from grassroots.flow.models import SearchDoc
+
+    supplier, creator = await actor(client, "supplier"), await actor(client, "creator")
+    mask = await make_product(client, supplier, title="玻尿酸补水面膜")
+    note = await post(client, creator, "面膜测评 mask review")
+    await drain(client)
+    async with platform.unit_of_work() as uow:  # as after an upgrade from before search existed
+        await uow.session.execute(delete(SearchDoc))
+        if platform.db.dialect == "sqlite":
+            await uow.session.execute(text("DELETE FROM search_fts"))
+    assert (await search(client, "面膜"))["items"] == []
+    counts = await flow.reindex(platform)
+    assert counts["products"] >= 1 and counts["posts"] >= 1 and counts["users"] >= 2
+    assert [p["id"] for p in (await search(client, "补水面膜"))["items"]] == [mask["id"]]
+    assert [p["id"] for p in (await search(client, "review", "posts"))["items"]] == [note["id"]]

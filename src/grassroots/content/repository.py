@@ -149,3 +149,7 @@ async def live_ids(session: AsyncSession, ids: Sequence[uuid.UUID]) -> set[uuid.
         return set()
     rows = await session.scalars(select(Post.id).where(Post.id.in_(set(ids)), Post.deleted_at.is_(None)))
     return set(rows)
+
+
+async def page_live(session: AsyncSession, params: PageParams) -> tuple[list[Post], str | None]:
+    return await paginate(session, select(Post).where(Post.deleted_at.is_(None)), params, [Post.id])

@@ -346,3 +346,8 @@ async def recent_posts(uow: UnitOfWork, since: datetime, limit: int) -> list[Pos
 
 async def live_post_ids(uow: UnitOfWork, ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
     return await repository.live_ids(uow.session, ids)
+
+
+async def live_posts_page(uow: UnitOfWork, params: PageParams) -> tuple[list[Post], str | None]:
+    """Every live post, newest first, a page at a time (for re-indexing)."""
+    return await repository.page_live(uow.session, params)

@@ -502,3 +502,47 @@ async def index_user(uow: UnitOfWork, user_id: uuid.UUID) -> None:
     if u is None:
         return
     await repository.upsert_doc(uow.session, "user", u.id, u.handle, u.handle.lower(), 0, u.created_at)
+
+
+REINDEX_PAGE = 200
+
+
+async def reindex(platform: Platform, progress: Callable[[str, int], None] | None = None) -> dict[str, int]:
+    """Rebuild the search index from the products on sale, the live posts and the accounts
+    (after an upgrade from before search existed, or to refresh popularity). A page per
+    transaction; safe to run while the platform serves."""
+    counts = {"products": 0, "posts": 0, "users": 0}
+    report = progress or (lambda kind, n: None)
+    for kind in counts:
+        cursor: str | None = None
+        while True:
+            async with platform.unit_of_work() as uow:
+                params = PageParams(cursor, REINDEX_PAGE)
+                if kind == "products":
+                    products, cursor = await catalog.list_products(uow, params, None)
+                    for p in products:
+                        await index_product(uow, p.id)
+                    n = len(products)
+                elif kind == "posts":
+                    posts, cursor = await content.live_posts_page(uow, params)
+                    for post in posts:
+                        await index_post(uow, post.id)
+                    n = len(posts)
+                else:
+                    users, cursor = await identity.list_users(uow, params)
+                    for u in users:
+                        await index_user(uow, u.id)
+                    n = len(users)
+            counts[kind] += n
+            report(kind, counts[kind])
+            if cursor is None:
+                break
+    return counts
+
+
+async def refresh_recent_posts(uow: UnitOfWork) -> int:
+    """Re-index the posts of the discover window, so search ranks them by today's engagement."""
+    posts = await content.recent_posts(uow, uow.now() - CANDIDATE_WINDOW, CANDIDATES)
+    for p in posts:
+        await index_post(uow, p.id)
+    return len(posts)

@@ -6,6 +6,8 @@ import uuid
 
 from grassroots.flow import service
 from grassroots.kernel.events import Event, on
+from grassroots.kernel.jobs import periodic
+from grassroots.kernel.platform import Platform
 from grassroots.kernel.uow import UnitOfWork
 
 
@@ -24,3 +26,10 @@ async def index_post(uow: UnitOfWork, event: Event) -> None:
 @on("identity.user_signed_up", key="flow.index_user")
 async def index_user(uow: UnitOfWork, event: Event) -> None:
     await service.index_user(uow, uuid.UUID(event.payload["user_id"]))
+
+
+@periodic(3600, name="flow.refresh_search")
+async def refresh_search(platform: Platform) -> int:
+    """Hourly: recent posts' search popularity follows their engagement."""
+    async with platform.unit_of_work() as uow:
+        return await service.refresh_recent_posts(uow)
