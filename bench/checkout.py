@@ -33,6 +33,7 @@ from pathlib import Path
 import aiohttp
 import asyncpg
 import httpx
+from _procs import stop, wait_healthy
 from rich.console import Console
 from rich.table import Table
 
@@ -116,25 +117,11 @@ class Stack:
         self._spawn(["serve", "--port", str(self.port), "--workers", str(self.workers)], "server.log")
         if self.backend == "postgres":
             self._spawn(["worker"], "worker.log")
-        deadline = time.monotonic() + 30
-        async with httpx.AsyncClient() as c:
-            while time.monotonic() < deadline:
-                try:
-                    if (await c.get(self.url + "/healthz")).status_code == 200:
-                        return self
-                except httpx.HTTPError:
-                    pass
-                await asyncio.sleep(0.2)
-        raise RuntimeError(f"server did not start; see {self.tmp}/server.log")
+        await wait_healthy(self.url, self.tmp / "server.log", 30)
+        return self
 
     async def __aexit__(self, *exc: object) -> None:
-        for p in self.procs:
-            p.terminate()
-        for p in self.procs:
-            try:
-                p.wait(15)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop(self.procs)
         if self.backend == "postgres":
             conn = await asyncpg.connect(database="postgres", **PG)  # type: ignore[arg-type]
             await conn.execute(f"DROP DATABASE IF EXISTS {self.database} WITH (FORCE)")

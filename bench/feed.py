@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import httpx
+from _procs import stop, wait_healthy
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -357,32 +357,14 @@ class Stack:
             self.data_seconds = time.perf_counter() - t0
             console.print(f"data: {world.rows():,} rows in {self.data_seconds:.1f} s")
             self._spawn(["serve", "--port", str(self.port), "--workers", str(self.workers)], "server.log")
-            await self._wait_healthy()
+            await wait_healthy(self.url, self.tmp / "server.log", 60)
         except BaseException:
             await self.__aexit__(*sys.exc_info())
             raise
         return self
 
-    async def _wait_healthy(self) -> None:
-        deadline = time.monotonic() + 60
-        async with httpx.AsyncClient() as c:
-            while time.monotonic() < deadline:
-                try:
-                    if (await c.get(self.url + "/healthz")).status_code == 200:
-                        return
-                except httpx.HTTPError:
-                    pass
-                await asyncio.sleep(0.2)
-        raise RuntimeError(f"server did not start; see {self.tmp}/server.log")
-
     async def __aexit__(self, *exc: object) -> None:
-        for p in self.procs:
-            p.terminate()
-        for p in self.procs:
-            try:
-                p.wait(15)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop(self.procs)
         await admin(f"DROP DATABASE IF EXISTS {self.database} WITH (FORCE)")
         if exc[0] is None:
             shutil.rmtree(self.tmp, ignore_errors=True)  # kept after a failure: server.log tells why

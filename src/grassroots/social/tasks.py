@@ -89,8 +89,7 @@ def _money(payload: dict[str, Any]) -> dict[str, Any]:
     return {"amount_minor": int(payload.get("commission_minor") or 0), "currency": payload.get("currency") or "CNY"}
 
 
-@on("commerce.order_paid", key="social.notify_commission_earned")
-async def notify_commission_earned(uow: UnitOfWork, event: Event) -> None:
+async def _notify_commission(uow: UnitOfWork, event: Event, kind: NotificationKind, prefix: str) -> None:
     p = event.payload
     promoter = _id(p, "promoter_id")
     if promoter is None or not p.get("commission_minor"):
@@ -99,29 +98,20 @@ async def notify_commission_earned(uow: UnitOfWork, event: Event) -> None:
     await service.notify(
         uow,
         promoter,
-        NotificationKind.commission_earned,
-        f"earned:{order_id}",
+        kind,
+        f"{prefix}:{order_id}",
         order_id=order_id,
         post_id=_id(p, "post_id"),
         data=_money(p),
         at=event.created_at,
     )
+
+
+@on("commerce.order_paid", key="social.notify_commission_earned")
+async def notify_commission_earned(uow: UnitOfWork, event: Event) -> None:
+    await _notify_commission(uow, event, NotificationKind.commission_earned, "earned")
 
 
 @on("commerce.order_settled", key="social.notify_commission_settled")
 async def notify_commission_settled(uow: UnitOfWork, event: Event) -> None:
-    p = event.payload
-    promoter = _id(p, "promoter_id")
-    if promoter is None or not p.get("commission_minor"):
-        return
-    order_id = _id(p, "order_id")
-    await service.notify(
-        uow,
-        promoter,
-        NotificationKind.commission_settled,
-        f"settled:{order_id}",
-        order_id=order_id,
-        post_id=_id(p, "post_id"),
-        data=_money(p),
-        at=event.created_at,
-    )
+    await _notify_commission(uow, event, NotificationKind.commission_settled, "settled")
