@@ -297,3 +297,23 @@ async def test_only_people_who_post_upload(client: httpx.AsyncClient, stack: Sta
 async def test_very_long_or_odd_media_paths_are_404(client: httpx.AsyncClient) -> None:
     for path in ("/media/" + "a" * 5000, "/media/ab/%00.jpg", "/media/../secret_key"):
         assert (await client.get(path)).status_code == 404, path
+
+
+async def test_uploads_no_post_uses_are_removed_after_a_day(client: httpx.AsyncClient, platform: Any) -> None:
+    from grassroots.content import tasks
+    from tests.conftest import advance
+
+    creator = await actor(client, "creator")
+    used, unused = [
+        (await client.post("/api/v1/media", headers=creator.headers, files={"file": ("a.png", png())})).json()
+        for _ in range(2)
+    ]
+    r = await client.post(
+        "/api/v1/posts", headers=creator.headers, json={"kind": "note", "title": "t", "media_ids": [used["id"]]}
+    )
+    assert r.status_code == 201
+    assert await tasks.purge_unattached_media(platform) == 0  # a fresh upload waits to be published
+    await advance(client, 25 * 3600)
+    assert await tasks.purge_unattached_media(platform) == 1
+    assert (await client.get(unused["url"])).status_code == 404
+    assert (await client.get(used["url"])).status_code == 200

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from grassroots.content.models import Media, Post, PostHashtag, PostMedia, PostProduct
@@ -153,3 +153,18 @@ async def live_ids(session: AsyncSession, ids: Sequence[uuid.UUID]) -> set[uuid.
 
 async def page_live(session: AsyncSession, params: PageParams) -> tuple[list[Post], str | None]:
     return await paginate(session, select(Post).where(Post.deleted_at.is_(None)), params, [Post.id])
+
+
+async def take_unattached_media(session: AsyncSession, before: datetime, limit: int) -> list[Media]:
+    """Delete (and return) uploads older than ``before`` that no post uses."""
+    used = select(PostMedia.media_id).where(PostMedia.media_id == Media.id).exists()
+    rows = list(
+        (
+            await session.scalars(
+                select(Media).where(Media.created_at < before, ~used).order_by(Media.created_at).limit(limit)
+            )
+        ).all()
+    )
+    if rows:
+        await session.execute(delete(Media).where(Media.id.in_([m.id for m in rows])))
+    return rows

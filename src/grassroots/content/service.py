@@ -8,7 +8,7 @@ import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import BinaryIO
@@ -351,3 +351,21 @@ async def live_post_ids(uow: UnitOfWork, ids: Sequence[uuid.UUID]) -> set[uuid.U
 async def live_posts_page(uow: UnitOfWork, params: PageParams) -> tuple[list[Post], str | None]:
     """Every live post, newest first, a page at a time (for re-indexing)."""
     return await repository.page_live(uow.session, params)
+
+
+UNATTACHED_GRACE = timedelta(days=1)  # time to publish what was uploaded
+
+
+async def purge_unattached_media(uow: UnitOfWork, limit: int = 500) -> int:
+    """Remove uploads no post used within a day, and their files once that commits."""
+    taken = await repository.take_unattached_media(uow.session, uow.now() - UNATTACHED_GRACE, limit)
+    keys = [k for m in taken for k in (m.key, m.thumb_key) if k]
+    store = storage(uow)
+
+    async def remove_files() -> None:
+        for k in keys:
+            await anyio.to_thread.run_sync(store.delete, k)
+
+    if keys:
+        uow.after_commit(remove_files)
+    return len(taken)

@@ -7,6 +7,8 @@ import uuid
 
 from grassroots.content import service
 from grassroots.kernel.events import Event, on
+from grassroots.kernel.jobs import periodic
+from grassroots.kernel.platform import Platform
 from grassroots.kernel.uow import UnitOfWork
 
 
@@ -22,3 +24,14 @@ async def uncount_post_order(uow: UnitOfWork, event: Event) -> None:
     post_id = event.payload.get("post_id")
     if post_id:
         await service.bump(uow, uuid.UUID(post_id), orders=-1)
+
+
+@periodic(3600, name="content.purge_unattached_media")
+async def purge_unattached_media(platform: Platform) -> int:
+    total = 0
+    while True:
+        async with platform.unit_of_work() as uow:
+            n = await service.purge_unattached_media(uow)
+        total += n
+        if n < 500:
+            return total
