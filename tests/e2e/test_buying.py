@@ -27,6 +27,20 @@ def api_user(server: Server, role: str, handle: str) -> dict[str, Any]:
     return {**r.json(), "headers": {"Authorization": f"Bearer {token['access_token']}"}}
 
 
+def showcased_product(
+    server: Server, supplier: dict[str, Any], creator: dict[str, Any], title: str, category: str, sku: dict[str, Any]
+) -> dict[str, Any]:
+    """A supplier's product in the pool at 20% commission, picked into the creator's showcase."""
+    product = httpx.post(
+        server.url + "/api/v1/products",
+        headers=supplier["headers"],
+        json={"title": title, "category": category, "commission_bps": 2000, "skus": [sku]},
+    ).json()
+    added = httpx.post(server.url + "/api/v1/showcase", headers=creator["headers"], json={"product_id": product["id"]})
+    assert added.status_code == 201, added.text
+    return product
+
+
 def log_in(browser: Any, server: Server, email: str, viewport: dict[str, int] = PHONE) -> Any:
     context = browser.new_context(viewport=viewport, locale="en-US")
     page = context.new_page()
@@ -48,21 +62,13 @@ def test_buy_from_a_showcase_ship_review_and_settle(browser: Any, embedded_serve
         base_env(embedded_data / "data"),
     )
     assert r.returncode == 0, r.stderr
-    product = httpx.post(
-        server.url + "/api/v1/products",
-        headers=supplier["headers"],
-        json={
-            "title": "西湖龙井 Longjing tea",
-            "category": "home",
-            "commission_bps": 2000,
-            "skus": [{"name": "250 g tin", "price_minor": 9999, "currency": "CNY", "stock": 10}],
-        },
-    ).json()
-    assert (
-        httpx.post(
-            server.url + "/api/v1/showcase", headers=creator["headers"], json={"product_id": product["id"]}
-        ).status_code
-        == 201
+    product = showcased_product(
+        server,
+        supplier,
+        creator,
+        "西湖龙井 Longjing tea",
+        "home",
+        {"name": "250 g tin", "price_minor": 9999, "currency": "CNY", "stock": 10},
     )
 
     # the shopper buys from the creator's showcase

@@ -15,7 +15,7 @@ from PIL import Image
 
 from tests.e2e.conftest import Server
 from tests.e2e.test_browser import DESKTOP, no_horizontal_scroll, shot
-from tests.e2e.test_buying import api_user, log_in
+from tests.e2e.test_buying import api_user, log_in, showcased_product
 
 pytestmark = pytest.mark.browser
 
@@ -47,23 +47,16 @@ def test_feed_like_comment_buy_from_a_post_and_through_a_share_link(browser: Any
     server = embedded_server
     supplier = api_user(server, "supplier", "sun_lab")
     creator = api_user(server, "creator", "xia_notes")
-    for handle in ("fan_one", "sharer_two", "friend_three"):
+    fan = api_user(server, "consumer", "fan_one")
+    for handle in ("sharer_two", "friend_three"):
         api_user(server, "consumer", handle)
-    product = httpx.post(
-        server.url + "/api/v1/products",
-        headers=supplier["headers"],
-        json={
-            "title": "清透防晒乳 SPF50 sunscreen",
-            "category": "beauty",
-            "commission_bps": 2000,
-            "skus": [{"name": "50 ml", "price_minor": 12800, "currency": "CNY", "stock": 20}],
-        },
-    ).json()
-    assert (
-        httpx.post(
-            server.url + "/api/v1/showcase", headers=creator["headers"], json={"product_id": product["id"]}
-        ).status_code
-        == 201
+    product = showcased_product(
+        server,
+        supplier,
+        creator,
+        "清透防晒乳 SPF50 sunscreen",
+        "beauty",
+        {"name": "50 ml", "price_minor": 12800, "currency": "CNY", "stock": 20},
     )
     media = httpx.post(
         server.url + "/api/v1/media", headers=creator["headers"], files={"file": ("cover.png", png((240, 160, 120)))}
@@ -123,7 +116,7 @@ def test_feed_like_comment_buy_from_a_post_and_through_a_share_link(browser: Any
     order_id = page.url.split("/orders/")[1].split("?")[0]
     order = httpx.get(
         f"{server.url}/api/v1/orders/{order_id}",
-        headers=api_token_headers(server, "fan_one@example.com"),
+        headers=fan["headers"],
     ).json()
     assert order["post_id"] == post["id"] and order["promoter_id"] == creator["id"] and order["scene"] == "feed"
 
@@ -154,7 +147,7 @@ def test_feed_like_comment_buy_from_a_post_and_through_a_share_link(browser: Any
     # script payloads in a post and a comment render as text and never run
     httpx.post(
         f"{server.url}/api/v1/posts/{xss['id']}/comments",
-        headers=api_token_headers(server, "fan_one@example.com"),
+        headers=fan["headers"],
         json={"body": '<script>window.__xss = 3</script><svg onload="window.__xss = 4">'},
     )
     page.goto(f"{server.url}/posts/{xss['id']}")
@@ -165,10 +158,3 @@ def test_feed_like_comment_buy_from_a_post_and_through_a_share_link(browser: Any
     page.goto(f"{server.url}/search?type=posts&q=夏日防晒")
     assert XSS_TITLE in page.get_by_test_id("post-title").first.inner_text()
     assert page.evaluate("window.__xss") is None
-
-
-def api_token_headers(server: Server, email: str) -> dict[str, str]:
-    from tests.conftest import PASSWORD
-
-    token = httpx.post(server.url + "/api/v1/auth/token", json={"email": email, "password": PASSWORD}).json()
-    return {"Authorization": f"Bearer {token['access_token']}"}

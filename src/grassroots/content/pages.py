@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 
 from grassroots.affiliate import service as affiliate
 from grassroots.commerce import service as commerce
@@ -119,10 +119,8 @@ async def new_post(request: Request, creator: Creator, uow: UoW) -> Response:
     return render(request, "content/new_post.html", {"showcase": showcase, "pool": pool, "form": {}, "error": None})
 
 
-def _uploads(form: object, name: str) -> list[UploadFile]:
-    getlist = getattr(form, "getlist", None)
-    items = getlist(name) if getlist else []
-    return [f for f in items if isinstance(f, UploadFile) and f.filename]
+def _uploads(form: FormData, name: str) -> list[UploadFile]:
+    return [f for f in form.getlist(name) if isinstance(f, UploadFile) and f.filename]
 
 
 @router.post("/studio/new")

@@ -7,7 +7,6 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from grassroots.catalog import service as catalog
 from grassroots.content.service import views as post_views
 from grassroots.flow import service
 from grassroots.kernel.auth import MaybeUser
@@ -68,5 +67,5 @@ async def search(
     return render(
         request,
         "flow/search.html",
-        {"q": q, "type": type, "results": results, "error": error, "categories_of": catalog},
+        {"q": q, "type": type, "results": results, "error": error},
     )

@@ -70,7 +70,3 @@ async def search(
     stmt = stmt.order_by(title_hit.desc(), SearchDoc.popularity.desc(), SearchDoc.id.desc()).offset(offset).limit(limit)
     rows = (await session.execute(stmt)).all()
     return [(row[0], int(row[1])) for row in rows]
-
-
-async def event_count(session: AsyncSession) -> int:
-    return int(await session.scalar(select(func.count()).select_from(FlowEvent)) or 0)

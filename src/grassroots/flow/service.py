@@ -43,7 +43,6 @@ SNAPSHOT_TTL = 2 * 3600  # a cursor into a snapshot stays valid this long
 CANDIDATE_WINDOW = timedelta(days=30)
 CANDIDATES = 3000
 VIEW_DEDUPE_SECONDS = 1800  # one viewer's views of one post count once per half hour
-EVENT_TYPES = ("impression", "view", "click")
 MAX_EVENTS = 100
 EVENT_BATCHES = 120  # per sender per minute
 

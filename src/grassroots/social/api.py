@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Response
 from grassroots.content import service as content
 from grassroots.content.api import post_out
 from grassroots.content.schemas import PostOut
+from grassroots.identity import service as identity
 from grassroots.kernel.auth import CurrentUser, MaybeUser
 from grassroots.kernel.deps import UoW
 from grassroots.kernel.pagination import Page, Paging
@@ -175,7 +176,7 @@ async def add_comment(post_id: uuid.UUID, body: CommentIn, user: CurrentUser, uo
     record = await service.comment(uow, user, post_id, body.body, body.reply_to)
     reply_to = None
     if record.reply_to_user_id:
-        reply_to = (await service.handles(uow, [record.reply_to_user_id])).get(record.reply_to_user_id)
+        reply_to = (await identity.handles(uow, [record.reply_to_user_id])).get(record.reply_to_user_id)
     return comment_out(CommentView(record, user.handle, reply_to))
 
 
@@ -197,7 +198,7 @@ async def delete_comment(comment_id: uuid.UUID, user: CurrentUser, uow: UoW) -> 
 async def pin(comment_id: uuid.UUID, user: CurrentUser, uow: UoW) -> CommentOut:
     """The post's author pins one comment; pinning another replaces it."""
     record = await service.pin(uow, user, comment_id)
-    handle = (await service.handles(uow, [record.author_id])).get(record.author_id, "?")
+    handle = (await identity.handles(uow, [record.author_id])).get(record.author_id, "?")
     return comment_out(CommentView(record, handle))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
@@ -45,9 +46,9 @@ register_global(
 
 
 def _back(request: Request, fallback: str) -> str:
-    referer = request.headers.get("referer", "")
-    path = referer.split("://", 1)[-1].split("/", 1)[-1] if "://" in referer else ""
-    return safe_next("/" + path if path else None, fallback)
+    """The page the form was on (its path and query), if it is one of ours to go to."""
+    ref = urlsplit(request.headers.get("referer", ""))
+    return safe_next(ref.path + (f"?{ref.query}" if ref.query else "") or None, fallback)
 
 
 @router.get("/u/{user_id}")

@@ -373,10 +373,6 @@ async def notifications(
     ], next_cursor
 
 
-async def handles(uow: UnitOfWork, ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
-    return await identity.handles(uow, ids)
-
-
 async def unread_count(uow: UnitOfWork, user: Principal) -> int:
     return await repository.unread_count(uow.session, user.id)
 
