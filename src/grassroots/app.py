@@ -30,6 +30,7 @@ from grassroots.flow import pages as flow_pages
 from grassroots.identity import api as identity_api
 from grassroots.identity import pages as identity_pages
 from grassroots.kernel.auth import Policy
+from grassroots.kernel.events import EagerDeliveries
 from grassroots.kernel.http import BodyLimitMiddleware, ErrorResponse, RequestContextMiddleware, install_error_handlers
 from grassroots.kernel.platform import Platform
 from grassroots.ledger import api as ledger_api
@@ -132,6 +133,8 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     app.state.platform = platform
     # Webhooks from the sandbox provider reach this app in-process unless a public URL is set.
     platform.self_transport = httpx.ASGITransport(app=app)
+    # This process can reach the webhooks, so it delivers eager events (the sandbox's) itself.
+    platform.eager = EagerDeliveries(platform)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
 
     install_error_handlers(app, html=web_pages.html_error)

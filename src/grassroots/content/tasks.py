@@ -4,6 +4,7 @@ refunded one stops counting."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from grassroots.content import service
 from grassroots.kernel.events import Event, on
@@ -12,14 +13,18 @@ from grassroots.kernel.platform import Platform
 from grassroots.kernel.uow import UnitOfWork
 
 
-@on("commerce.order_paid", key="content.count_post_order")
+def _from_post(payload: dict[str, Any]) -> bool:
+    return bool(payload.get("post_id"))
+
+
+@on("commerce.order_paid", key="content.count_post_order", when=_from_post)
 async def count_post_order(uow: UnitOfWork, event: Event) -> None:
     post_id = event.payload.get("post_id")
     if post_id:
         await service.bump(uow, uuid.UUID(post_id), orders=1)
 
 
-@on("commerce.order_refunded", key="content.uncount_post_order")
+@on("commerce.order_refunded", key="content.uncount_post_order", when=_from_post)
 async def uncount_post_order(uow: UnitOfWork, event: Event) -> None:
     post_id = event.payload.get("post_id")
     if post_id:

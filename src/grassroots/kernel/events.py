@@ -6,11 +6,19 @@ After commit a dispatcher delivers each event to every handler registered for it
 name, each delivery in its own transaction together with an ``event_deliveries`` row:
 a handler's effects commit once, however many times delivery is attempted. Failed
 deliveries are retried with exponential backoff and given up after ``MAX_ATTEMPTS``.
+
+A handler may say ``when`` it has work to do (a predicate on the payload): an event no
+handler wants is never written, and a handler is never run for a payload it does not
+want. An *eager* external handler (a webhook call) is run by the process that committed
+the event, right after the commit, instead of waiting for a dispatcher; the event is
+leased for ``EAGER_LEASE`` meanwhile, and the dispatcher takes it over only if that
+process fails or dies before it is done (ADR 0014).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -32,6 +40,7 @@ log = logging.getLogger("grassroots.events")
 MAX_ATTEMPTS = 10
 BATCH = 100
 CONCURRENCY = 16  # events delivered at once by the in-process dispatcher
+EAGER_LEASE = timedelta(seconds=60)  # how long an eager delivery holds its event
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,39 +53,49 @@ class Event:
 
 Handler = Callable[["UnitOfWork", Event], Awaitable[None]]
 ExternalHandler = Callable[["Platform", Event], Awaitable[None]]
+Wants = Callable[[dict[str, Any]], bool]
 
 
 @dataclass(frozen=True, slots=True)
 class HandlerSpec:
     fn: Handler | ExternalHandler
     transactional: bool
+    when: Wants | None = None
+    eager: bool = False
+
+    def wants(self, payload: dict[str, Any]) -> bool:
+        return self.when is None or bool(self.when(payload))
 
 
 class EventRegistry:
     def __init__(self) -> None:
         self._handlers: dict[str, dict[str, HandlerSpec]] = {}
 
-    def _register(self, name: str, key: str | None, fn: Any, transactional: bool) -> None:
+    def _register(self, name: str, key: str | None, fn: Any, spec: HandlerSpec) -> None:
         handler_key = key or f"{fn.__module__}.{fn.__qualname__}"
-        self._handlers.setdefault(name, {})[handler_key] = HandlerSpec(fn, transactional)
+        self._handlers.setdefault(name, {})[handler_key] = spec
 
-    def on(self, name: str, *, key: str | None = None) -> Callable[[Handler], Handler]:
+    def on(self, name: str, *, key: str | None = None, when: Wants | None = None) -> Callable[[Handler], Handler]:
         """Register ``fn(uow, event)`` for events called ``name``; it runs in its own
         transaction and its effects commit once. ``key`` names the handler in the delivery
-        log; keep it stable across releases (default: module and function)."""
+        log; keep it stable across releases (default: module and function). ``when(payload)``
+        false means the handler has nothing to do for that event: it is not run."""
 
         def register(fn: Handler) -> Handler:
-            self._register(name, key, fn, transactional=True)
+            self._register(name, key, fn, HandlerSpec(fn, True, when))
             return fn
 
         return register
 
-    def on_external(self, name: str, *, key: str | None = None) -> Callable[[ExternalHandler], ExternalHandler]:
+    def on_external(
+        self, name: str, *, key: str | None = None, when: Wants | None = None, eager: bool = False
+    ) -> Callable[[ExternalHandler], ExternalHandler]:
         """Register ``fn(platform, event)`` for effects outside our database (an HTTP call).
-        It runs with no transaction open, at least once; the receiver must deduplicate."""
+        It runs with no transaction open, at least once; the receiver must deduplicate.
+        ``eager``: the committing process runs it at once (see the module docstring)."""
 
         def register(fn: ExternalHandler) -> ExternalHandler:
-            self._register(name, key, fn, transactional=False)
+            self._register(name, key, fn, HandlerSpec(fn, False, when, eager))
             return fn
 
         return register
@@ -84,8 +103,12 @@ class EventRegistry:
     def remove(self, name: str, key: str) -> None:
         self._handlers.get(name, {}).pop(key, None)
 
-    def handlers_for(self, name: str) -> dict[str, HandlerSpec]:
-        return dict(self._handlers.get(name, {}))
+    def handlers_for(self, name: str, payload: dict[str, Any] | None = None) -> dict[str, HandlerSpec]:
+        """The handlers of ``name``; given a payload, only those that want it."""
+        found = self._handlers.get(name, {})
+        if payload is None:
+            return dict(found)
+        return {k: h for k, h in found.items() if h.wants(payload)}
 
     def handler(self, name: str, key: str) -> HandlerSpec | None:
         return self._handlers.get(name, {}).get(key)
@@ -172,17 +195,17 @@ async def mark_dispatched(platform: Platform, event_ids: list[uuid.UUID]) -> Non
         )
 
 
-async def due_events(uow: UnitOfWork, limit: int = BATCH) -> list[tuple[uuid.UUID, str]]:
-    """(id, name) of events due for dispatch, oldest first, without locking anything."""
+async def due_events(uow: UnitOfWork, limit: int = BATCH) -> list[tuple[uuid.UUID, str, dict[str, Any]]]:
+    """(id, name, payload) of events due for dispatch, oldest first, without locking anything."""
     now = uow.now()
     stmt = (
-        select(OutboxEvent.id, OutboxEvent.name)
+        select(OutboxEvent.id, OutboxEvent.name, OutboxEvent.payload)
         .where(OutboxEvent.dispatched_at.is_(None), OutboxEvent.failed_at.is_(None))
         .where((OutboxEvent.next_attempt_at.is_(None)) | (OutboxEvent.next_attempt_at <= now))
         .order_by(OutboxEvent.id)
         .limit(limit)
     )
-    return [(row.id, row.name) for row in await uow.session.execute(stmt)]
+    return [(row.id, row.name, dict(row.payload)) for row in await uow.session.execute(stmt)]
 
 
 async def dispatch_pending(platform: Platform) -> int:
@@ -197,11 +220,12 @@ async def dispatch_pending(platform: Platform) -> int:
             due = await due_events(uow)
         if not due:
             return done
-        completed = [event_id for event_id, name in due if not platform.events.handlers_for(name)]
+        wanted = {event_id: platform.events.handlers_for(name, payload) for event_id, name, payload in due}
+        completed = [event_id for event_id, handlers in wanted.items() if not handlers]
 
-        async def run(event_id: uuid.UUID, name: str) -> uuid.UUID | None:
+        async def run(event_id: uuid.UUID, name: str, keys: list[str]) -> uuid.UUID | None:
             async with gate:
-                for key in platform.events.handlers_for(name):
+                for key in keys:
                     try:
                         await deliver(platform, event_id, key)  # a no-op for handlers that already ran
                     except Exception as exc:
@@ -212,12 +236,73 @@ async def dispatch_pending(platform: Platform) -> int:
 
         # Events are independent: deliver several at once (webhook calls overlap; on SQLite
         # the transactional handlers still queue on the writer lock).
-        results = await asyncio.gather(*(run(e, n) for e, n in due if platform.events.handlers_for(n)))
+        results = await asyncio.gather(*(run(e, n, list(wanted[e])) for e, n, _ in due if wanted[e]))
         completed += [e for e in results if e is not None]
         await mark_dispatched(platform, completed)
         done += len(completed)
         if len(due) < BATCH:
             return done
+
+
+FLUSH_DELAY = 0.05  # eager deliveries finished within this long are marked done together
+
+
+class EagerDeliveries:
+    """Runs eager external handlers in the process that committed their event, right after
+    the commit, and marks the events dispatched in batches. A failure is recorded like any
+    other, so the dispatcher retries it with backoff; a crash leaves the event leased until
+    ``EAGER_LEASE`` runs out, then the dispatcher delivers it (at least once, as always)."""
+
+    def __init__(self, platform: Platform) -> None:
+        self.platform = platform
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._done: list[uuid.UUID] = []
+        self._flusher: asyncio.Task[None] | None = None
+
+    def start(self, event: Event, keys: list[str]) -> None:
+        task = asyncio.create_task(self._run(event, keys), name=f"eager:{event.name}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _run(self, event: Event, keys: list[str]) -> None:
+        for key in keys:
+            spec = self.platform.events.handler(event.name, key)
+            if spec is None:
+                continue
+            try:
+                await spec.fn(self.platform, event)  # type: ignore[arg-type]
+            except Exception as exc:
+                log.warning("eager handler %s failed for event %s (%s); retrying later", key, event.id, event.name)
+                with contextlib.suppress(Exception):
+                    await record_failure(self.platform, event.id, f"{key}: {exc!r}")
+                return
+        self._done.append(event.id)
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush_soon(), name="eager-acks")
+
+    async def _flush_soon(self) -> None:
+        await asyncio.sleep(FLUSH_DELAY)
+        await self.flush()
+
+    async def flush(self) -> None:
+        ids, self._done = self._done, []
+        if not ids:
+            return
+        try:
+            await mark_dispatched(self.platform, ids)
+        except Exception:
+            # Not marked: the dispatcher delivers them again after the lease; receivers deduplicate.
+            log.warning("could not mark %d eagerly delivered events", len(ids), exc_info=True)
+
+    async def settle(self) -> None:
+        """Wait for every delivery in flight and record it (draining, shutting down)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        if self._flusher is not None and not self._flusher.done():
+            self._flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._flusher
+        await self.flush()
 
 
 async def purge_dispatched(platform: Platform, older_than: timedelta = timedelta(days=7)) -> int:

@@ -95,6 +95,8 @@ class InProcessWorker:
 
     async def drain(self) -> int:
         """Deliver everything due now (tests and CLI commands call this directly)."""
+        if self.platform.eager is not None:
+            await self.platform.eager.settle()
         async with self._draining:
             return await events.dispatch_pending(self.platform)
 

@@ -15,7 +15,7 @@ import httpx
 from grassroots.config import Settings
 from grassroots.kernel.clock import Clock, OffsetClock, SystemClock
 from grassroots.kernel.db import Database
-from grassroots.kernel.events import EventRegistry
+from grassroots.kernel.events import EagerDeliveries, EventRegistry
 from grassroots.kernel.events import registry as default_events
 from grassroots.kernel.jobs import InProcessWorker, JobRegistry
 from grassroots.kernel.jobs import registry as default_jobs
@@ -64,6 +64,9 @@ class Platform:
         # Set by the web app: requests to the platform itself (webhooks from the sandbox
         # provider) go through the app in-process when no public URL is configured.
         self.self_transport: httpx.AsyncBaseTransport | None = None
+        self._webhook_client: httpx.AsyncClient | None = None
+        # Set where webhooks can be reached (the web app): eager handlers run here, see events.
+        self.eager: EagerDeliveries | None = None
 
     def webhook_target(self) -> tuple[str, httpx.AsyncBaseTransport | None]:
         """Base URL (and transport) at which providers reach this platform's webhooks."""
@@ -72,6 +75,14 @@ class Platform:
         if self.self_transport is not None:
             return "http://grassroots.internal", self.self_transport
         raise RuntimeError("Set GRASSROOTS_PUBLIC_URL so webhooks can reach the platform from this process")
+
+    def webhook_client(self) -> httpx.AsyncClient:
+        """One pooled client for calls to this platform's webhooks (a new client per call
+        costs milliseconds of CPU loading certificates, and a new connection)."""
+        if self._webhook_client is None:
+            base, transport = self.webhook_target()
+            self._webhook_client = httpx.AsyncClient(transport=transport, base_url=base, timeout=10)
+        return self._webhook_client
 
     @property
     def test_clock(self) -> OffsetClock | None:
@@ -113,6 +124,11 @@ class Platform:
         self.started = True
 
     async def close(self) -> None:
+        if self.eager is not None:
+            await self.eager.settle()
+        if self._webhook_client is not None:
+            await self._webhook_client.aclose()
+            self._webhook_client = None
         if self.worker is not None:
             await self.worker.stop()
             self.worker = None

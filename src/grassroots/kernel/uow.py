@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from grassroots.config import Settings
 from grassroots.kernel.clock import Clock
+from grassroots.kernel.events import EAGER_LEASE, Event
 from grassroots.kernel.ids import new_id
 from grassroots.kernel.models import OutboxEvent
 from grassroots.kernel.state import SharedState
@@ -60,10 +61,26 @@ class UnitOfWork:
         An event no handler listens to is not written: the outbox delivers work, it is not
         an archive (the app and the workers load the same handlers, see ``domains.py``)."""
         body = _jsonable(payload)  # checked even when unused, so a bad payload fails early
-        if not self.platform.events.handlers_for(name):
+        handlers = self.platform.events.handlers_for(name, body)
+        if not handlers:
             return None
-        event_id = new_id()
-        self.session.add(OutboxEvent(id=event_id, name=name, payload=body, created_at=self.now(), attempts=0))
+        event_id, now = new_id(), self.now()
+        eager = self.platform.eager
+        if eager is not None and all(h.eager for h in handlers.values()):
+            # Delivered by this process after the commit; leased from the dispatcher meanwhile.
+            event = Event(event_id, name, body, now)
+            self.session.add(
+                OutboxEvent(
+                    id=event_id, name=name, payload=body, created_at=now, attempts=0, next_attempt_at=now + EAGER_LEASE
+                )
+            )
+
+            async def deliver() -> None:
+                eager.start(event, list(handlers))
+
+            self.after_commit(deliver)
+            return event_id
+        self.session.add(OutboxEvent(id=event_id, name=name, payload=body, created_at=now, attempts=0))
         self.emitted.append(name)
         return event_id
 
@@ -74,12 +91,14 @@ class UnitOfWork:
         error and carry on (a page that re-renders its form): without it, writes the service
         made before failing would be committed with the page's response."""
         nested = await self.session.begin_nested()
-        hooks = len(self._on_rollback)
+        hooks, followups = len(self._on_rollback), len(self._after_commit)
         try:
             yield
         except BaseException:
             if nested.is_active:
                 await nested.rollback()
+            # what the block meant to do after the commit is void (an event it emitted is gone)
+            del self._after_commit[followups:]
             # what the block registered to undo outside the database (files) is undone too
             undo, self._on_rollback[hooks:] = self._on_rollback[hooks:], []
             for hook in undo:

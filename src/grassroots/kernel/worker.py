@@ -37,7 +37,7 @@ async def relay_once(platform: Platform, redis: ArqRedis) -> int:
     async with platform.unit_of_work() as uow:
         batch = await events.claim_pending(uow)
         for event in batch:
-            for key in platform.events.handlers_for(event.name):
+            for key in platform.events.handlers_for(event.name, event.payload):
                 await redis.enqueue_job(
                     "deliver_event", str(event.id), key, _job_id=f"evt:{event.id}:{key}", _queue_name=QUEUE
                 )

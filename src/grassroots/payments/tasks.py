@@ -1,13 +1,12 @@
 """Delivery of the sandbox provider's webhooks: signed at send time and POSTed to the
-platform's webhook endpoint, retried by the outbox until the platform answers 2xx."""
+platform's webhook endpoint at once by the process that recorded them (an eager handler),
+retried by the outbox until the platform answers 2xx."""
 
 from __future__ import annotations
 
 import json
 import time
 from typing import TYPE_CHECKING
-
-import httpx
 
 from grassroots.kernel.events import Event, on_external
 from grassroots.payments.sandbox import SIGNATURE_HEADER, WEBHOOK_EVENT, WEBHOOK_PATH, sign
@@ -21,13 +20,11 @@ class WebhookRejected(RuntimeError):
     pass
 
 
-@on_external(WEBHOOK_EVENT, key="payments.deliver_sandbox_webhook")
+@on_external(WEBHOOK_EVENT, key="payments.deliver_sandbox_webhook", eager=True)
 async def deliver_sandbox_webhook(platform: Platform, event: Event) -> None:
     body = json.dumps(event.payload["body"], separators=(",", ":")).encode()
     secret = webhook_secret(platform.secret_key, "sandbox")
     headers = {"content-type": "application/json", SIGNATURE_HEADER: sign(secret, body, int(time.time()))}
-    base, transport = platform.webhook_target()
-    async with httpx.AsyncClient(transport=transport, base_url=base, timeout=10) as client:
-        response = await client.post(WEBHOOK_PATH, content=body, headers=headers)
+    response = await platform.webhook_client().post(WEBHOOK_PATH, content=body, headers=headers)
     if response.status_code >= 300:
         raise WebhookRejected(f"platform answered {response.status_code}: {response.text[:200]}")

@@ -107,11 +107,15 @@ async def _notify_commission(uow: UnitOfWork, event: Event, kind: NotificationKi
     )
 
 
-@on("commerce.order_paid", key="social.notify_commission_earned")
+def _earns(payload: dict[str, Any]) -> bool:
+    return bool(payload.get("promoter_id") and payload.get("commission_minor"))
+
+
+@on("commerce.order_paid", key="social.notify_commission_earned", when=_earns)
 async def notify_commission_earned(uow: UnitOfWork, event: Event) -> None:
     await _notify_commission(uow, event, NotificationKind.commission_earned, "earned")
 
 
-@on("commerce.order_settled", key="social.notify_commission_settled")
+@on("commerce.order_settled", key="social.notify_commission_settled", when=_earns)
 async def notify_commission_settled(uow: UnitOfWork, event: Event) -> None:
     await _notify_commission(uow, event, NotificationKind.commission_settled, "settled")
