@@ -101,7 +101,7 @@ class Stack:
                 f"postgresql+asyncpg://{PG['user']}@{PG['host']}:{PG['port']}/{self.database}"
             )
             self.env["GRASSROOTS_REDIS_URL"] = REDIS
-            self.env["GRASSROOTS_DB_POOL_SIZE"] = "20"
+            self.env["GRASSROOTS_DB_POOL_SIZE"] = "40"
 
     async def __aenter__(self) -> Stack:
         if self.backend == "postgres":

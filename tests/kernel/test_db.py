@@ -5,14 +5,16 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import select
+from sqlalchemy import select, text
 
+from grassroots.kernel import db as db_module
 from grassroots.kernel.db import Database
 from grassroots.kernel.ids import new_id, parse_id
 from grassroots.kernel.migrations import head_revision, include_object, schema_status, upgrade
 from grassroots.kernel.models import OutboxEvent
 from grassroots.kernel.platform import Platform
 from grassroots.models import metadata
+from tests.conftest import pg_admin
 
 
 async def test_migrations_match_the_models(platform: Platform) -> None:
@@ -113,3 +115,24 @@ async def test_downgrading_0003_keeps_orders_and_their_items(client, platform: P
         await upgrade(platform.db)
     async with platform.db.engine.connect() as conn:
         assert (await conn.execute(text("SELECT attributed_by FROM orders"))).scalar() == "none"
+
+
+async def test_a_dead_pooled_connection_is_replaced_before_use(
+    platform: Platform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A connection that sat idle is checked before use: one the server dropped meanwhile
+    is replaced, and the request never sees the error."""
+    if platform.db.dialect != "postgresql":
+        pytest.skip("SQLite has no server to drop connections")
+    monkeypatch.setattr(db_module, "IDLE_PING_SECONDS", 0.0)
+    pool = platform.db.engine.pool
+    async with platform.unit_of_work(write=False) as uow:
+        pids = [await uow.session.scalar(text("SELECT pg_backend_pid()"))]
+    # every idle connection in the pool dies, as when the server restarts
+    async with platform.db.engine.connect() as conn:
+        pids.append(await conn.scalar(text("SELECT pg_backend_pid()")))
+    for pid in set(pids):
+        await pg_admin(f"SELECT pg_terminate_backend({int(pid)})")
+    for _ in range(pool.checkedin() + 2):  # whichever pooled connection comes next works
+        async with platform.unit_of_work(write=False) as uow:
+            assert await uow.session.scalar(text("SELECT 1")) == 1

@@ -7,7 +7,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import Select, bindparam, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -137,26 +137,39 @@ async def record_click(
     return first
 
 
-async def last_click(
+def _last_clicked(by_products: bool) -> Select[ShareLink]:
+    # Built once: checkout asks this on every order, and building the statement costs more
+    # than running it. A NULL user or visitor matches nothing.
+    stmt = (
+        select(ShareLink)
+        .join(ShareClick, ShareClick.link_id == ShareLink.id)
+        .where(or_(ShareClick.user_id == bindparam("user_id"), ShareClick.visitor_id == bindparam("visitor_id")))
+        .where(ShareClick.last_at >= bindparam("since"))
+        .order_by(ShareClick.last_at.desc())
+        .limit(1)
+    )
+    if by_products:
+        stmt = stmt.where(ShareLink.product_id.in_(bindparam("products", expanding=True)))
+    return stmt
+
+
+_LAST_CLICKED = {False: _last_clicked(False), True: _last_clicked(True)}
+
+
+async def last_clicked_link(
     session: AsyncSession,
     user_id: uuid.UUID | None,
     visitor_id: str | None,
     since: datetime,
     product_ids: Collection[uuid.UUID] | None = None,
-) -> ShareClick | None:
-    who = []
-    if user_id is not None:
-        who.append(ShareClick.user_id == user_id)
-    if visitor_id:
-        who.append(ShareClick.visitor_id == visitor_id)
-    if not who:
+) -> ShareLink | None:
+    """The link behind the newest click by this account or visitor since ``since``."""
+    if user_id is None and not visitor_id:
         return None
-    stmt = select(ShareClick).where(or_(*who), ShareClick.last_at >= since)
+    params: dict[str, Any] = {"user_id": user_id, "visitor_id": visitor_id or None, "since": since}
     if product_ids is not None:
-        stmt = stmt.join(ShareLink, ShareLink.id == ShareClick.link_id).where(
-            ShareLink.product_id.in_(set(product_ids))
-        )
-    result: ShareClick | None = await session.scalar(stmt.order_by(ShareClick.last_at.desc()).limit(1))
+        params["products"] = list(product_ids)
+    result: ShareLink | None = await session.scalar(_LAST_CLICKED[product_ids is not None], params)
     return result
 
 

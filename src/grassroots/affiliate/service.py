@@ -195,10 +195,7 @@ async def last_clicked_link(
     """The link this person (account or visitor cookie) last clicked within the click
     window, among links to ``product_ids`` when given."""
     since = now - timedelta(days=uow.settings.click_window_days)
-    found = await repository.last_click(uow.session, user_id, visitor_id, since, product_ids)
-    if found is None:
-        return None
-    return (await repository.links(uow.session, [found.link_id])).get(found.link_id)
+    return await repository.last_clicked_link(uow.session, user_id, visitor_id, since, product_ids)
 
 
 async def my_links(uow: UnitOfWork, owner: Principal, params: PageParams) -> tuple[list[ShareLink], str | None]:

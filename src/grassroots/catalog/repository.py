@@ -7,11 +7,12 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import Select, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, selectinload
 
 from grassroots.catalog.models import CommissionChange, Product, ProductStatus, Sku
+from grassroots.kernel.db import table
 from grassroots.kernel.pagination import PageParams, paginate
 
 
@@ -90,16 +91,30 @@ async def pool_page(
     return await paginate(session, stmt, params, POOL_SORT[sort])
 
 
+# Stock and sales counters move on every order: their statements are built once (Core
+# statements on the tables; nothing reads these columns from loaded objects afterwards).
+_skus, _products = table(Sku).c, table(Product).c
+_RESERVE = (
+    update(table(Sku))
+    .where(_skus.id == bindparam("sku_id"), _skus.stock >= bindparam("quantity"))
+    .values(stock=_skus.stock - bindparam("quantity"))
+)
+_RELEASE = update(table(Sku)).where(_skus.id == bindparam("sku_id")).values(stock=_skus.stock + bindparam("quantity"))
+_ADD_SOLD = (
+    update(table(Product))
+    .where(_products.id == bindparam("product_id"))
+    .values(sold_units=_products.sold_units + bindparam("units"))
+)
+
+
 async def reserve(session: AsyncSession, sku_id: uuid.UUID, quantity: int) -> bool:
     """Take ``quantity`` from stock only if that much is there: one atomic statement."""
-    result = await session.execute(
-        update(Sku).where(Sku.id == sku_id, Sku.stock >= quantity).values(stock=Sku.stock - quantity)
-    )
+    result = await session.execute(_RESERVE, {"sku_id": sku_id, "quantity": quantity})
     return bool(getattr(result, "rowcount", 0))
 
 
 async def release(session: AsyncSession, sku_id: uuid.UUID, quantity: int) -> None:
-    await session.execute(update(Sku).where(Sku.id == sku_id).values(stock=Sku.stock + quantity))
+    await session.execute(_RELEASE, {"sku_id": sku_id, "quantity": quantity})
 
 
 async def set_stock(session: AsyncSession, sku_id: uuid.UUID, stock: int) -> None:
@@ -111,7 +126,7 @@ async def stock_of(session: AsyncSession, sku_id: uuid.UUID) -> int:
 
 
 async def add_sold(session: AsyncSession, product_id: uuid.UUID, units: int) -> None:
-    await session.execute(update(Product).where(Product.id == product_id).values(sold_units=Product.sold_units + units))
+    await session.execute(_ADD_SOLD, {"product_id": product_id, "units": units})
 
 
 async def record_commission_change(session: AsyncSession, change: CommissionChange) -> None:

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import Select, and_, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from grassroots.commerce.models import Order, OrderItem, OrderStatus, ReturnRequest, ReturnStatus, Review
 from grassroots.kernel.pagination import PageParams, paginate
@@ -22,10 +22,11 @@ def _with_items() -> Select[Order]:
 async def get(session: AsyncSession, order_id: uuid.UUID, *, for_update: bool = False) -> Order | None:
     """The order with its items; ``for_update`` locks its row (PostgreSQL; SQLite writers
     are serialised anyway) so racing requests on one order take turns."""
-    stmt = _with_items().where(Order.id == order_id)
+    # One round trip: the items come joined (pages of orders load them with a second query).
+    stmt = select(Order).options(joinedload(Order.items)).where(Order.id == order_id)
     if for_update:
         stmt = stmt.with_for_update(of=Order).execution_options(populate_existing=True)
-    return (await session.scalars(stmt)).one_or_none()
+    return (await session.scalars(stmt)).unique().one_or_none()
 
 
 async def add(session: AsyncSession, order: Order) -> None:
