@@ -173,6 +173,10 @@ async def stack_session(
 
 @pytest.fixture
 async def stack(stack_session: Stack) -> Stack:
+    # Only an app makes its platform deliver eager events (``client`` builds one per test).
+    if stack_session.platform.eager is not None:
+        await stack_session.platform.eager.settle()
+        stack_session.platform.eager = None
     await _clean(stack_session.platform)
     await _fresh_state(stack_session.platform)
     return stack_session

@@ -184,3 +184,131 @@ def test_payload_must_be_json_safe() -> None:
 
     with pytest.raises(TypeError):
         _jsonable({"x": object()})
+
+
+async def test_a_handler_runs_only_for_payloads_it_wants(platform: Platform, registry: EventRegistry) -> None:
+    big: list[int] = []
+    every: list[int] = []
+
+    @registry.on("sale", key="t.big", when=lambda p: p["amount"] > 100)
+    async def on_big(uow: UnitOfWork, e: Event) -> None:
+        big.append(e.payload["amount"])
+
+    async with platform.unit_of_work() as uow:
+        assert uow.emit("sale", {"amount": 5}) is None  # no handler wants it: not written
+        assert uow.emit("sale", {"amount": 500}) is not None
+    await drain(platform)
+    assert big == [500]
+    assert await _count(platform, OutboxEvent) == 1
+
+    @registry.on("sale", key="t.every")
+    async def on_every(uow: UnitOfWork, e: Event) -> None:
+        every.append(e.payload["amount"])
+
+    async with platform.unit_of_work() as uow:
+        uow.emit("sale", {"amount": 7})
+    await drain(platform)
+    assert (big, every) == ([500], [7])
+    assert await _count(platform, EventDelivery) == 2  # t.big once, t.every once
+
+
+@pytest.fixture
+def eager(platform: Platform) -> events.EagerDeliveries:
+    platform.eager = events.EagerDeliveries(platform)
+    return platform.eager
+
+
+async def _outbox_row(platform: Platform, name: str) -> OutboxEvent:
+    async with platform.unit_of_work(write=False) as uow:
+        return (await uow.session.scalars(select(OutboxEvent).where(OutboxEvent.name == name))).one()
+
+
+async def test_eager_handlers_run_right_after_the_commit(
+    platform: Platform, registry: EventRegistry, eager: events.EagerDeliveries
+) -> None:
+    calls: list[dict] = []
+    arrived = asyncio.Event()
+
+    @registry.on_external("hook", key="t.hook", eager=True)
+    async def hook(p: Platform, e: Event) -> None:
+        calls.append(e.payload)
+        arrived.set()
+
+    async with platform.unit_of_work() as uow:
+        uow.emit("hook", {"n": 1})
+        await asyncio.sleep(0.05)
+        assert calls == []  # not before the commit
+    await asyncio.wait_for(arrived.wait(), timeout=5)  # nobody drained: the committing process delivered
+    await eager.settle()
+    row = await _outbox_row(platform, "hook")
+    assert row.dispatched_at is not None and row.attempts == 0
+    await drain(platform)
+    assert calls == [{"n": 1}]  # and the dispatcher does not deliver it again
+
+
+async def test_a_failed_eager_delivery_is_retried_by_the_dispatcher(
+    platform: Platform, registry: EventRegistry, eager: events.EagerDeliveries
+) -> None:
+    calls = 0
+
+    @registry.on_external("hook", key="t.hook", eager=True)
+    async def hook(p: Platform, e: Event) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise RuntimeError("receiver down")
+
+    async with platform.unit_of_work() as uow:
+        uow.emit("hook", {})
+    await eager.settle()
+    row = await _outbox_row(platform, "hook")
+    assert calls == 1 and row.attempts == 1 and "receiver down" in (row.last_error or "")
+    assert row.dispatched_at is None
+    clock = platform.test_clock
+    assert clock is not None
+    await clock.advance(int(events.backoff(1).total_seconds()) + 1)
+    await drain(platform)
+    assert calls == 2
+    assert (await _outbox_row(platform, "hook")).dispatched_at is not None
+
+
+async def test_an_eager_event_nobody_delivered_is_taken_over_after_its_lease(
+    platform: Platform, registry: EventRegistry, eager: events.EagerDeliveries
+) -> None:
+    calls = 0
+
+    @registry.on_external("hook", key="t.hook", eager=True)
+    async def hook(p: Platform, e: Event) -> None:
+        nonlocal calls
+        calls += 1
+
+    async with platform.unit_of_work() as uow:
+        uow.emit("hook", {})
+        uow._after_commit.clear()  # the process dies right after the commit
+    await drain(platform)
+    assert calls == 0  # leased: the dispatcher leaves it to the process that wrote it
+    clock = platform.test_clock
+    assert clock is not None
+    await clock.advance(int(events.EAGER_LEASE.total_seconds()) + 1)
+    await drain(platform)
+    assert calls == 1
+
+
+async def test_an_eager_event_undone_by_a_savepoint_is_never_delivered(
+    platform: Platform, registry: EventRegistry, eager: events.EagerDeliveries
+) -> None:
+    calls = 0
+
+    @registry.on_external("hook", key="t.hook", eager=True)
+    async def hook(p: Platform, e: Event) -> None:
+        nonlocal calls
+        calls += 1
+
+    async with platform.unit_of_work() as uow:
+        with pytest.raises(RuntimeError):
+            async with uow.attempt():
+                uow.emit("hook", {})
+                raise RuntimeError("the block fails")
+    await eager.settle()
+    assert calls == 0
+    assert await _count(platform, OutboxEvent) == 0

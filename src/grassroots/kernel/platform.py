@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
+import aiohttp
 import httpx
 
 from grassroots.config import Settings
@@ -65,6 +66,8 @@ class Platform:
         # provider) go through the app in-process when no public URL is configured.
         self.self_transport: httpx.AsyncBaseTransport | None = None
         self._webhook_client: httpx.AsyncClient | None = None
+        self._webhook_via: httpx.AsyncBaseTransport | None = None
+        self._webhook_session: aiohttp.ClientSession | None = None
         # Set where webhooks can be reached (the web app): eager handlers run here, see events.
         self.eager: EagerDeliveries | None = None
 
@@ -76,13 +79,27 @@ class Platform:
             return "http://grassroots.internal", self.self_transport
         raise RuntimeError("Set GRASSROOTS_PUBLIC_URL so webhooks can reach the platform from this process")
 
-    def webhook_client(self) -> httpx.AsyncClient:
-        """One pooled client for calls to this platform's webhooks (a new client per call
-        costs milliseconds of CPU loading certificates, and a new connection)."""
-        if self._webhook_client is None:
-            base, transport = self.webhook_target()
-            self._webhook_client = httpx.AsyncClient(transport=transport, base_url=base, timeout=10)
-        return self._webhook_client
+    async def post_webhook(self, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
+        """POST to one of this platform's webhooks; returns the status and the start of the
+        answer. Over the network to the public URL with a pooled aiohttp session (a fraction
+        of httpx's CPU per call, which matters at checkout rates), else through the app in
+        this process."""
+        base, transport = self.webhook_target()
+        if transport is None:
+            if self._webhook_session is None:
+                self._webhook_session = aiohttp.ClientSession(
+                    base, timeout=aiohttp.ClientTimeout(total=10), connector=aiohttp.TCPConnector(limit=64)
+                )
+            async with self._webhook_session.post(path, data=body, headers=headers) as response:
+                return response.status, (await response.text())[:200]
+        client = self._webhook_client
+        if client is None or self._webhook_via is not transport:  # the app was rebuilt (tests)
+            if client is not None:
+                await client.aclose()
+            client = self._webhook_client = httpx.AsyncClient(transport=transport, base_url=base, timeout=10)
+            self._webhook_via = transport
+        answer = await client.post(path, content=body, headers=headers)
+        return answer.status_code, answer.text[:200]
 
     @property
     def test_clock(self) -> OffsetClock | None:
@@ -129,6 +146,9 @@ class Platform:
         if self._webhook_client is not None:
             await self._webhook_client.aclose()
             self._webhook_client = None
+        if self._webhook_session is not None:
+            await self._webhook_session.close()
+            self._webhook_session = None
         if self.worker is not None:
             await self.worker.stop()
             self.worker = None

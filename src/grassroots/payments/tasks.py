@@ -25,6 +25,6 @@ async def deliver_sandbox_webhook(platform: Platform, event: Event) -> None:
     body = json.dumps(event.payload["body"], separators=(",", ":")).encode()
     secret = webhook_secret(platform.secret_key, "sandbox")
     headers = {"content-type": "application/json", SIGNATURE_HEADER: sign(secret, body, int(time.time()))}
-    response = await platform.webhook_client().post(WEBHOOK_PATH, content=body, headers=headers)
-    if response.status_code >= 300:
-        raise WebhookRejected(f"platform answered {response.status_code}: {response.text[:200]}")
+    status, answer = await platform.post_webhook(WEBHOOK_PATH, body, headers)
+    if status >= 300:
+        raise WebhookRejected(f"platform answered {status}: {answer}")
