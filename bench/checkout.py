@@ -9,8 +9,10 @@ and the order becomes paid. "Paid orders/s" counts orders that really reached ``
     python bench/checkout.py --db postgres --clients 64 --duration 30
 
 PostgreSQL runs production-style: ``grassroots serve --workers 2`` + ``grassroots worker``
-+ Redis. SQLite runs the embedded default: one process, in-process worker. Prints a table
-and writes bench/results/checkout.json.
++ Redis. SQLite runs the embedded default: one process, in-process worker. Everyone buys
+the same SKU (a flash sale: the hardest case for stock); ``--skus N`` spreads them over N.
+Prints the throughput and latency table and where the CPU went (cores busy by process, and
+CPU milliseconds per order), and writes bench/results/checkout.json.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from pathlib import Path
 import aiohttp
 import asyncpg
 import httpx
-from _procs import stop, wait_healthy
+from _procs import CpuMeter, stop, wait_healthy
 from rich.console import Console
 from rich.table import Table
 
@@ -59,6 +61,9 @@ class Result:
     flows_per_s: float = 0.0
     settle_lag_s: float = 0.0
     latency_ms: dict[str, dict[str, float]] = field(default_factory=dict)
+    skus: int = 1
+    cpu_cores: dict[str, float] = field(default_factory=dict)  # cores busy during the window, by whom
+    cpu_ms_per_paid_order: dict[str, float] = field(default_factory=dict)
 
 
 def free_port() -> int:
@@ -101,7 +106,8 @@ class Stack:
                 f"postgresql+asyncpg://{PG['user']}@{PG['host']}:{PG['port']}/{self.database}"
             )
             self.env["GRASSROOTS_REDIS_URL"] = REDIS
-            self.env["GRASSROOTS_DB_POOL_SIZE"] = "40"
+            self.env["GRASSROOTS_DB_POOL_SIZE"] = "24"
+            self.env["GRASSROOTS_DB_MAX_OVERFLOW"] = "8"
 
     async def __aenter__(self) -> Stack:
         if self.backend == "postgres":
@@ -153,7 +159,7 @@ async def user(c: httpx.AsyncClient, role: str, handle: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {tok}"}
 
 
-async def measure(stack: Stack, clients: int, duration: float, warmup: float) -> Result:
+async def measure(stack: Stack, clients: int, duration: float, warmup: float, skus: int) -> Result:
     # aiohttp drives the load: it costs far less CPU per request than httpx, and the load
     # generator shares this machine's cores with the platform.
     connector = aiohttp.TCPConnector(limit=clients + 8)
@@ -171,11 +177,17 @@ async def measure(stack: Stack, clients: int, duration: float, warmup: float) ->
                     "title": "Bench tea",
                     "category": "home",
                     "commission_bps": 0,
-                    "skus": [{"name": "tin", "price_minor": 1999, "currency": "CNY", "stock": 10_000_000}],
+                    "skus": [
+                        {"name": f"tin {n}", "price_minor": 1999, "currency": "CNY", "stock": 10_000_000}
+                        for n in range(skus)
+                    ],
                 },
             )
         ).json()
-        body = {"items": [{"sku_id": product["skus"][0]["id"], "quantity": 1}], "shipping_address": ADDRESS}
+        bodies = [
+            {"items": [{"sku_id": product["skus"][i % skus]["id"], "quantity": 1}], "shipping_address": ADDRESS}
+            for i in range(clients)
+        ]
         lat: dict[str, list[float]] = {"create": [], "pay": [], "confirm": []}
         counters = {"flows": 0, "errors": 0}
         recording = False
@@ -196,7 +208,7 @@ async def measure(stack: Stack, clients: int, duration: float, warmup: float) ->
             while not stop:
                 n += 1
                 status, order = await timed(
-                    "create", "/api/v1/orders", body, {**headers, "Idempotency-Key": f"{i}-{n}"}
+                    "create", "/api/v1/orders", bodies[i], {**headers, "Idempotency-Key": f"{i}-{n}"}
                 )
                 if status != 201:
                     counters["errors"] += 1
@@ -215,11 +227,15 @@ async def measure(stack: Stack, clients: int, duration: float, warmup: float) ->
         tasks = [asyncio.create_task(shopper(i)) for i in range(clients)]
         await asyncio.sleep(warmup)
         paid_before = await stack.paid_count()
+        others = {"worker": stack.procs[1].pid} if len(stack.procs) > 1 else {}
+        meter = CpuMeter(stack.procs[0].pid, stack.database if stack.backend == "postgres" else None, others)
+        await meter.begin()
         recording = True
         t_start = time.perf_counter()
         await asyncio.sleep(duration)
         recording = False
         t_end = time.perf_counter()
+        cores = await meter.end()
         stop = True
         await asyncio.gather(*tasks)
         # Count orders paid since the window opened, until the webhook backlog has drained.
@@ -238,6 +254,11 @@ async def measure(stack: Stack, clients: int, duration: float, warmup: float) ->
     result.flows_per_s = round(result.flows / window, 1)
     result.settle_lag_s = round(max(0.0, settled_at - t_end), 2)
     result.paid_per_s = round(min(result.paid, result.flows) / max(window, settled_at - t_start), 1)
+    result.skus = skus
+    result.cpu_cores = cores
+    if result.flows:
+        # per order through the flow: machine CPU over the window divided by the orders it carried
+        result.cpu_ms_per_paid_order = {k: round(v * window * 1000 / result.flows, 2) for k, v in cores.items()}
     result.latency_ms = {
         name: {"p50": round(statistics.median(v), 1) if v else 0.0, "p99": round(pct(v, 99), 1), "n": len(v)}
         for name, v in lat.items()
@@ -252,6 +273,7 @@ async def main() -> None:
     ap.add_argument("--duration", type=float, default=20)
     ap.add_argument("--warmup", type=float, default=3)
     ap.add_argument("--workers", type=int, default=2, help="server worker processes on PostgreSQL")
+    ap.add_argument("--skus", type=int, default=1, help="SKUs the shoppers spread over (1: everyone buys one)")
     args = ap.parse_args()
     backends = ["sqlite", "postgres"] if args.db == "both" else [args.db]
     results = []
@@ -259,7 +281,7 @@ async def main() -> None:
         workers = args.workers if backend == "postgres" else 1
         console.print(f"[bold]{backend}[/]: {args.clients} clients, {workers} server worker(s), {args.duration:.0f} s…")
         async with Stack(backend, workers) as stack:
-            results.append(await measure(stack, args.clients, args.duration, args.warmup))
+            results.append(await measure(stack, args.clients, args.duration, args.warmup, args.skus))
     table = Table(title="Checkout: create + pay + provider confirmation")
     for col in (
         "backend",
@@ -285,6 +307,17 @@ async def main() -> None:
             *(f"{lm[k]['p50']} / {lm[k]['p99']}" for k in ("create", "pay", "confirm")),
         )
     console.print(table)
+    cpu = Table(title="Where the CPU went (cores busy; ms of CPU per order)")
+    cpu.add_column("backend")
+    for who in ("server", "worker", "postgres", "load generator", "other", "machine"):
+        cpu.add_column(who, justify="right")
+    for r in results:
+        cells = [
+            f"{r.cpu_cores[w]} ; {r.cpu_ms_per_paid_order.get(w, 0.0)}" if w in r.cpu_cores else "-"
+            for w in ("server", "worker", "postgres", "load generator", "other", "machine")
+        ]
+        cpu.add_row(r.backend, *cells)
+    console.print(cpu)
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / "checkout.json"
     out.write_text(

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from _procs import stop, wait_healthy
+from _procs import CpuMeter, stop, wait_healthy
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -378,89 +378,6 @@ class Stack:
         subprocess.run([sys.executable, "-m", "grassroots", *args], env=self.env, check=True, capture_output=True)
 
 
-# ------------------------------------------------------------------ where the CPU went
-
-TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-HAVE_PROC = Path("/proc/stat").exists()
-
-
-def _proc_cpu(pid: int) -> float:
-    """CPU seconds of one process (Linux /proc; 0 when gone or elsewhere)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / TICK  # utime, stime
-
-
-def _tree(root: int) -> list[int]:
-    """``root`` and its descendants."""
-    parents: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rpartition(")")[2].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            parents.setdefault(ppid, []).append(int(entry.name))
-    out, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        out.append(pid)
-        todo.extend(parents.get(pid, []))
-    return out
-
-
-def _machine_busy() -> float:
-    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
-    return (sum(values) - values[3] - values[4]) / TICK  # all but idle and iowait
-
-
-class CpuMeter:
-    """Cores busy during the measured window: the server's processes, the PostgreSQL
-    backends serving its database, this load generator, and everything else on the
-    machine (other work there makes a run unreliable; this shows it). Linux only."""
-
-    def __init__(self, stack: Stack) -> None:
-        self.stack = stack
-        self.start: dict[str, float] = {}
-        self.t0 = 0.0
-
-    async def _pg_pids(self) -> list[int]:
-        engine = create_async_engine(f"{PG}/postgres")
-        try:
-            async with engine.connect() as conn:
-                rows = await conn.execute(
-                    text("SELECT pid FROM pg_stat_activity WHERE datname = :db"), {"db": self.stack.database}
-                )
-                return [int(r[0]) for r in rows]
-        finally:
-            await engine.dispose()
-
-    async def sample(self) -> dict[str, float]:
-        server = self.stack.procs[0].pid if self.stack.procs else 0
-        return {
-            "machine": _machine_busy(),
-            "server": sum(_proc_cpu(p) for p in _tree(server)),
-            "postgres": sum(_proc_cpu(p) for p in await self._pg_pids()),
-            "load generator": time.process_time(),
-        }
-
-    async def begin(self) -> None:
-        if HAVE_PROC:
-            self.start = await self.sample()
-        self.t0 = time.perf_counter()
-
-    async def end(self) -> dict[str, float]:
-        if not self.start:
-            return {}
-        now = await self.sample()
-        window = time.perf_counter() - self.t0
-        cores = {k: (now[k] - self.start[k]) / window for k in now}
-        cores["other"] = cores["machine"] - cores["server"] - cores["postgres"] - cores["load generator"]
-        return {k: round(max(0.0, v), 2) for k, v in cores.items()}
-
-
 # ------------------------------------------------------------------ the load
 
 
@@ -531,7 +448,7 @@ async def measure(stack: Stack, clients: int, duration: float, warmup: float, pa
     async with aiohttp.ClientSession(base_url=stack.url, connector=connector, timeout=timeout) as c:
         tasks = [asyncio.create_task(visitor(c, i)) for i in range(clients)]
         await asyncio.sleep(warmup)
-        meter = CpuMeter(stack)
+        meter = CpuMeter(stack.procs[0].pid if stack.procs else 0, stack.database)
         await meter.begin()
         recording = True
         t_start = time.perf_counter()
