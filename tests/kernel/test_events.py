@@ -4,6 +4,7 @@ commit once however often delivery is tried; failures are retried with backoff."
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
@@ -213,9 +214,15 @@ async def test_a_handler_runs_only_for_payloads_it_wants(platform: Platform, reg
 
 
 @pytest.fixture
-def eager(platform: Platform) -> events.EagerDeliveries:
+async def eager(platform: Platform) -> AsyncIterator[events.EagerDeliveries]:
+    """Eager delivery on, and the background dispatcher off: only the eager path delivers,
+    unless a test drains."""
+    worker = platform.worker
+    assert worker is not None
+    await worker.stop()
     platform.eager = events.EagerDeliveries(platform)
-    return platform.eager
+    yield platform.eager
+    await worker.start()
 
 
 async def _outbox_row(platform: Platform, name: str) -> OutboxEvent:
@@ -242,6 +249,7 @@ async def test_eager_handlers_run_right_after_the_commit(
     await eager.settle()
     row = await _outbox_row(platform, "hook")
     assert row.dispatched_at is not None and row.attempts == 0
+    assert row.next_attempt_at == row.created_at + events.EAGER_LEASE  # the dispatcher was kept off it
     await drain(platform)
     assert calls == [{"n": 1}]  # and the dispatcher does not deliver it again
 
@@ -312,3 +320,19 @@ async def test_an_eager_event_undone_by_a_savepoint_is_never_delivered(
     await eager.settle()
     assert calls == 0
     assert await _count(platform, OutboxEvent) == 0
+
+
+async def test_a_broken_predicate_does_not_stop_delivery(platform: Platform, registry: EventRegistry) -> None:
+    seen: list[dict] = []
+
+    def broken(payload: dict) -> bool:
+        raise KeyError("amount")
+
+    @registry.on("sale", key="t.sale", when=broken)
+    async def on_sale(uow: UnitOfWork, e: Event) -> None:
+        seen.append(e.payload)
+
+    async with platform.unit_of_work() as uow:
+        uow.emit("sale", {"n": 1})
+    await drain(platform)
+    assert seen == [{"n": 1}]  # the handler decides; the dispatcher carries on

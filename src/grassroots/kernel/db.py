@@ -77,7 +77,13 @@ async def insert_if_absent(session: AsyncSession, model: type[Base], **values: A
     """``INSERT … ON CONFLICT DO NOTHING``: True when the row was inserted, False when a row
     with the same unique key exists. One statement and no savepoint. On PostgreSQL a
     concurrent insert of the same key waits for the other transaction; once it commits,
-    this answers False and a following read sees its row."""
+    this answers False and a following read sees its row.
+
+    A Core statement on the table: pending ORM changes are not flushed first (flush them if
+    the row refers to one), and a key that names no column is refused, not dropped."""
+    unknown = values.keys() - table(model).c.keys()
+    if unknown:
+        raise ValueError(f"{model.__name__} has no column(s) {sorted(unknown)}")
     dialect = session.get_bind().dialect.name
     stmt = _INSERT_IGNORE.get((model, dialect))
     if stmt is None:

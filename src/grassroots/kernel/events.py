@@ -64,7 +64,13 @@ class HandlerSpec:
     eager: bool = False
 
     def wants(self, payload: dict[str, Any]) -> bool:
-        return self.when is None or bool(self.when(payload))
+        if self.when is None:
+            return True
+        try:
+            return bool(self.when(payload))
+        except Exception:  # a broken predicate must not stop dispatch: let the handler decide
+            log.exception("event predicate of %s failed; delivering anyway", self.fn)
+            return True
 
 
 class EventRegistry:
@@ -175,7 +181,7 @@ async def _record_delivery(uow: UnitOfWork, event_id: uuid.UUID, handler_key: st
 async def record_failure(platform: Platform, event_id: uuid.UUID, error: str) -> None:
     async with platform.unit_of_work() as uow:
         row = await uow.session.get(OutboxEvent, event_id)
-        if row is None:
+        if row is None or row.dispatched_at is not None:  # another delivery got there first
             return
         row.attempts += 1
         row.last_error = error[:2000]
@@ -290,18 +296,21 @@ class EagerDeliveries:
             return
         try:
             await mark_dispatched(self.platform, ids)
+        except asyncio.CancelledError:
+            self._done[:0] = ids  # whoever flushes next marks them
+            raise
         except Exception:
             # Not marked: the dispatcher delivers them again after the lease; receivers deduplicate.
             log.warning("could not mark %d eagerly delivered events", len(ids), exc_info=True)
 
     async def settle(self) -> None:
-        """Wait for every delivery in flight and record it (draining, shutting down)."""
+        """Wait for the deliveries in flight and record them. For explicit drains (tests, CLI
+        commands) and shutdown, never for the background dispatcher: under steady traffic
+        there is always another delivery in flight."""
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
         if self._flusher is not None and not self._flusher.done():
-            self._flusher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._flusher
+            await self._flusher
         await self.flush()
 
 

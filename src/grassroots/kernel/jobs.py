@@ -94,9 +94,13 @@ class InProcessWorker:
         self._tasks.clear()
 
     async def drain(self) -> int:
-        """Deliver everything due now (tests and CLI commands call this directly)."""
+        """Deliver everything due now (tests and CLI commands call this directly): first let
+        this process's eager deliveries finish, then dispatch what is due."""
         if self.platform.eager is not None:
             await self.platform.eager.settle()
+        return await self._dispatch()
+
+    async def _dispatch(self) -> int:
         async with self._draining:
             return await events.dispatch_pending(self.platform)
 
@@ -107,7 +111,7 @@ class InProcessWorker:
                 await asyncio.wait_for(self._wake.wait(), timeout=poll)
             self._wake.clear()
             try:
-                await self.drain()
+                await self._dispatch()
             except Exception:
                 log.exception("event dispatch failed")
                 await asyncio.sleep(poll)

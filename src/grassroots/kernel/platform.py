@@ -6,6 +6,7 @@ build one and open units of work from it.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from grassroots.kernel.auth import Authenticator
 
 EVENTS_CHANNEL = "outbox"
+WEBHOOK_TIMEOUT = 10  # seconds a webhook call may take, well inside the eager lease
 
 
 class Platform:
@@ -88,17 +90,19 @@ class Platform:
         if transport is None:
             if self._webhook_session is None:
                 self._webhook_session = aiohttp.ClientSession(
-                    base, timeout=aiohttp.ClientTimeout(total=10), connector=aiohttp.TCPConnector(limit=64)
+                    timeout=aiohttp.ClientTimeout(total=WEBHOOK_TIMEOUT), connector=aiohttp.TCPConnector(limit=64)
                 )
-            async with self._webhook_session.post(path, data=body, headers=headers) as response:
+            # the full URL: a public URL may carry a path prefix (https://example.com/shop)
+            async with self._webhook_session.post(base + path, data=body, headers=headers) as response:
                 return response.status, (await response.text())[:200]
         client = self._webhook_client
         if client is None or self._webhook_via is not transport:  # the app was rebuilt (tests)
             if client is not None:
                 await client.aclose()
-            client = self._webhook_client = httpx.AsyncClient(transport=transport, base_url=base, timeout=10)
+            client = self._webhook_client = httpx.AsyncClient(transport=transport, base_url=base)
             self._webhook_via = transport
-        answer = await client.post(path, content=body, headers=headers)
+        async with asyncio.timeout(WEBHOOK_TIMEOUT):  # httpx's own timeouts do not apply in-process
+            answer = await client.post(path, content=body, headers=headers)
         return answer.status_code, answer.text[:200]
 
     @property
@@ -141,6 +145,10 @@ class Platform:
         self.started = True
 
     async def close(self) -> None:
+        # The dispatcher first (it may be calling webhooks), then eager deliveries, then clients.
+        if self.worker is not None:
+            await self.worker.stop()
+            self.worker = None
         if self.eager is not None:
             await self.eager.settle()
         if self._webhook_client is not None:
@@ -149,9 +157,6 @@ class Platform:
         if self._webhook_session is not None:
             await self._webhook_session.close()
             self._webhook_session = None
-        if self.worker is not None:
-            await self.worker.stop()
-            self.worker = None
         await self.state.close()
         await self.db.dispose()
         self.started = False
