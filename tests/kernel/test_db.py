@@ -8,12 +8,13 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import select, text
 
 from grassroots.kernel import db as db_module
-from grassroots.kernel.db import Database
+from grassroots.kernel.db import Database, insert_if_absent
 from grassroots.kernel.ids import new_id, parse_id
 from grassroots.kernel.migrations import head_revision, include_object, schema_status, upgrade
 from grassroots.kernel.models import OutboxEvent
 from grassroots.kernel.platform import Platform
 from grassroots.models import metadata
+from grassroots.payments.models import WebhookReceipt
 from tests.conftest import pg_admin
 
 
@@ -136,3 +137,12 @@ async def test_a_dead_pooled_connection_is_replaced_before_use(
     for _ in range(pool.checkedin() + 2):  # whichever pooled connection comes next works
         async with platform.unit_of_work(write=False) as uow:
             assert await uow.session.scalar(text("SELECT 1")) == 1
+
+
+async def test_insert_if_absent_inserts_once_and_refuses_unknown_columns(platform: Platform) -> None:
+    async with platform.unit_of_work() as uow:
+        row = {"provider": "sandbox", "event_id": "evt_1", "type": "payment.succeeded", "received_at": uow.now()}
+        assert await insert_if_absent(uow.session, WebhookReceipt, **row)
+        assert not await insert_if_absent(uow.session, WebhookReceipt, **row)
+        with pytest.raises(ValueError, match="typo"):
+            await insert_if_absent(uow.session, WebhookReceipt, **{**row, "event_id": "evt_2", "typo": 1})

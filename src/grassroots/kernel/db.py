@@ -81,28 +81,29 @@ async def insert_if_absent(session: AsyncSession, model: type[Base], **values: A
 
     A Core statement on the table: pending ORM changes are not flushed first (flush them if
     the row refers to one), and a key that names no column is refused, not dropped."""
-    unknown = values.keys() - table(model).c.keys()
-    if unknown:
-        raise ValueError(f"{model.__name__} has no column(s) {sorted(unknown)}")
     dialect = session.get_bind().dialect.name
-    stmt = _INSERT_IGNORE.get((model, dialect))
-    if stmt is None:
+    found = _INSERT_IGNORE.get((model, dialect))
+    if found is None:
         # Built once per table: values travel as parameters (building them in costs more
         # than the round trip on hot paths such as idempotency keys and webhook receipts).
+        built: Any
         if dialect == "postgresql":
             from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-            stmt = pg_insert(table(model)).on_conflict_do_nothing()
+            built = pg_insert(table(model)).on_conflict_do_nothing()
         else:
             from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-            stmt = sqlite_insert(table(model)).on_conflict_do_nothing()
-        _INSERT_IGNORE[(model, dialect)] = stmt
+            built = sqlite_insert(table(model)).on_conflict_do_nothing()
+        found = _INSERT_IGNORE[(model, dialect)] = (built, frozenset(table(model).c.keys()))
+    stmt, columns = found
+    if not columns.issuperset(values):
+        raise ValueError(f"{model.__name__} has no column(s) {sorted(set(values) - columns)}")
     result = await session.execute(stmt, values)
     return bool(getattr(result, "rowcount", 0))
 
 
-_INSERT_IGNORE: dict[tuple[type[Base], str], Any] = {}
+_INSERT_IGNORE: dict[tuple[type[Base], str], tuple[Any, frozenset[str]]] = {}
 
 
 class Database:
