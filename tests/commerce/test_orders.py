@@ -370,3 +370,31 @@ async def test_verified_reviews(client: httpx.AsyncClient) -> None:
     assert reviews["items"][0]["body"] == "Lovely glaze <b>bold</b>"
     empty = (await client.get(f"/api/v1/products/{product['id']}/reviews")).json()
     assert empty["summary"]["count"] == 0 and empty["summary"]["average"] is None
+
+
+async def test_racing_orders_for_the_last_units_keep_exactly_the_stock(client: httpx.AsyncClient) -> None:
+    """Everyone passes the early stock check; the stock is taken at the end (at commit on
+    PostgreSQL). Exactly the stock's worth succeed, the rest get 409 and keep nothing."""
+    supplier = await actor(client, "supplier")
+    buyers = [await actor(client, "consumer") for _ in range(6)]
+    product = await two_sku_product(client, supplier, (2, 5))
+    red, blue = (s["id"] for s in product["skus"])
+    # each wants one red and one blue, listed in either order: the SKUs are locked in one order
+    items = [[{"sku_id": red, "quantity": 1}, {"sku_id": blue, "quantity": 1}]]
+    items.append(list(reversed(items[0])))
+
+    async def attempt(i: int) -> httpx.Response:
+        return await client.post(
+            "/api/v1/orders",
+            headers={**buyers[i].headers, "Idempotency-Key": f"race-{i}"},
+            json={"items": items[i % 2], "shipping_address": ADDRESS},
+        )
+
+    answers = await asyncio.gather(*(attempt(i) for i in range(6)))
+    statuses = sorted(r.status_code for r in answers)
+    assert statuses == [201, 201, 409, 409, 409, 409], [r.text for r in answers]
+    for r in answers:
+        if r.status_code == 409:
+            assert r.json()["error"]["code"] == "out_of_stock"
+            assert r.json()["error"]["fields"] == {"sku_id": red}
+    assert await stock_of(client, product) == [0, 3]  # the losers took no blue either

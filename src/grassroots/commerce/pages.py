@@ -140,6 +140,7 @@ async def place_order(request: Request, form: CsrfForm, shopper: Shopper, uow: U
                     ),
                     text(form, "token", 64),
                     affiliate.valid_visitor(request.cookies.get(affiliate.VISITOR_COOKIE)),
+                    stock_now=True,  # a shortage re-renders this form
                 )
                 payment = await service.pay(uow, shopper, order.id, "sandbox")
                 return see_other(payment.redirect_url)

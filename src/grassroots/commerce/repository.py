@@ -6,12 +6,13 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Select, and_, func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Select, and_, func, select, text, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
 from grassroots.commerce.models import Order, OrderItem, OrderStatus, ReturnRequest, ReturnStatus, Review
+from grassroots.kernel.db import commit_conflict
 from grassroots.kernel.pagination import PageParams, paginate
 
 
@@ -32,6 +33,18 @@ async def get(session: AsyncSession, order_id: uuid.UUID, *, for_update: bool = 
 async def add(session: AsyncSession, order: Order) -> None:
     session.add(order)
     await session.flush()
+
+
+async def take_stock_now(session: AsyncSession) -> None:
+    """PostgreSQL: run the stock trigger of the items written so far now instead of at
+    commit; a shortage raises 409 ``out_of_stock`` here."""
+    try:
+        await session.execute(text("SET CONSTRAINTS order_items_take_stock IMMEDIATE"))
+    except DBAPIError as exc:
+        conflict = commit_conflict(exc)
+        if conflict is None:
+            raise
+        raise conflict from exc
 
 
 async def transition(

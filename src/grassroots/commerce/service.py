@@ -20,6 +20,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy.orm.attributes import set_committed_value
+
 from grassroots.affiliate import service as affiliate
 from grassroots.catalog import service as catalog
 from grassroots.catalog.models import ProductStatus
@@ -168,9 +170,18 @@ async def _attribution(
 
 
 async def create_order(
-    uow: UnitOfWork, buyer: Principal, data: OrderIn, idempotency_key: str | None, visitor_id: str | None = None
+    uow: UnitOfWork,
+    buyer: Principal,
+    data: OrderIn,
+    idempotency_key: str | None,
+    visitor_id: str | None = None,
+    *,
+    stock_now: bool = False,
 ) -> tuple[Order, bool]:
-    """Place an order; returns it and whether it was new (False: an idempotent replay)."""
+    """Place an order; returns it and whether it was new (False: an idempotent replay).
+
+    On PostgreSQL the stock is taken at commit unless ``stock_now`` (a page that shows a
+    shortage in its form needs the answer before it renders)."""
     key = idempotency.check_key(idempotency_key)
     digest = idempotency.request_hash(data.model_dump(mode="json"))
     order_id = new_id()
@@ -192,9 +203,10 @@ async def create_order(
         raise Invalid("One order holds one supplier's goods; place one order per supplier.", code="multiple_suppliers")
     if len({sku.currency for sku, _ in found.values()}) > 1:
         raise Invalid("One order is paid in one currency.", code="mixed_currency")
-    if any(q > found[sku_id][0].stock for sku_id, q in quantities.items()):
+    short = sorted(sku_id for sku_id, q in quantities.items() if q > found[sku_id][0].stock)
+    if short:
         # Fast refusal without taking row locks; the atomic reservation below is the guard.
-        raise Conflict("Not enough stock for one of the items.", code="out_of_stock")
+        raise Conflict("Not enough stock for one of the items.", code="out_of_stock", fields={"sku_id": str(short[0])})
 
     now = uow.now()
     who = await _attribution(uow, buyer, data, visitor_id, frozenset(products))
@@ -246,17 +258,25 @@ async def create_order(
             )
         )
     order.goods_minor = order.total_minor = sum(i.line_total_minor for i in items)
-    order.items = items
+    # Items are written in SKU order: on PostgreSQL their trigger takes the stock at commit
+    # in that order, so two orders over the same SKUs cannot deadlock.
+    order.items = sorted(items, key=lambda i: i.sku_id)
     await repository.add(uow.session, order)
+    set_committed_value(order, "items", items)  # shown in the buyer's order
     uow.emit(
         "commerce.order_created",
         {"order_id": order.id, "buyer_id": buyer.id, "promoter_id": order.promoter_id, "scene": order.scene.value},
     )
     await uow.session.flush()
-    # Last, right before the commit: the SKU rows stay locked for as short a time as
-    # possible, which is what bounds throughput when everyone buys the same SKU. On a
-    # shortage this raises and the unit of work rolls back the order with everything else.
-    await catalog.reserve_stock(uow, quantities)
+    if uow.session.get_bind().dialect.name != "postgresql":
+        # SQLite (one writer at a time): take the stock now, last before the commit. On a
+        # shortage this raises and the unit of work rolls back the order with the rest.
+        await catalog.reserve_stock(uow, quantities)
+    elif stock_now:
+        await repository.take_stock_now(uow.session)
+    # Otherwise PostgreSQL takes it at COMMIT (the order_items trigger, ADR 0015): a
+    # best-selling SKU's row is locked only inside the commit, not while this process gets
+    # back to it. A shortage fails the commit with 409 out_of_stock, and nothing is kept.
     return order, True
 
 

@@ -18,11 +18,13 @@ from typing import Any, cast
 from sqlalchemy import JSON, DateTime, MetaData, Table, event, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
+
+from grassroots.kernel.errors import Conflict
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -104,6 +106,22 @@ async def insert_if_absent(session: AsyncSession, model: type[Base], **values: A
 
 
 _INSERT_IGNORE: dict[tuple[type[Base], str], tuple[Any, frozenset[str]]] = {}
+
+
+COMMIT_CONFLICT = "GR409"  # SQLSTATE our PostgreSQL triggers raise for a rule broken at commit
+
+
+def commit_conflict(exc: DBAPIError) -> Conflict | None:
+    """The 409 for a rule the database enforced at commit (a deferred trigger raising
+    SQLSTATE GR409 with the error code as MESSAGE, the text as HINT and ``field=value`` as
+    DETAIL); None for any other database error."""
+    if getattr(exc.orig, "sqlstate", None) != COMMIT_CONFLICT:
+        return None
+    raised = exc.orig.__cause__ if exc.orig is not None else None
+    code = getattr(raised, "message", None) or "conflict"
+    text_ = getattr(raised, "hint", None) or "The change conflicts with the current state."
+    name, _, value = (getattr(raised, "detail", None) or "").partition("=")
+    return Conflict(text_, code=code, fields={name: value} if name and value else None)
 
 
 class Database:
