@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 import httpx
 import pytest
+from sqlalchemy import func, select, update
 
+from grassroots.catalog.models import Sku
+from grassroots.commerce import service as commerce
 from grassroots.commerce import tasks
+from grassroots.commerce.models import Order
+from grassroots.commerce.schemas import AddressIn, ItemIn, OrderIn
+from grassroots.kernel.auth import Principal, Role
+from grassroots.kernel.errors import Conflict
+from grassroots.kernel.idempotency import IdempotencyKey
 from grassroots.kernel.platform import Platform
 from tests.conftest import ADDRESS, Actor, actor, advance, drain, make_product, pay_order, place_order
 
@@ -398,3 +407,56 @@ async def test_racing_orders_for_the_last_units_keep_exactly_the_stock(client: h
             assert r.json()["error"]["code"] == "out_of_stock"
             assert r.json()["error"]["fields"] == {"sku_id": red}
     assert await stock_of(client, product) == [0, 3]  # the losers took no blue either
+
+
+def _concurrent_writers_only(platform: Platform) -> None:
+    if platform.db.dialect != "postgresql":
+        pytest.skip("SQLite has one writer at a time: nothing can take the stock in between")
+
+
+def _principal(who: Actor) -> Principal:
+    return Principal(id=uuid.UUID(who.id), role=Role(who.role), handle=who.handle, email=who.email)
+
+
+def _one(sku_id: str, quantity: int = 1) -> OrderIn:
+    return OrderIn(items=[ItemIn(sku_id=uuid.UUID(sku_id), quantity=quantity)], shipping_address=AddressIn(**ADDRESS))
+
+
+async def test_stock_gone_by_the_commit_fails_the_order_with_409(client: httpx.AsyncClient, platform: Platform) -> None:
+    """The stock is checked early and taken last (at COMMIT on PostgreSQL): stock that goes
+    in between fails the whole order with 409 out_of_stock, and nothing of it is kept."""
+    _concurrent_writers_only(platform)
+    supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
+    product = await make_product(client, supplier, stock=3)
+    sku = product["skus"][0]["id"]
+    with pytest.raises(Conflict) as raised:
+        async with platform.unit_of_work() as uow:
+            await commerce.create_order(uow, _principal(buyer), _one(sku, 2), "late-1")
+            async with platform.unit_of_work() as other:  # meanwhile someone takes the stock
+                await other.session.execute(update(Sku).where(Sku.id == uuid.UUID(sku)).values(stock=1))
+    assert (raised.value.code, raised.value.fields) == ("out_of_stock", {"sku_id": sku})
+    assert await stock_of(client, product) == [1]
+    async with platform.unit_of_work(write=False) as uow:
+        assert await uow.session.scalar(select(func.count()).select_from(Order)) == 0
+        assert await uow.session.scalar(select(func.count()).select_from(IdempotencyKey)) == 0
+
+
+async def test_stock_taken_at_once_fails_inside_a_savepoint(client: httpx.AsyncClient, platform: Platform) -> None:
+    """``stock_now`` answers before the commit, so a page can show the shortage in its form
+    and carry on with the rest of its unit of work."""
+    _concurrent_writers_only(platform)
+    supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
+    product = await make_product(client, supplier, stock=3)
+    sku = product["skus"][0]["id"]
+    async with platform.unit_of_work() as uow:
+        with pytest.raises(Conflict) as raised:
+            async with uow.attempt():
+                async with platform.unit_of_work() as other:
+                    await other.session.execute(update(Sku).where(Sku.id == uuid.UUID(sku)).values(stock=1))
+                await commerce.create_order(uow, _principal(buyer), _one(sku, 2), "now-1", stock_now=True)
+        assert raised.value.code == "out_of_stock"
+        _order, created = await commerce.create_order(uow, _principal(buyer), _one(sku, 1), "now-2", stock_now=True)
+        assert created
+    assert await stock_of(client, product) == [0]
+    async with platform.unit_of_work(write=False) as uow:
+        assert await uow.session.scalar(select(func.count()).select_from(Order)) == 1

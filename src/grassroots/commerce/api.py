@@ -98,8 +98,9 @@ async def create_order(
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> OrderOut:
-    """Place an order with one supplier's goods. Stock is reserved at once; unpaid orders
-    are cancelled after the payment deadline. Retrying with the same ``Idempotency-Key``
+    """Place an order with one supplier's goods. Stock is reserved with the order (409
+    ``out_of_stock`` with ``fields.sku_id`` when it runs short); unpaid orders are cancelled
+    after the payment deadline. Retrying with the same ``Idempotency-Key``
     returns the same order (header ``Idempotent-Replayed: true``)."""
     visitor = affiliate.valid_visitor(request.cookies.get(affiliate.VISITOR_COOKIE))
     order, created = await service.create_order(uow, buyer, body, idempotency_key, visitor)

@@ -37,7 +37,8 @@ async def add(session: AsyncSession, order: Order) -> None:
 
 async def take_stock_now(session: AsyncSession) -> None:
     """PostgreSQL: run the stock trigger of the items written so far now instead of at
-    commit; a shortage raises 409 ``out_of_stock`` here."""
+    commit; a shortage raises 409 ``out_of_stock`` here. The trigger stays immediate for the
+    rest of the transaction (rolling back a savepoint around this restores it)."""
     try:
         await session.execute(text("SET CONSTRAINTS order_items_take_stock IMMEDIATE"))
     except DBAPIError as exc:

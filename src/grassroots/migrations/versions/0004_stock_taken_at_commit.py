@@ -21,7 +21,7 @@ depends_on: str | Sequence[str] | None = None
 # SQLSTATE GR409: a conflict found at commit. MESSAGE is the error code the API returns,
 # HINT its message, DETAIL the field it concerns (name=value).
 TAKE_STOCK = """
-CREATE FUNCTION grassroots_take_stock() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION grassroots_take_stock() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   UPDATE skus SET stock = stock - NEW.quantity WHERE id = NEW.sku_id AND stock >= NEW.quantity;
   IF NOT FOUND THEN
