@@ -22,7 +22,6 @@ import asyncio
 import json
 import os
 import secrets
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -35,7 +34,7 @@ from pathlib import Path
 import aiohttp
 import asyncpg
 import httpx
-from _procs import CpuMeter, stop, wait_healthy
+from _procs import CpuMeter, free_port, pct, stop, wait_healthy
 from rich.console import Console
 from rich.table import Table
 
@@ -64,19 +63,6 @@ class Result:
     skus: int = 1
     cpu_cores: dict[str, float] = field(default_factory=dict)  # cores busy during the window, by whom
     cpu_ms_per_paid_order: dict[str, float] = field(default_factory=dict)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def pct(values: list[float], p: float) -> float:
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 class Stack:

@@ -230,6 +230,19 @@ async def _outbox_row(platform: Platform, name: str) -> OutboxEvent:
         return (await uow.session.scalars(select(OutboxEvent).where(OutboxEvent.name == name))).one()
 
 
+def _eager_hook(registry: EventRegistry, *, fail_first: bool = False) -> list[dict]:
+    """An eager handler for ``hook`` events; returns the payloads of its calls."""
+    calls: list[dict] = []
+
+    @registry.on_external("hook", key="t.hook", eager=True)
+    async def hook(p: Platform, e: Event) -> None:
+        calls.append(e.payload)
+        if fail_first and len(calls) == 1:
+            raise RuntimeError("receiver down")
+
+    return calls
+
+
 async def test_eager_handlers_run_right_after_the_commit(
     platform: Platform, registry: EventRegistry, eager: events.EagerDeliveries
 ) -> None:
@@ -257,68 +270,48 @@ async def test_eager_handlers_run_right_after_the_commit(
 async def test_a_failed_eager_delivery_is_retried_by_the_dispatcher(
     platform: Platform, registry: EventRegistry, eager: events.EagerDeliveries
 ) -> None:
-    calls = 0
-
-    @registry.on_external("hook", key="t.hook", eager=True)
-    async def hook(p: Platform, e: Event) -> None:
-        nonlocal calls
-        calls += 1
-        if calls == 1:
-            raise RuntimeError("receiver down")
-
+    calls = _eager_hook(registry, fail_first=True)
     async with platform.unit_of_work() as uow:
         uow.emit("hook", {})
     await eager.settle()
     row = await _outbox_row(platform, "hook")
-    assert calls == 1 and row.attempts == 1 and "receiver down" in (row.last_error or "")
+    assert len(calls) == 1 and row.attempts == 1 and "receiver down" in (row.last_error or "")
     assert row.dispatched_at is None
     clock = platform.test_clock
     assert clock is not None
     await clock.advance(int(events.backoff(1).total_seconds()) + 1)
     await drain(platform)
-    assert calls == 2
+    assert len(calls) == 2
     assert (await _outbox_row(platform, "hook")).dispatched_at is not None
 
 
 async def test_an_eager_event_nobody_delivered_is_taken_over_after_its_lease(
     platform: Platform, registry: EventRegistry, eager: events.EagerDeliveries
 ) -> None:
-    calls = 0
-
-    @registry.on_external("hook", key="t.hook", eager=True)
-    async def hook(p: Platform, e: Event) -> None:
-        nonlocal calls
-        calls += 1
-
+    calls = _eager_hook(registry)
     async with platform.unit_of_work() as uow:
         uow.emit("hook", {})
         uow._after_commit.clear()  # the process dies right after the commit
     await drain(platform)
-    assert calls == 0  # leased: the dispatcher leaves it to the process that wrote it
+    assert calls == []  # leased: the dispatcher leaves it to the process that wrote it
     clock = platform.test_clock
     assert clock is not None
     await clock.advance(int(events.EAGER_LEASE.total_seconds()) + 1)
     await drain(platform)
-    assert calls == 1
+    assert len(calls) == 1
 
 
 async def test_an_eager_event_undone_by_a_savepoint_is_never_delivered(
     platform: Platform, registry: EventRegistry, eager: events.EagerDeliveries
 ) -> None:
-    calls = 0
-
-    @registry.on_external("hook", key="t.hook", eager=True)
-    async def hook(p: Platform, e: Event) -> None:
-        nonlocal calls
-        calls += 1
-
+    calls = _eager_hook(registry)
     async with platform.unit_of_work() as uow:
         with pytest.raises(RuntimeError):
             async with uow.attempt():
                 uow.emit("hook", {})
                 raise RuntimeError("the block fails")
     await eager.settle()
-    assert calls == 0
+    assert calls == []
     assert await _count(platform, OutboxEvent) == 0
 
 

@@ -7,12 +7,12 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import Select, and_, func, select, text, update
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
 from grassroots.commerce.models import Order, OrderItem, OrderStatus, ReturnRequest, ReturnStatus, Review
-from grassroots.kernel.db import commit_conflict
+from grassroots.kernel.db import database_conflicts
 from grassroots.kernel.pagination import PageParams, paginate
 
 
@@ -39,13 +39,8 @@ async def take_stock_now(session: AsyncSession) -> None:
     """PostgreSQL: run the stock trigger of the items written so far now instead of at
     commit; a shortage raises 409 ``out_of_stock`` here. The trigger stays immediate for the
     rest of the transaction (rolling back a savepoint around this restores it)."""
-    try:
+    with database_conflicts():
         await session.execute(text("SET CONSTRAINTS order_items_take_stock IMMEDIATE"))
-    except DBAPIError as exc:
-        conflict = commit_conflict(exc)
-        if conflict is None:
-            raise
-        raise conflict from exc
 
 
 async def transition(

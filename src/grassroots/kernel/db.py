@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -122,6 +122,18 @@ def commit_conflict(exc: DBAPIError) -> Conflict | None:
     text_ = getattr(raised, "hint", None) or "The change conflicts with the current state."
     name, _, value = (getattr(raised, "detail", None) or "").partition("=")
     return Conflict(text_, code=code, fields={name: value} if name and value else None)
+
+
+@contextmanager
+def database_conflicts() -> Iterator[None]:
+    """Inside this block, a rule the database enforced (``commit_conflict``) raises its 409."""
+    try:
+        yield
+    except DBAPIError as exc:
+        conflict = commit_conflict(exc)
+        if conflict is None:
+            raise
+        raise conflict from exc
 
 
 class Database:

@@ -13,11 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import httpx
-from sqlalchemy.exc import DBAPIError
 
 from grassroots.config import Settings
 from grassroots.kernel.clock import Clock, OffsetClock, SystemClock
-from grassroots.kernel.db import Database, commit_conflict
+from grassroots.kernel.db import Database, database_conflicts
 from grassroots.kernel.events import EagerDeliveries, EventRegistry
 from grassroots.kernel.events import registry as default_events
 from grassroots.kernel.jobs import InProcessWorker, JobRegistry
@@ -122,13 +121,8 @@ class Platform:
             uow = UnitOfWork(self, session)
             try:
                 yield uow
-                try:
+                with database_conflicts():  # a rule PostgreSQL checks at commit (stock) is a 409
                     await session.commit()
-                except DBAPIError as exc:  # a rule PostgreSQL checks at commit (stock) is a 409
-                    conflict = commit_conflict(exc)
-                    if conflict is None:
-                        raise
-                    raise conflict from exc
             except BaseException:
                 await session.rollback()
                 await uow._run_on_rollback()
