@@ -146,3 +146,31 @@ async def test_insert_if_absent_inserts_once_and_refuses_unknown_columns(platfor
         assert not await insert_if_absent(uow.session, WebhookReceipt, **row)
         with pytest.raises(ValueError, match="typo"):
             await insert_if_absent(uow.session, WebhookReceipt, **{**row, "event_id": "evt_2", "typo": 1})
+
+
+@pytest.mark.parametrize("size", [1, 3])
+async def test_in_values_matches_any_number_of_values_with_one_statement(platform: Platform, size: int) -> None:
+    from sqlalchemy import event
+
+    from grassroots.kernel.db import in_values
+
+    ids = [new_id() for _ in range(4)]
+    async with platform.unit_of_work() as uow:
+        for i in ids:
+            uow.session.add(OutboxEvent(id=i, name="t", payload={}, created_at=uow.now(), attempts=0))
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, params, context, executemany):  # type: ignore[no-untyped-def]
+        seen.append(statement)
+
+    event.listen(platform.db.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        async with platform.unit_of_work(write=False) as uow:
+            for wanted in (ids[:size], ids[1:2]):
+                where = in_values(OutboxEvent.id, wanted, platform.db.dialect)
+                found = set(await uow.session.scalars(select(OutboxEvent.id).where(where)))
+                assert found == set(wanted)
+    finally:
+        event.remove(platform.db.engine.sync_engine, "before_cursor_execute", record)
+    if platform.db.dialect == "postgresql":
+        assert len(set(seen)) == 1, seen  # one prepared statement whatever the batch size

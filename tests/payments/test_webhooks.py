@@ -170,6 +170,45 @@ async def test_a_failed_refund_can_be_retried_by_an_operator(client: httpx.Async
     assert (r.status_code, r.json()["error"]["code"]) == (409, "invalid_state")
 
 
+async def test_pressing_pay_again_or_twice_at_once_sends_one_webhook(
+    client: httpx.AsyncClient, platform: Platform
+) -> None:
+    import asyncio
+
+    from sqlalchemy import select
+
+    from grassroots.kernel.models import OutboxEvent
+    from grassroots.payments.sandbox import WEBHOOK_EVENT
+
+    order, pay, buyer = await started_payment(client)
+    confirm = f"/sandbox/payments/{pay['payment_id']}/confirm"
+    answers = await asyncio.gather(*(client.post(confirm) for _ in range(4)))
+    answers.append(await client.post(confirm))
+    assert {(r.status_code, r.json()["status"]) for r in answers} == {(200, "captured")}
+    async with platform.unit_of_work(write=False) as uow:
+        events = (await uow.session.scalars(select(OutboxEvent).where(OutboxEvent.name == WEBHOOK_EVENT))).all()
+    assert [e.payload["body"]["data"]["payment_id"] for e in events] == [pay["payment_id"]]
+    r = await client.post(f"/sandbox/payments/{pay['payment_id']}/decline")
+    assert (r.status_code, r.json()["error"]["code"]) == (409, "checkout_closed")
+    r = await client.post("/sandbox/payments/01a20000-0000-7000-8000-000000000000/confirm")
+    assert (r.status_code, r.json()["error"]["code"]) == (404, "checkout_not_found")
+    await drain(client)
+    assert await status(client, order, buyer) == "paid"
+
+
+async def test_an_event_for_another_providers_payment_is_ignored(client: httpx.AsyncClient, platform: Platform) -> None:
+    from sqlalchemy import update
+
+    from grassroots.payments.models import Payment
+
+    order, pay, buyer = await started_payment(client)
+    async with platform.unit_of_work() as uow:
+        await uow.session.execute(update(Payment).values(provider="elsewhere"))
+    body = body_for(pay["payment_id"], 5000)
+    assert (await client.post(WEBHOOK, content=body, headers=signed(platform, body))).json() == {"status": "ignored"}
+    assert await status(client, order, buyer) == "pending_payment"
+
+
 @pytest.mark.parametrize("body", [b"", b"{}", b'{"fail_refunds": "yes"}', b"[1]"])
 async def test_sandbox_confirm_input(client: httpx.AsyncClient, body: bytes) -> None:
     _, pay, _ = await started_payment(client)

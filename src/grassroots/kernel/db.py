@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import JSON, DateTime, MetaData, Table, event, text
+from sqlalchemy import ARRAY, JSON, ColumnElement, DateTime, MetaData, Table, any_, bindparam, event, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 
@@ -73,6 +73,17 @@ WRITE_OPTION = "grassroots_write"
 def table(model: type[Base]) -> Table:
     """A model's table, for Core statements built once on hot paths."""
     return cast(Table, model.__table__)
+
+
+def in_values(
+    column: ColumnElement[Any] | InstrumentedAttribute[Any], values: Sequence[Any], dialect: str
+) -> ColumnElement[bool]:
+    """``column IN values``. On PostgreSQL as ``= ANY($1)`` with one array parameter: the
+    statement text is the same for any number of values, so a batch of any size reuses one
+    prepared statement instead of preparing one per size."""
+    if dialect == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+    return column.in_(list(values))
 
 
 async def insert_if_absent(session: AsyncSession, model: type[Base], **values: Any) -> bool:

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select, update
 
-from grassroots.kernel.db import insert_if_absent
+from grassroots.kernel.db import in_values, insert_if_absent
 from grassroots.kernel.models import EventDelivery, OutboxEvent
 
 if TYPE_CHECKING:
@@ -196,9 +196,9 @@ async def mark_dispatched(platform: Platform, event_ids: list[uuid.UUID]) -> Non
     if not event_ids:
         return
     async with platform.unit_of_work() as uow:
-        await uow.session.execute(
-            update(OutboxEvent).where(OutboxEvent.id.in_(event_ids)).values(dispatched_at=uow.now())
-        )
+        ids = in_values(OutboxEvent.id, event_ids, platform.db.dialect)
+        stmt = update(OutboxEvent).where(ids).values(dispatched_at=uow.now())
+        await uow.session.execute(stmt.execution_options(synchronize_session=False))
 
 
 async def due_events(uow: UnitOfWork, limit: int = BATCH) -> list[tuple[uuid.UUID, str, dict[str, Any]]]:

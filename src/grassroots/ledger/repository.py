@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy import insert as sql_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from grassroots.kernel.db import insert_if_absent
+from grassroots.kernel.db import insert_if_absent, table
 from grassroots.kernel.pagination import PageParams, paginate
 from grassroots.ledger.models import LedgerEntry, LedgerTransaction
 
@@ -21,8 +21,14 @@ async def insert(session: AsyncSession, txn: dict[str, Any], entries: Sequence[d
     if not await insert_if_absent(session, LedgerTransaction, **txn):
         return False
     if entries:
-        await session.execute(sql_insert(LedgerEntry), list(entries))
+        # Core, built once: every entry carries every column (party_id None included), so
+        # they go as one statement; the ORM's bulk insert would split them by which keys
+        # are None.
+        await session.execute(_INSERT_ENTRIES, list(entries))
     return True
+
+
+_INSERT_ENTRIES = sql_insert(table(LedgerEntry))
 
 
 async def transaction(session: AsyncSession, order_id: uuid.UUID, kind: str) -> LedgerTransaction | None:

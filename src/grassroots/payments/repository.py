@@ -15,6 +15,7 @@ from grassroots.payments.models import (
     Refund,
     RefundStatus,
     SandboxCharge,
+    SandboxChargeStatus,
     SandboxRefund,
     WebhookReceipt,
 )
@@ -79,6 +80,43 @@ async def record_receipt(session: AsyncSession, provider: str, event_id: str, ty
     return await insert_if_absent(
         session, WebhookReceipt, provider=provider, event_id=event_id, type=type_, received_at=at
     )
+
+
+async def succeed(
+    session: AsyncSession, payment_id: uuid.UUID, *, provider: str, amount_minor: int, currency: str, at: datetime
+) -> Payment | None:
+    """The provider confirmed this amount: mark the payment succeeded if it is pending (or
+    expired while the buyer paid) and matches. One UPDATE … RETURNING on the hot path; None
+    when nothing matched (the caller looks closer to say why)."""
+    stmt = (
+        update(Payment)
+        .where(
+            Payment.id == payment_id,
+            Payment.provider == provider,
+            Payment.amount_minor == amount_minor,
+            Payment.currency == currency,
+            Payment.status.in_((PaymentStatus.pending, PaymentStatus.expired)),
+        )
+        .values(status=PaymentStatus.succeeded, settled_at=at)
+        .returning(Payment)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    )
+    return (await session.scalars(stmt)).one_or_none()
+
+
+async def close_open_charge(
+    session: AsyncSession, payment_id: uuid.UUID, to: SandboxChargeStatus, **values: object
+) -> SandboxCharge | None:
+    """Move the payment's sandbox charge from open to ``to``: one UPDATE … RETURNING, so two
+    racing presses of Pay cannot both capture; None when it is not open (or not there)."""
+    stmt = (
+        update(SandboxCharge)
+        .where(SandboxCharge.payment_id == payment_id, SandboxCharge.status == SandboxChargeStatus.open)
+        .values(status=to, **values)
+        .returning(SandboxCharge)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    )
+    return (await session.scalars(stmt)).one_or_none()
 
 
 async def sandbox_charge_for(session: AsyncSession, payment_id: uuid.UUID) -> SandboxCharge | None:

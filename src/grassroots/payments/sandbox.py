@@ -134,15 +134,22 @@ async def charge_for(uow: UnitOfWork, payment_id: uuid.UUID) -> SandboxCharge:
     return charge
 
 
+async def _closed(uow: UnitOfWork, payment_id: uuid.UUID, done: SandboxChargeStatus) -> SandboxCharge:
+    """The charge was not open: the same answer again when it already went ``done``'s way,
+    else 409 (or 404 when there is no such checkout)."""
+    charge = await charge_for(uow, payment_id)
+    if charge.status != done:
+        raise Conflict(f"This checkout was {charge.status.value}.", code="checkout_closed")
+    return charge
+
+
 async def confirm(uow: UnitOfWork, payment_id: uuid.UUID, *, fail_refunds: bool = False) -> SandboxCharge:
     """The buyer pressed Pay: capture, and tell the platform by webhook (asynchronously)."""
-    charge = await charge_for(uow, payment_id)
-    if charge.status == SandboxChargeStatus.captured:
-        return charge
-    if charge.status != SandboxChargeStatus.open:
-        raise Conflict(f"This checkout was {charge.status.value}.", code="checkout_closed")
-    charge.status = SandboxChargeStatus.captured
-    charge.fail_refunds = fail_refunds
+    charge = await repository.close_open_charge(
+        uow.session, payment_id, SandboxChargeStatus.captured, fail_refunds=fail_refunds
+    )
+    if charge is None:
+        return await _closed(uow, payment_id, SandboxChargeStatus.captured)
     _event(
         uow,
         "payment.succeeded",
@@ -152,12 +159,9 @@ async def confirm(uow: UnitOfWork, payment_id: uuid.UUID, *, fail_refunds: bool 
 
 
 async def decline(uow: UnitOfWork, payment_id: uuid.UUID) -> SandboxCharge:
-    charge = await charge_for(uow, payment_id)
-    if charge.status == SandboxChargeStatus.declined:
-        return charge
-    if charge.status != SandboxChargeStatus.open:
-        raise Conflict(f"This checkout was {charge.status.value}.", code="checkout_closed")
-    charge.status = SandboxChargeStatus.declined
+    charge = await repository.close_open_charge(uow.session, payment_id, SandboxChargeStatus.declined)
+    if charge is None:
+        return await _closed(uow, payment_id, SandboxChargeStatus.declined)
     _event(
         uow,
         "payment.failed",

@@ -198,6 +198,12 @@ async def retry_refund(uow: UnitOfWork, refund_id: uuid.UUID) -> Refund:
     return failed
 
 
+async def _succeeded(uow: UnitOfWork, payment: Payment) -> None:
+    uow.emit("payments.payment_succeeded", {"payment_id": payment.id, "order_id": payment.order_id})
+    for hook in _on_payment_succeeded:
+        await hook(uow, payment)
+
+
 async def handle_webhook(uow: UnitOfWork, provider_name: str, headers: Mapping[str, str], body: bytes) -> str:
     """Apply one verified provider event; ``processed``, ``duplicate`` or ``ignored``."""
     chosen = providers(uow).get(provider_name)
@@ -207,6 +213,20 @@ async def handle_webhook(uow: UnitOfWork, provider_name: str, headers: Mapping[s
     if not await repository.record_receipt(uow.session, chosen.name, event.id, event.type, uow.now()):
         return "duplicate"
     now = uow.now()
+    if event.type == "payment.succeeded" and event.payment_id is not None:
+        # The common case in one statement; anything else (unknown, mismatched, already
+        # settled) takes the closer look below.
+        payment = await repository.succeed(
+            uow.session,
+            event.payment_id,
+            provider=chosen.name,
+            amount_minor=event.amount_minor,
+            currency=event.currency,
+            at=now,
+        )
+        if payment is not None:
+            await _succeeded(uow, payment)
+            return "processed"
     if event.type in ("payment.succeeded", "payment.failed"):
         payment = await repository.get(uow.session, event.payment_id) if event.payment_id else None
         if payment is None or payment.provider != chosen.name:
@@ -233,9 +253,7 @@ async def handle_webhook(uow: UnitOfWork, provider_name: str, headers: Mapping[s
             settled_at=now,
         )
         if moved:
-            uow.emit("payments.payment_succeeded", {"payment_id": payment.id, "order_id": payment.order_id})
-            for hook in _on_payment_succeeded:
-                await hook(uow, payment)
+            await _succeeded(uow, payment)
         return "processed"
     if event.type in ("refund.succeeded", "refund.failed"):
         record = await repository.get_refund(uow.session, event.refund_id) if event.refund_id else None
