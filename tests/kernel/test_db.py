@@ -149,10 +149,10 @@ async def test_insert_if_absent_inserts_once_and_refuses_unknown_columns(platfor
 
 
 @pytest.mark.parametrize("size", [1, 3])
-async def test_in_values_matches_any_number_of_values_with_one_statement(platform: Platform, size: int) -> None:
+async def test_in_param_matches_any_number_of_values_with_one_statement(platform: Platform, size: int) -> None:
     from sqlalchemy import event
 
-    from grassroots.kernel.db import in_values
+    from grassroots.kernel.db import in_param
 
     ids = [new_id() for _ in range(4)]
     async with platform.unit_of_work() as uow:
@@ -166,9 +166,9 @@ async def test_in_values_matches_any_number_of_values_with_one_statement(platfor
     event.listen(platform.db.engine.sync_engine, "before_cursor_execute", record)
     try:
         async with platform.unit_of_work(write=False) as uow:
+            stmt = select(OutboxEvent.id).where(in_param(OutboxEvent.id, "ids", platform.db.dialect))
             for wanted in (ids[:size], ids[1:2]):
-                where = in_values(OutboxEvent.id, wanted, platform.db.dialect)
-                found = set(await uow.session.scalars(select(OutboxEvent.id).where(where)))
+                found = set(await uow.session.scalars(stmt, {"ids": wanted}))
                 assert found == set(wanted)
     finally:
         event.remove(platform.db.engine.sync_engine, "before_cursor_execute", record)

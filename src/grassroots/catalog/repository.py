@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -12,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, selectinload
 
 from grassroots.catalog.models import CommissionChange, Product, ProductStatus, Sku
-from grassroots.kernel.db import table
+from grassroots.kernel.db import in_param, table
 from grassroots.kernel.pagination import PageParams, paginate
 
 
@@ -42,10 +43,14 @@ async def skus_with_products(
     wanted = list(set(sku_ids))
     if not wanted:
         return {}
-    rows = await session.execute(
-        select(Sku, Product).join(Product, Product.id == Sku.product_id).where(Sku.id.in_(wanted))
-    )
+    rows = await session.execute(_skus_with_products(session.get_bind().dialect.name), {"ids": wanted})
     return {sku.id: (sku, product) for sku, product in rows}
+
+
+@functools.cache
+def _skus_with_products(dialect: str) -> Select[Sku, Product]:
+    # Built once: every order asks it.
+    return select(Sku, Product).join(Product, Product.id == Sku.product_id).where(in_param(Sku.id, "ids", dialect))
 
 
 async def add(session: AsyncSession, product: Product) -> None:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Select, and_, func, select, text, update
+from sqlalchemy import Select, Update, and_, bindparam, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from grassroots.commerce.models import Order, OrderItem, OrderStatus, ReturnRequest, ReturnStatus, Review
 from grassroots.kernel.db import database_conflicts
@@ -23,11 +27,17 @@ def _with_items() -> Select[Order]:
 async def get(session: AsyncSession, order_id: uuid.UUID, *, for_update: bool = False) -> Order | None:
     """The order with its items; ``for_update`` locks its row (PostgreSQL; SQLite writers
     are serialised anyway) so racing requests on one order take turns."""
+    return (await session.scalars(_get(for_update), {"order_id": order_id})).unique().one_or_none()
+
+
+# The statements of the checkout path are built once: building one costs more than running it.
+@functools.cache
+def _get(for_update: bool) -> Select[Order]:
     # One round trip: the items come joined (pages of orders load them with a second query).
-    stmt = select(Order).options(joinedload(Order.items)).where(Order.id == order_id)
+    stmt = select(Order).options(joinedload(Order.items)).where(Order.id == bindparam("order_id"))
     if for_update:
         stmt = stmt.with_for_update(of=Order).execution_options(populate_existing=True)
-    return (await session.scalars(stmt)).unique().one_or_none()
+    return stmt
 
 
 async def add(session: AsyncSession, order: Order) -> None:
@@ -44,17 +54,29 @@ async def take_stock_now(session: AsyncSession) -> None:
 
 
 async def transition(
-    session: AsyncSession, order_id: uuid.UUID, from_: Sequence[OrderStatus], to: OrderStatus, **values: object
+    session: AsyncSession, order_id: uuid.UUID, from_: Sequence[OrderStatus], to: OrderStatus, **values: Any
 ) -> bool:
     """Move an order to ``to`` only from one of ``from_``: one conditional UPDATE, so two
-    racing transitions (a payment and the expiry job) cannot both win."""
-    result = await session.execute(
+    racing transitions (a payment and the expiry job) cannot both win. A loaded order sees
+    its new state."""
+    params = {"b_order_id": order_id, **{f"new_{k}": v for k, v in values.items()}}
+    result = await session.execute(_transition(tuple(from_), to, tuple(sorted(values))), params)
+    moved = bool(getattr(result, "rowcount", 0))
+    loaded = session.identity_map.get(identity_key(Order, order_id)) if moved else None
+    if loaded is not None:
+        for name, value in {"status": to, **values}.items():
+            set_committed_value(loaded, name, value)
+    return moved
+
+
+@functools.cache
+def _transition(from_: tuple[OrderStatus, ...], to: OrderStatus, names: tuple[str, ...]) -> Update:
+    return (
         update(Order)
-        .where(Order.id == order_id, Order.status.in_(list(from_)))
-        .values(status=to, **values)
-        .execution_options(synchronize_session="evaluate")  # a loaded order sees its new state
+        .where(Order.id == bindparam("b_order_id"), Order.status.in_(from_))
+        .values(status=to, **{name: bindparam(f"new_{name}") for name in names})
+        .execution_options(synchronize_session=False)
     )
-    return bool(getattr(result, "rowcount", 0))
 
 
 async def page(

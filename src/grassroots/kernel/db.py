@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -75,15 +75,14 @@ def table(model: type[Base]) -> Table:
     return cast(Table, model.__table__)
 
 
-def in_values(
-    column: ColumnElement[Any] | InstrumentedAttribute[Any], values: Sequence[Any], dialect: str
-) -> ColumnElement[bool]:
-    """``column IN values``. On PostgreSQL as ``= ANY($1)`` with one array parameter: the
-    statement text is the same for any number of values, so a batch of any size reuses one
-    prepared statement instead of preparing one per size."""
+def in_param(column: ColumnElement[Any] | InstrumentedAttribute[Any], name: str, dialect: str) -> ColumnElement[bool]:
+    """``column IN :name`` for a statement built once; pass a list as ``name``. On
+    PostgreSQL as ``= ANY(:name)`` with one array parameter: the statement text is the same
+    for any number of values, so every batch size reuses one prepared statement instead of
+    preparing one per size."""
     if dialect == "postgresql":
-        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
-    return column.in_(list(values))
+        return column == any_(bindparam(name, type_=ARRAY(column.type)))
+    return column.in_(bindparam(name, expanding=True))
 
 
 async def insert_if_absent(session: AsyncSession, model: type[Base], **values: Any) -> bool:

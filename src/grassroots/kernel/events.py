@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -26,9 +27,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Update, bindparam, delete, select, update
 
-from grassroots.kernel.db import in_values, insert_if_absent
+from grassroots.kernel.db import in_param, insert_if_absent
 from grassroots.kernel.models import EventDelivery, OutboxEvent
 
 if TYPE_CHECKING:
@@ -196,9 +197,17 @@ async def mark_dispatched(platform: Platform, event_ids: list[uuid.UUID]) -> Non
     if not event_ids:
         return
     async with platform.unit_of_work() as uow:
-        ids = in_values(OutboxEvent.id, event_ids, platform.db.dialect)
-        stmt = update(OutboxEvent).where(ids).values(dispatched_at=uow.now())
-        await uow.session.execute(stmt.execution_options(synchronize_session=False))
+        await uow.session.execute(_dispatched(platform.db.dialect), {"ids": event_ids, "at": uow.now()})
+
+
+@functools.cache
+def _dispatched(dialect: str) -> Update:
+    return (
+        update(OutboxEvent)
+        .where(in_param(OutboxEvent.id, "ids", dialect))
+        .values(dispatched_at=bindparam("at"))
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def due_events(uow: UnitOfWork, limit: int = BATCH) -> list[tuple[uuid.UUID, str, dict[str, Any]]]:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import ReturningUpdate
 
 from grassroots.kernel.db import insert_if_absent
 from grassroots.payments.models import (
@@ -30,7 +32,10 @@ async def add(session: AsyncSession, obj: object) -> None:
 
 
 async def payments_for_order(session: AsyncSession, order_id: uuid.UUID) -> list[Payment]:
-    return list((await session.scalars(select(Payment).where(Payment.order_id == order_id).order_by(Payment.id))).all())
+    return list((await session.scalars(_FOR_ORDER, {"order_id": order_id})).all())
+
+
+_FOR_ORDER = select(Payment).where(Payment.order_id == bindparam("order_id")).order_by(Payment.id)
 
 
 async def transition(
@@ -88,35 +93,45 @@ async def succeed(
     """The provider confirmed this amount: mark the payment succeeded if it is pending (or
     expired while the buyer paid) and matches. One UPDATE … RETURNING on the hot path; None
     when nothing matched (the caller looks closer to say why)."""
-    stmt = (
-        update(Payment)
-        .where(
-            Payment.id == payment_id,
-            Payment.provider == provider,
-            Payment.amount_minor == amount_minor,
-            Payment.currency == currency,
-            Payment.status.in_((PaymentStatus.pending, PaymentStatus.expired)),
-        )
-        .values(status=PaymentStatus.succeeded, settled_at=at)
-        .returning(Payment)
-        .execution_options(synchronize_session=False, populate_existing=True)
+    params = {"b_id": payment_id, "b_provider": provider, "b_amount": amount_minor, "b_currency": currency, "b_at": at}
+    return (await session.scalars(_SUCCEED, params)).one_or_none()
+
+
+# Built once, as the other statements on the checkout path: building one costs more than
+# running it. (An UPDATE's parameters may not be named after its table's columns.)
+_SUCCEED = (
+    update(Payment)
+    .where(
+        Payment.id == bindparam("b_id"),
+        Payment.provider == bindparam("b_provider"),
+        Payment.amount_minor == bindparam("b_amount"),
+        Payment.currency == bindparam("b_currency"),
+        Payment.status.in_((PaymentStatus.pending, PaymentStatus.expired)),
     )
-    return (await session.scalars(stmt)).one_or_none()
+    .values(status=PaymentStatus.succeeded, settled_at=bindparam("b_at"))
+    .returning(Payment)
+    .execution_options(synchronize_session=False, populate_existing=True)
+)
 
 
 async def close_open_charge(
-    session: AsyncSession, payment_id: uuid.UUID, to: SandboxChargeStatus, **values: object
+    session: AsyncSession, payment_id: uuid.UUID, to: SandboxChargeStatus, *, fail_refunds: bool = False
 ) -> SandboxCharge | None:
     """Move the payment's sandbox charge from open to ``to``: one UPDATE … RETURNING, so two
     racing presses of Pay cannot both capture; None when it is not open (or not there)."""
-    stmt = (
+    params = {"b_payment_id": payment_id, "b_fail_refunds": fail_refunds}
+    return (await session.scalars(_close_charge(to), params)).one_or_none()
+
+
+@functools.cache
+def _close_charge(to: SandboxChargeStatus) -> ReturningUpdate[SandboxCharge]:
+    return (
         update(SandboxCharge)
-        .where(SandboxCharge.payment_id == payment_id, SandboxCharge.status == SandboxChargeStatus.open)
-        .values(status=to, **values)
+        .where(SandboxCharge.payment_id == bindparam("b_payment_id"), SandboxCharge.status == SandboxChargeStatus.open)
+        .values(status=to, fail_refunds=bindparam("b_fail_refunds"))
         .returning(SandboxCharge)
         .execution_options(synchronize_session=False, populate_existing=True)
     )
-    return (await session.scalars(stmt)).one_or_none()
 
 
 async def sandbox_charge_for(session: AsyncSession, payment_id: uuid.UUID) -> SandboxCharge | None:

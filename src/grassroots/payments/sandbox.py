@@ -145,9 +145,8 @@ async def _closed(uow: UnitOfWork, payment_id: uuid.UUID, done: SandboxChargeSta
 
 async def confirm(uow: UnitOfWork, payment_id: uuid.UUID, *, fail_refunds: bool = False) -> SandboxCharge:
     """The buyer pressed Pay: capture, and tell the platform by webhook (asynchronously)."""
-    charge = await repository.close_open_charge(
-        uow.session, payment_id, SandboxChargeStatus.captured, fail_refunds=fail_refunds
-    )
+    captured = SandboxChargeStatus.captured
+    charge = await repository.close_open_charge(uow.session, payment_id, captured, fail_refunds=fail_refunds)
     if charge is None:
         return await _closed(uow, payment_id, SandboxChargeStatus.captured)
     _event(
