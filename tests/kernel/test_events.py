@@ -329,3 +329,19 @@ async def test_a_broken_predicate_does_not_stop_delivery(platform: Platform, reg
         uow.emit("sale", {"n": 1})
     await drain(platform)
     assert seen == [{"n": 1}]  # the handler decides; the dispatcher carries on
+
+
+async def test_settle_records_deliveries_without_waiting_out_the_batching_delay(
+    platform: Platform, registry: EventRegistry, eager: events.EagerDeliveries, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(events, "FLUSH_DELAY", 3600)
+    calls = _eager_hook(registry)
+    for n in range(3):
+        async with platform.unit_of_work() as uow:
+            uow.emit("hook", {"n": n})
+    async with asyncio.timeout(10):
+        await eager.settle()
+    assert sorted(c["n"] for c in calls) == [0, 1, 2]
+    async with platform.unit_of_work(write=False) as uow:
+        rows = (await uow.session.scalars(select(OutboxEvent).where(OutboxEvent.name == "hook"))).all()
+    assert len(rows) == 3 and all(r.dispatched_at is not None for r in rows)
