@@ -460,3 +460,30 @@ async def test_stock_taken_at_once_fails_inside_a_savepoint(client: httpx.AsyncC
     assert await stock_of(client, product) == [0]
     async with platform.unit_of_work(write=False) as uow:
         assert await uow.session.scalar(select(func.count()).select_from(Order)) == 1
+
+
+async def test_a_transition_undone_by_a_savepoint_leaves_no_stale_state(
+    client: httpx.AsyncClient, platform: Platform
+) -> None:
+    from sqlalchemy import inspect
+
+    from grassroots.commerce import repository
+    from grassroots.commerce.models import OrderStatus
+
+    supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
+    product = await make_product(client, supplier)
+    placed = await place_order(client, buyer, product["skus"][0]["id"])
+    async with platform.unit_of_work() as uow:
+        order = await repository.get(uow.session, uuid.UUID(placed["id"]))
+        assert order is not None
+        with pytest.raises(RuntimeError):
+            async with uow.attempt():
+                cancelled = [OrderStatus.pending_payment]
+                assert await repository.transition(
+                    uow.session, order.id, cancelled, OrderStatus.cancelled, cancel_reason="changed my mind"
+                )
+                assert (order.status, order.cancel_reason) == (OrderStatus.cancelled, "changed my mind")
+                raise RuntimeError("the rest of the block fails")
+        assert {"status", "cancel_reason"} <= inspect(order).expired_attributes
+        await uow.session.refresh(order)
+        assert (order.status, order.cancel_reason) == (OrderStatus.pending_payment, None)

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, Update, and_, bindparam, func, select, text, update
+from sqlalchemy import Select, Update, and_, bindparam, func, inspect, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
@@ -66,6 +66,8 @@ async def transition(
     if loaded is not None:
         for name, value in {"status": to, **values}.items():
             set_committed_value(loaded, name, value)
+        # As the ORM's own "evaluate" sync does: a savepoint rolled back later expires it.
+        session.sync_session._register_altered([inspect(loaded)])
     return moved
 
 

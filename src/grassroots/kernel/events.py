@@ -276,7 +276,7 @@ class EagerDeliveries:
         self._tasks: set[asyncio.Task[None]] = set()
         self._done: list[uuid.UUID] = []
         self._flusher: asyncio.Task[None] | None = None
-        self._hurry = asyncio.Event()
+        self._wake: asyncio.Future[None] | None = None
 
     def start(self, event: Event, keys: list[str]) -> None:
         task = asyncio.create_task(self._run(event, keys), name=f"eager:{event.name}")
@@ -300,10 +300,12 @@ class EagerDeliveries:
             self._flusher = asyncio.create_task(self._flush_soon(), name="eager-acks")
 
     async def _flush_soon(self) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._hurry.wait(), FLUSH_DELAY)
-        self._hurry.clear()
-        await self.flush()
+        # Until nothing is left: acks that arrive while a batch is being written join the next.
+        while self._done:
+            wake = self._wake = asyncio.get_running_loop().create_future()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake, FLUSH_DELAY)
+            await self.flush()
 
     async def flush(self) -> None:
         ids, self._done = self._done, []
@@ -325,7 +327,8 @@ class EagerDeliveries:
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
         if self._flusher is not None and not self._flusher.done():
-            self._hurry.set()  # no need to wait out the delay
+            if self._wake is not None and not self._wake.done():
+                self._wake.set_result(None)  # no need to wait out the delay
             await self._flusher
         await self.flush()
 
