@@ -24,6 +24,19 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def host_speed_ms(rounds: int = 3) -> float:
+    """Milliseconds one core takes for a fixed pure-Python loop (best of ``rounds``): how fast
+    this host is, so figures from different machines (or one noisy host) can be compared."""
+    best = float("inf")
+    for _ in range(rounds):
+        t0 = time.process_time()
+        total = 0
+        for i in range(2_000_000):
+            total += i
+        best = min(best, time.process_time() - t0)
+    return round(best * 1000, 1)
+
+
 def pct(values: Sequence[float], p: float) -> float:
     """The p-th percentile (nearest rank); 0 for no values."""
     if not values:

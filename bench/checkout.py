@@ -12,7 +12,8 @@ PostgreSQL runs production-style: ``grassroots serve --workers 2`` + ``grassroot
 + Redis. SQLite runs the embedded default: one process, in-process worker. Everyone buys
 the same SKU (a flash sale: the hardest case for stock); ``--skus N`` spreads them over N.
 Prints the throughput and latency table and where the CPU went (cores busy by process, and
-CPU milliseconds per order), and writes bench/results/checkout.json.
+CPU milliseconds per order), with how fast this host is (a fixed Python loop, in ms: figures
+from hosts of different speeds compare by it), and writes bench/results/checkout.json.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from pathlib import Path
 import aiohttp
 import asyncpg
 import httpx
-from _procs import CpuMeter, free_port, pct, stop, wait_healthy
+from _procs import CpuMeter, free_port, host_speed_ms, pct, stop, wait_healthy
 from rich.console import Console
 from rich.table import Table
 
@@ -63,6 +64,7 @@ class Result:
     skus: int = 1
     cpu_cores: dict[str, float] = field(default_factory=dict)  # cores busy during the window, by whom
     cpu_ms_per_paid_order: dict[str, float] = field(default_factory=dict)
+    host_loop_ms: float = 0.0  # bench/_procs.host_speed_ms before the run: lower is a faster host
 
 
 class Stack:
@@ -146,6 +148,7 @@ async def user(c: httpx.AsyncClient, role: str, handle: str) -> dict[str, str]:
 
 
 async def measure(stack: Stack, clients: int, duration: float, warmup: float, skus: int) -> Result:
+    speed = host_speed_ms()
     # aiohttp drives the load: it costs far less CPU per request than httpx, and the load
     # generator shares this machine's cores with the platform.
     connector = aiohttp.TCPConnector(limit=clients + 8)
@@ -241,6 +244,7 @@ async def measure(stack: Stack, clients: int, duration: float, warmup: float, sk
     result.settle_lag_s = round(max(0.0, settled_at - t_end), 2)
     result.paid_per_s = round(min(result.paid, result.flows) / max(window, settled_at - t_start), 1)
     result.skus = skus
+    result.host_loop_ms = speed
     result.cpu_cores = cores
     if result.flows:
         # per order through the flow: machine CPU over the window divided by the orders it carried
@@ -293,7 +297,8 @@ async def main() -> None:
             *(f"{lm[k]['p50']} / {lm[k]['p99']}" for k in ("create", "pay", "confirm")),
         )
     console.print(table)
-    cpu = Table(title="Where the CPU went (cores busy; ms of CPU per order)")
+    speeds = ", ".join(f"{r.host_loop_ms} ms" for r in results)
+    cpu = Table(title=f"Where the CPU went (cores busy; ms of CPU per order). Host loop: {speeds}")
     cpu.add_column("backend")
     for who in ("server", "worker", "postgres", "load generator", "other", "machine"):
         cpu.add_column(who, justify="right")
