@@ -176,3 +176,30 @@ async def test_in_param_matches_any_number_of_values_with_one_statement(platform
     assert len(seen) == 2
     if platform.db.dialect == "postgresql":
         assert len(set(seen)) == 1, seen  # one prepared statement whatever the batch size
+
+
+async def test_insert_new_writes_what_was_set_and_the_defaults_of_the_rest(platform: Platform) -> None:
+    from sqlalchemy import event, inspect
+
+    from grassroots.kernel.db import insert_new
+
+    at = datetime(2026, 5, 1, tzinfo=UTC)
+    new = [OutboxEvent(id=new_id(), name=f"t{i}", payload={"i": i, "值": "✓"}, created_at=at) for i in range(3)]
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, params, context, executemany):  # type: ignore[no-untyped-def]
+        if statement.startswith("INSERT INTO outbox_events"):  # not the background worker's
+            seen.append(statement)
+
+    event.listen(platform.db.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        async with platform.unit_of_work() as uow:
+            await insert_new(uow.session, *new)
+            assert all(inspect(e).transient for e in new)  # written, not tracked
+    finally:
+        event.remove(platform.db.engine.sync_engine, "before_cursor_execute", record)
+    assert len(seen) == 1  # one table, the same attributes set: one statement
+    async with platform.unit_of_work(write=False) as uow:
+        rows = (await uow.session.scalars(select(OutboxEvent).order_by(OutboxEvent.name))).all()
+    assert [(r.id, r.name, r.payload, r.created_at) for r in rows] == [(e.id, e.name, e.payload, at) for e in new]
+    assert all(r.attempts == 0 and r.dispatched_at is None for r in rows)  # the columns' defaults

@@ -345,3 +345,27 @@ async def test_settle_records_deliveries_without_waiting_out_the_batching_delay(
     async with platform.unit_of_work(write=False) as uow:
         rows = (await uow.session.scalars(select(OutboxEvent).where(OutboxEvent.name == "hook"))).all()
     assert len(rows) == 3 and all(r.dispatched_at is not None for r in rows)
+
+
+async def test_events_are_written_at_commit_minus_those_of_a_failed_attempt(
+    platform: Platform, registry: EventRegistry
+) -> None:
+    @registry.on("demo.happened", key="t.record")
+    async def record(uow: UnitOfWork, e: Event) -> None:
+        pass
+
+    async with platform.unit_of_work() as uow:
+        uow.emit("demo.happened", {"n": 1})
+        with pytest.raises(RuntimeError):
+            async with uow.attempt():
+                uow.emit("demo.happened", {"n": 2})
+                raise RuntimeError("the block fails")
+        async with uow.attempt():
+            uow.emit("demo.happened", {"n": 3})
+        uow.emit("nobody.listens", {"n": 4})
+    async with platform.unit_of_work(write=False) as uow:
+        rows = (await uow.session.scalars(select(OutboxEvent).order_by(OutboxEvent.id))).all()
+    assert [(r.name, r.payload, r.attempts, r.dispatched_at) for r in rows] == [
+        ("demo.happened", {"n": 1}, 0, None),
+        ("demo.happened", {"n": 3}, 0, None),
+    ]

@@ -16,7 +16,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from grassroots.commerce.models import Order, OrderItem, OrderStatus, ReturnRequest, ReturnStatus, Review
-from grassroots.kernel.db import database_conflicts
+from grassroots.kernel.db import database_conflicts, insert_new
 from grassroots.kernel.pagination import PageParams, paginate
 
 
@@ -41,8 +41,10 @@ def _get(for_update: bool) -> Select[Order]:
 
 
 async def add(session: AsyncSession, order: Order) -> None:
-    session.add(order)
-    await session.flush()
+    """Write a new order and its items (in the order of ``order.items``). The objects stay
+    transient (see ``insert_new``): the order is read back into responses, never changed."""
+    await insert_new(session, order)
+    await insert_new(session, *order.items)
 
 
 async def take_stock_now(session: AsyncSession) -> None:

@@ -267,7 +267,6 @@ async def create_order(
         "commerce.order_created",
         {"order_id": order.id, "buyer_id": buyer.id, "promoter_id": order.promoter_id, "scene": order.scene.value},
     )
-    await uow.session.flush()
     if uow.session.get_bind().dialect.name != "postgresql":
         # SQLite (one writer at a time): take the stock now, last before the commit. On a
         # shortage this raises and the unit of work rolls back the order with the rest.

@@ -15,7 +15,20 @@ from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import ARRAY, JSON, ColumnElement, DateTime, MetaData, Table, any_, bindparam, event, text
+from sqlalchemy import (
+    ARRAY,
+    JSON,
+    ColumnElement,
+    DateTime,
+    MetaData,
+    Table,
+    any_,
+    bindparam,
+    event,
+    insert,
+    inspect,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, DisconnectionError
@@ -116,6 +129,32 @@ async def insert_if_absent(session: AsyncSession, model: type[Base], **values: A
 
 
 _INSERT_IGNORE: dict[tuple[type[Base], str], tuple[Any, frozenset[str]]] = {}
+
+
+async def insert_new(session: AsyncSession, *objects: Base) -> None:
+    """INSERT new objects now with Core statements, not the ORM's flush (which costs more CPU
+    than the statements themselves on the checkout path). What was set on an object is
+    written; an unset column gets its default, in the database only. The objects stay
+    transient: fine to read and return, but the session does not track them (to change a
+    row later, load it). Objects of one table with the same attributes set share a statement."""
+    groups: dict[tuple[Table, frozenset[str]], list[dict[str, Any]]] = {}
+    for obj in objects:
+        mapper = inspect(obj).mapper
+        columns = _COLUMNS.get(mapper.class_)
+        if columns is None:
+            columns = _COLUMNS[mapper.class_] = [(p.key, p.columns[0].key) for p in mapper.column_attrs]
+        set_ = obj.__dict__
+        row = {column: set_[attr] for attr, column in columns if attr in set_}
+        groups.setdefault((cast(Table, mapper.local_table), frozenset(row)), []).append(row)
+    for (tbl, _), rows in groups.items():
+        stmt = _INSERTS.get(tbl)
+        if stmt is None:
+            stmt = _INSERTS[tbl] = insert(tbl)
+        await session.execute(stmt, rows if len(rows) > 1 else rows[0])
+
+
+_COLUMNS: dict[type[Any], list[tuple[str, str]]] = {}
+_INSERTS: dict[Table, Any] = {}
 
 
 COMMIT_CONFLICT = "GR409"  # SQLSTATE our PostgreSQL triggers raise for a rule broken at commit

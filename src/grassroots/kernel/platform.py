@@ -121,6 +121,7 @@ class Platform:
             uow = UnitOfWork(self, session)
             try:
                 yield uow
+                await uow.write_outbox()
                 with database_conflicts():  # a rule PostgreSQL checks at commit (stock) is a 409
                     await session.commit()
             except BaseException:

@@ -14,10 +14,12 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from grassroots.config import Settings
 from grassroots.kernel.clock import Clock
+from grassroots.kernel.db import table
 from grassroots.kernel.events import EAGER_LEASE, Event
 from grassroots.kernel.ids import new_id
 from grassroots.kernel.models import OutboxEvent
@@ -41,6 +43,25 @@ def _jsonable(value: Any) -> Any:
     raise TypeError(f"event payload value of type {type(value).__name__} is not JSON-safe")
 
 
+def _outbox_row(
+    event_id: uuid.UUID, name: str, payload: dict[str, Any], now: datetime, leased_until: datetime | None
+) -> dict[str, Any]:
+    return {
+        "id": event_id,
+        "name": name,
+        "payload": payload,
+        "created_at": now,
+        "dispatched_at": None,
+        "attempts": 0,
+        "next_attempt_at": leased_until,
+        "last_error": None,
+        "failed_at": None,
+    }
+
+
+_INSERT_OUTBOX = insert(table(OutboxEvent))
+
+
 class UnitOfWork:
     def __init__(self, platform: Platform, session: AsyncSession) -> None:
         self.platform = platform
@@ -51,6 +72,7 @@ class UnitOfWork:
         self.emitted: list[str] = []
         self._after_commit: list[Callable[[], Awaitable[None]]] = []
         self._on_rollback: list[Callable[[], Awaitable[None]]] = []
+        self._outbox: list[dict[str, Any]] = []  # events to write at commit
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -69,20 +91,23 @@ class UnitOfWork:
         if eager is not None and all(h.eager for h in handlers.values()):
             # Delivered by this process after the commit; leased from the dispatcher meanwhile.
             event = Event(event_id, name, body, now)
-            self.session.add(
-                OutboxEvent(
-                    id=event_id, name=name, payload=body, created_at=now, attempts=0, next_attempt_at=now + EAGER_LEASE
-                )
-            )
+            self._outbox.append(_outbox_row(event_id, name, body, now, now + EAGER_LEASE))
 
             async def deliver() -> None:
                 eager.start(event, list(handlers))
 
             self.after_commit(deliver)
             return event_id
-        self.session.add(OutboxEvent(id=event_id, name=name, payload=body, created_at=now, attempts=0))
+        self._outbox.append(_outbox_row(event_id, name, body, now, None))
         self.emitted.append(name)
         return event_id
+
+    async def write_outbox(self) -> None:
+        """Insert the events emitted so far (the boundary calls this just before it commits):
+        one Core statement for them all, where the ORM would flush one object each."""
+        rows, self._outbox = self._outbox, []
+        if rows:
+            await self.session.execute(_INSERT_OUTBOX, rows)
 
     @asynccontextmanager
     async def attempt(self) -> AsyncIterator[None]:
@@ -92,6 +117,7 @@ class UnitOfWork:
         made before failing would be committed with the page's response."""
         nested = await self.session.begin_nested()
         hooks, followups = len(self._on_rollback), len(self._after_commit)
+        events, emitted = len(self._outbox), len(self.emitted)
         try:
             yield
         except BaseException:
@@ -99,6 +125,7 @@ class UnitOfWork:
                 await nested.rollback()
             # what the block meant to do after the commit is void (an event it emitted is gone)
             del self._after_commit[followups:]
+            del self._outbox[events:], self.emitted[emitted:]
             # what the block registered to undo outside the database (files) is undone too
             undo, self._on_rollback[hooks:] = self._on_rollback[hooks:], []
             for hook in undo:

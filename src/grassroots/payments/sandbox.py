@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from grassroots.kernel.db import insert_new
 from grassroots.kernel.errors import BadRequest, Conflict, NotFound
 from grassroots.kernel.uow import UnitOfWork
 from grassroots.payments import repository
@@ -61,7 +62,7 @@ class SandboxProvider:
             fail_refunds=False,
             created_at=uow.now(),
         )
-        await repository.add(uow.session, charge)
+        await insert_new(uow.session, charge)
         return Checkout(provider_ref=charge.id, redirect_url=f"/sandbox/payments/{payment.id}")
 
     async def refund(self, uow: UnitOfWork, payment: Payment, refund: Refund) -> str:

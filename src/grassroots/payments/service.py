@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from grassroots.kernel.auth import Principal, Role
+from grassroots.kernel.db import insert_new
 from grassroots.kernel.errors import BadRequest, Conflict, Invalid, NotFound
 from grassroots.kernel.ids import new_id
 from grassroots.kernel.money import Money
@@ -129,7 +130,7 @@ async def start_payment(
     checkout = await chosen.create_checkout(uow, payment, description=description, return_url=return_url)
     payment.provider_ref = checkout.provider_ref
     payment.redirect_url = checkout.redirect_url
-    await repository.add(uow.session, payment)
+    await insert_new(uow.session, payment)  # stays transient: returned, not changed
     return payment
 
 
