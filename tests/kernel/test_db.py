@@ -203,3 +203,30 @@ async def test_insert_new_writes_what_was_set_and_the_defaults_of_the_rest(platf
         rows = (await uow.session.scalars(select(OutboxEvent).order_by(OutboxEvent.name))).all()
     assert [(r.id, r.name, r.payload, r.created_at) for r in rows] == [(e.id, e.name, e.payload, at) for e in new]
     assert all(r.attempts == 0 and r.dispatched_at is None for r in rows)  # the columns' defaults
+
+
+async def test_insert_new_keeps_the_given_order_and_gives_none_the_default(platform: Platform) -> None:
+    from sqlalchemy import event
+
+    from grassroots.kernel.db import insert_new
+
+    at = datetime(2026, 5, 1, tzinfo=UTC)
+    first = OutboxEvent(id=new_id(), name="a", payload={}, created_at=at)
+    other = OutboxEvent(id=new_id(), name="b", payload={}, created_at=at, attempts=None, last_error="x")
+    last = OutboxEvent(id=new_id(), name="c", payload={}, created_at=at)
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, params, context, executemany):  # type: ignore[no-untyped-def]
+        if statement.startswith("INSERT INTO outbox_events"):
+            seen.append(params)
+
+    event.listen(platform.db.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        async with platform.unit_of_work() as uow:
+            await insert_new(uow.session, first, other, last)
+    finally:
+        event.remove(platform.db.engine.sync_engine, "before_cursor_execute", record)
+    assert len(seen) == 3  # a, b, c in turn: the two alike are not pulled together past b
+    async with platform.unit_of_work(write=False) as uow:
+        row = await uow.session.get(OutboxEvent, other.id)
+    assert row is not None and (row.attempts, row.last_error) == (0, "x")  # None took the default

@@ -9,6 +9,7 @@ of failing with "database is locked" when a read upgrades to a write.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -134,26 +135,35 @@ _INSERT_IGNORE: dict[tuple[type[Base], str], tuple[Any, frozenset[str]]] = {}
 async def insert_new(session: AsyncSession, *objects: Base) -> None:
     """INSERT new objects now with Core statements, not the ORM's flush (which costs more CPU
     than the statements themselves on the checkout path). What was set on an object is
-    written; an unset column gets its default, in the database only. The objects stay
-    transient: fine to read and return, but the session does not track them (to change a
-    row later, load it). Objects of one table with the same attributes set share a statement."""
-    groups: dict[tuple[Table, frozenset[str]], list[dict[str, Any]]] = {}
+    written; a column left unset, or set to None where the column has a default, gets its
+    default (as a flush does), in the database only. The objects stay transient: fine to read
+    and return, but the session does not track them (to change a row later, load it).
+    Neighbouring objects of one table with the same columns share a statement, and rows go
+    in the order given (order items rely on it, ADR 0015)."""
+    rows: list[tuple[Table, dict[str, Any]]] = []
     for obj in objects:
         mapper = inspect(obj).mapper
         columns = _COLUMNS.get(mapper.class_)
         if columns is None:
-            columns = _COLUMNS[mapper.class_] = [(p.key, p.columns[0].key) for p in mapper.column_attrs]
+            columns = _COLUMNS[mapper.class_] = [
+                (p.key, p.columns[0].key, p.columns[0].default is not None) for p in mapper.column_attrs
+            ]
         set_ = obj.__dict__
-        row = {column: set_[attr] for attr, column in columns if attr in set_}
-        groups.setdefault((cast(Table, mapper.local_table), frozenset(row)), []).append(row)
-    for (tbl, _), rows in groups.items():
+        row = {
+            column: set_[attr]
+            for attr, column, has_default in columns
+            if attr in set_ and not (has_default and set_[attr] is None)
+        }
+        rows.append((cast(Table, mapper.local_table), row))
+    for (tbl, _), run in itertools.groupby(rows, key=lambda r: (r[0], frozenset(r[1]))):
+        batch = [row for _, row in run]
         stmt = _INSERTS.get(tbl)
         if stmt is None:
             stmt = _INSERTS[tbl] = insert(tbl)
-        await session.execute(stmt, rows if len(rows) > 1 else rows[0])
+        await session.execute(stmt, batch if len(batch) > 1 else batch[0])
 
 
-_COLUMNS: dict[type[Any], list[tuple[str, str]]] = {}
+_COLUMNS: dict[type[Any], list[tuple[str, str, bool]]] = {}
 _INSERTS: dict[Table, Any] = {}
 
 

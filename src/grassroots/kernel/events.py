@@ -1,7 +1,8 @@
 """Domain events through a transactional outbox.
 
-``uow.emit(name, payload)`` writes an ``outbox_events`` row in the caller's
-transaction, so an event exists if and only if the change that caused it committed.
+``uow.emit(name, payload)`` records an ``outbox_events`` row in the caller's
+transaction (written with the unit of work's other events just before it commits), so an
+event exists if and only if the change that caused it committed.
 After commit a dispatcher delivers each event to every handler registered for its
 name, each delivery in its own transaction together with an ``event_deliveries`` row:
 a handler's effects commit once, however many times delivery is attempted. Failed

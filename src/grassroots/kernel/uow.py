@@ -120,6 +120,8 @@ class UnitOfWork:
         events, emitted = len(self._outbox), len(self.emitted)
         try:
             yield
+            if nested.is_active:
+                await nested.commit()  # releasing the savepoint can fail too: then undo as below
         except BaseException:
             if nested.is_active:
                 await nested.rollback()
@@ -131,8 +133,6 @@ class UnitOfWork:
             for hook in undo:
                 await hook()
             raise
-        if nested.is_active:
-            await nested.commit()
 
     def after_commit(self, hook: Callable[[], Awaitable[None]]) -> None:
         self._after_commit.append(hook)
