@@ -41,10 +41,12 @@ def _get(for_update: bool) -> Select[Order]:
 
 
 async def add(session: AsyncSession, order: Order) -> None:
-    """Write a new order and its items (in the order of ``order.items``). The objects stay
-    transient (see ``insert_new``): the order is read back into responses, never changed."""
+    """Write a new order and its items. The objects stay transient (see ``insert_new``): the
+    order is read back into responses, never changed. Items are written in SKU order: on
+    PostgreSQL their trigger takes the stock at commit in that order, so two orders over
+    the same SKUs cannot deadlock (the order still lists them as the buyer did)."""
     await insert_new(session, order)
-    await insert_new(session, *order.items)
+    await insert_new(session, *sorted(order.items, key=lambda i: i.sku_id))
 
 
 async def take_stock_now(session: AsyncSession) -> None:

@@ -20,8 +20,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy.orm.attributes import set_committed_value
-
 from grassroots.affiliate import service as affiliate
 from grassroots.catalog import service as catalog
 from grassroots.catalog.models import ProductStatus
@@ -258,11 +256,8 @@ async def create_order(
             )
         )
     order.goods_minor = order.total_minor = sum(i.line_total_minor for i in items)
-    # Items are written in SKU order: on PostgreSQL their trigger takes the stock at commit
-    # in that order, so two orders over the same SKUs cannot deadlock.
-    order.items = sorted(items, key=lambda i: i.sku_id)
+    order.items = items
     await repository.add(uow.session, order)
-    set_committed_value(order, "items", items)  # shown in the buyer's order
     uow.emit(
         "commerce.order_created",
         {"order_id": order.id, "buyer_id": buyer.id, "promoter_id": order.promoter_id, "scene": order.scene.value},

@@ -149,7 +149,7 @@ async def confirm(uow: UnitOfWork, payment_id: uuid.UUID, *, fail_refunds: bool 
     captured = SandboxChargeStatus.captured
     charge = await repository.close_open_charge(uow.session, payment_id, captured, fail_refunds=fail_refunds)
     if charge is None:
-        return await _closed(uow, payment_id, SandboxChargeStatus.captured)
+        return await _closed(uow, payment_id, captured)
     _event(
         uow,
         "payment.succeeded",

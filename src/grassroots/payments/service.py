@@ -199,12 +199,6 @@ async def retry_refund(uow: UnitOfWork, refund_id: uuid.UUID) -> Refund:
     return failed
 
 
-async def _succeeded(uow: UnitOfWork, payment: Payment) -> None:
-    uow.emit("payments.payment_succeeded", {"payment_id": payment.id, "order_id": payment.order_id})
-    for hook in _on_payment_succeeded:
-        await hook(uow, payment)
-
-
 async def handle_webhook(uow: UnitOfWork, provider_name: str, headers: Mapping[str, str], body: bytes) -> str:
     """Apply one verified provider event; ``processed``, ``duplicate`` or ``ignored``."""
     chosen = providers(uow).get(provider_name)
@@ -215,8 +209,8 @@ async def handle_webhook(uow: UnitOfWork, provider_name: str, headers: Mapping[s
         return "duplicate"
     now = uow.now()
     if event.type == "payment.succeeded" and event.payment_id is not None:
-        # The common case in one statement; anything else (unknown, mismatched, already
-        # settled) takes the closer look below.
+        # Pending, or expired while the buyer was paying (the money arrived either way), in
+        # one statement; anything else (unknown, mismatched, settled) takes the closer look below.
         payment = await repository.succeed(
             uow.session,
             event.payment_id,
@@ -226,7 +220,9 @@ async def handle_webhook(uow: UnitOfWork, provider_name: str, headers: Mapping[s
             at=now,
         )
         if payment is not None:
-            await _succeeded(uow, payment)
+            uow.emit("payments.payment_succeeded", {"payment_id": payment.id, "order_id": payment.order_id})
+            for hook in _on_payment_succeeded:
+                await hook(uow, payment)
             return "processed"
     if event.type in ("payment.succeeded", "payment.failed"):
         payment = await repository.get(uow.session, event.payment_id) if event.payment_id else None
@@ -245,17 +241,7 @@ async def handle_webhook(uow: UnitOfWork, provider_name: str, headers: Mapping[s
             return "processed"
         if (event.amount_minor, event.currency) != (payment.amount_minor, payment.currency):
             raise BadRequest("The event's amount does not match the payment.", code="amount_mismatch")
-        # Pending, or expired while the buyer was paying: the money arrived either way.
-        moved = await repository.transition(
-            uow.session,
-            payment.id,
-            {PaymentStatus.pending, PaymentStatus.expired},
-            PaymentStatus.succeeded,
-            settled_at=now,
-        )
-        if moved:
-            await _succeeded(uow, payment)
-        return "processed"
+        return "processed"  # a matching payment that ``succeed`` left alone is settled already
     if event.type in ("refund.succeeded", "refund.failed"):
         record = await repository.get_refund(uow.session, event.refund_id) if event.refund_id else None
         if record is None:
