@@ -141,24 +141,27 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_size, overrides=body_limits(settings))
     app.add_middleware(RequestContextMiddleware, log_requests=settings.log_requests)
 
+    # FastAPI tries the included routers in this order, every route of each, on every
+    # request: the checkout path goes first, pages and docs (one request per screen) last.
+    # No two routers' paths overlap (tests/test_app.py), so the order changes no answer.
     app.include_router(ops_api.router)
-    app.include_router(ops_api.docs_router(app))
-    if not settings.is_production:
-        app.include_router(ops_api.clock_router)
-        app.include_router(ops_pages.router)
-    app.include_router(identity_api.router)
-    app.include_router(catalog_api.router)
-    app.include_router(affiliate_api.router)
-    app.include_router(mcn_api.router)
     app.include_router(commerce_api.router)
     app.include_router(payments_api.router)
     if settings.sandbox_enabled:
         app.include_router(payments_api.sandbox_router)
+    app.include_router(identity_api.router)
+    app.include_router(catalog_api.router)
+    app.include_router(affiliate_api.router)
+    app.include_router(mcn_api.router)
     app.include_router(ledger_api.router)
     app.include_router(content_api.router)
     app.include_router(content_api.files_router)
     app.include_router(social_api.router)
     app.include_router(flow_api.router)
+    app.include_router(ops_api.docs_router(app))
+    if not settings.is_production:
+        app.include_router(ops_api.clock_router)
+        app.include_router(ops_pages.router)
     app.include_router(web_pages.router)
     app.include_router(identity_pages.router)
     app.include_router(catalog_pages.router)
