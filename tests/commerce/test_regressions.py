@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import uuid
 
 import httpx
 import pytest
@@ -145,7 +146,7 @@ async def test_odd_numbers_in_forms_are_form_errors(client: httpx.AsyncClient, f
     await c.aclose()
 
 
-async def test_approving_a_return_that_cannot_be_refunded_changes_nothing(client: httpx.AsyncClient) -> None:
+async def test_approving_a_return_the_refund_already_settled_changes_nothing(client: httpx.AsyncClient) -> None:
     supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
     product = await make_product(client, supplier, stock=3)
     order = await place_order(client, buyer, product["skus"][0]["id"])
@@ -167,7 +168,8 @@ async def test_approving_a_return_that_cannot_be_refunded_changes_nothing(client
     )
     assert r.status_code == 303
     returns = (await client.get("/api/v1/returns", headers=buyer.headers)).json()["items"]
-    assert returns[0]["status"] == "requested"  # the failed approval was rolled back
+    assert returns[0]["status"] == "approved"  # by the refund, which put nothing back on sale
+    assert returns[0]["restock"] is False
     assert (await client.get(f"/api/v1/products/{product['id']}")).json()["skus"][0]["stock"] == 2
     await c.aclose()
 
@@ -190,3 +192,63 @@ async def test_checkout_refuses_products_not_on_sale(client: httpx.AsyncClient) 
     r = await c.get(f"/checkout?sku={draft['skus'][0]['id']}&qty=1", headers=HTML)
     assert r.status_code == 303 and r.headers["location"] == "/products"
     await c.aclose()
+
+
+async def test_a_refund_racing_the_shipment_restocks_only_goods_that_never_left(client: httpx.AsyncClient) -> None:
+    supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
+    product = await make_product(client, supplier, stock=100)
+    sku = product["skus"][0]["id"]
+    left_the_warehouse = 0
+    for _ in range(8):
+        order = await place_order(client, buyer, sku)
+        await pay_order(client, buyer, order["id"])
+        ship, refund = await asyncio.gather(
+            client.post(
+                f"/api/v1/orders/{order['id']}/ship",
+                headers=supplier.headers,
+                json={"carrier": "SF", "tracking_number": "SF100"},
+            ),
+            client.post(f"/api/v1/orders/{order['id']}/refund", headers=supplier.headers, json={"reason": "x"}),
+        )
+        assert refund.status_code == 200, refund.text  # refundable before and after shipping
+        assert ship.status_code in (200, 409)
+        left_the_warehouse += ship.status_code == 200
+    stock = (await client.get(f"/api/v1/products/{product['id']}")).json()["skus"][0]["stock"]
+    assert stock == 100 - left_the_warehouse
+
+
+async def test_pay_racing_cancel_leaves_no_payable_checkout(client: httpx.AsyncClient, platform: Platform) -> None:
+    supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
+    sku = (await make_product(client, supplier, stock=20))["skus"][0]["id"]
+    for _ in range(6):
+        order = await place_order(client, buyer, sku)
+        pay, cancel = await asyncio.gather(
+            client.post(f"/api/v1/orders/{order['id']}/pay", headers=buyer.headers, json={}),
+            client.post(f"/api/v1/orders/{order['id']}/cancel", headers=buyer.headers),
+        )
+        assert cancel.status_code == 200 and pay.status_code in (200, 409)
+        # The checkout a Pay opened just before the cancel is expired with the order, as
+        # an earlier one would be (money paid into it anyway is refunded as a late payment).
+        async with platform.unit_of_work(write=False) as uow:
+            found = await uow.session.scalars(select(Payment.status).where(Payment.order_id == uuid.UUID(order["id"])))
+            assert "pending" not in list(found)
+
+
+async def test_a_refund_settles_the_open_return_request(client: httpx.AsyncClient) -> None:
+    supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
+    product = await make_product(client, supplier, stock=3)
+    order = await place_order(client, buyer, product["skus"][0]["id"])
+    await pay_order(client, buyer, order["id"])
+    ship = {"carrier": "SF", "tracking_number": "SF1"}
+    assert (await client.post(f"/api/v1/orders/{order['id']}/ship", headers=supplier.headers, json=ship)).is_success
+    assert (await client.post(f"/api/v1/orders/{order['id']}/receive", headers=buyer.headers)).is_success
+    ret = await client.post(f"/api/v1/orders/{order['id']}/returns", headers=buyer.headers, json={"reason": "too big"})
+    assert ret.status_code == 201
+    r = await client.post(f"/api/v1/orders/{order['id']}/refund", headers=supplier.headers, json={"reason": "goodwill"})
+    assert r.status_code == 200 and r.json()["status"] == "refunded"
+    open_ = (await client.get("/api/v1/returns", params={"status": "requested"}, headers=supplier.headers)).json()
+    assert open_["items"] == []
+    approve = await client.post(f"/api/v1/returns/{ret.json()['id']}/approve", headers=supplier.headers)
+    assert (approve.status_code, approve.json()["error"]["code"]) == (409, "invalid_state")
+    stock = (await client.get(f"/api/v1/products/{product['id']}")).json()["skus"][0]["stock"]
+    assert stock == 2  # received goods are not restocked by a refund

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 import time
+import uuid
 
 import httpx
 import pytest
+from sqlalchemy import func, select, update
 
+from grassroots.kernel.models import OutboxEvent
 from grassroots.kernel.platform import Platform
-from grassroots.payments.sandbox import sign
+from grassroots.payments import repository
+from grassroots.payments.models import Payment, SandboxRefund
+from grassroots.payments.sandbox import WEBHOOK_EVENT, sign
 from grassroots.payments.service import webhook_secret
 from tests.conftest import actor, drain, make_admin, make_product, pay_order, place_order
 
@@ -153,10 +159,8 @@ async def test_a_failed_refund_can_be_retried_by_an_operator(client: httpx.Async
     payable = next(a for a in tb["accounts"] if a["account"] == "refunds_payable")
     assert payable["balance_minor"] == -10_000  # still owed to the buyer
     platform: Platform = client._transport.app.state.platform  # type: ignore[attr-defined]
-    from grassroots.payments import repository
-
     async with platform.unit_of_work() as uow:
-        refunds = await repository.refunds_for_order(uow.session, __import__("uuid").UUID(order["id"]))
+        refunds = await repository.refunds_for_order(uow.session, uuid.UUID(order["id"]))
         assert [r.status.value for r in refunds] == ["failed"]
         charge = await repository.sandbox_charge_for(uow.session, refunds[0].payment_id)
         assert charge is not None
@@ -170,16 +174,32 @@ async def test_a_failed_refund_can_be_retried_by_an_operator(client: httpx.Async
     assert (r.status_code, r.json()["error"]["code"]) == (409, "invalid_state")
 
 
+async def test_two_retries_at_once_reach_the_provider_once(client: httpx.AsyncClient, platform: Platform) -> None:
+    supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
+    product = await make_product(client, supplier)
+    order = await place_order(client, buyer, product["skus"][0]["id"])
+    await pay_order(client, buyer, order["id"], fail_refunds=True)
+    await client.post(f"/api/v1/orders/{order['id']}/refund", headers=supplier.headers, json={"reason": "oops"})
+    await drain(client)
+    admin = await make_admin(client)
+    tok = (
+        await client.post("/api/v1/auth/token", json={"email": admin["email"], "password": admin["password"]})
+    ).json()
+    admin_h = {"Authorization": f"Bearer {tok['access_token']}"}
+    async with platform.unit_of_work(write=False) as uow:
+        (failed,) = await repository.refunds_for_order(uow.session, uuid.UUID(order["id"]))
+    retries = await asyncio.gather(
+        *(client.post(f"/api/v1/admin/refunds/{failed.id}/retry", headers=admin_h) for _ in range(2))
+    )
+    assert sorted(r.status_code for r in retries) == [200, 409]
+    assert [r.json()["error"]["code"] for r in retries if r.status_code == 409] == ["invalid_state"]
+    async with platform.unit_of_work(write=False) as uow:
+        assert await uow.session.scalar(select(func.count()).select_from(SandboxRefund)) == 2  # first try + one retry
+
+
 async def test_pressing_pay_again_or_twice_at_once_sends_one_webhook(
     client: httpx.AsyncClient, platform: Platform
 ) -> None:
-    import asyncio
-
-    from sqlalchemy import select
-
-    from grassroots.kernel.models import OutboxEvent
-    from grassroots.payments.sandbox import WEBHOOK_EVENT
-
     order, pay, buyer = await started_payment(client)
     confirm = f"/sandbox/payments/{pay['payment_id']}/confirm"
     answers = await asyncio.gather(*(client.post(confirm) for _ in range(4)))
@@ -197,10 +217,6 @@ async def test_pressing_pay_again_or_twice_at_once_sends_one_webhook(
 
 
 async def test_an_event_for_another_providers_payment_is_ignored(client: httpx.AsyncClient, platform: Platform) -> None:
-    from sqlalchemy import update
-
-    from grassroots.payments.models import Payment
-
     order, pay, buyer = await started_payment(client)
     async with platform.unit_of_work() as uow:
         await uow.session.execute(update(Payment).values(provider="elsewhere"))

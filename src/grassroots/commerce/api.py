@@ -175,7 +175,8 @@ async def reject_return(return_id: uuid.UUID, body: RejectIn, supplier: Supplier
 
 @router.post("/orders/{order_id}/refund", response_model=OrderOut)
 async def refund(order_id: uuid.UUID, body: RefundIn, actor: SupplierOrAdmin, uow: UoW) -> OrderOut:
-    """After-sales refund of a paid order in full; after settlement the split is clawed back."""
+    """After-sales refund of a paid order in full; after settlement the split is clawed back.
+    Goods that had not shipped go back on sale; an open return request is approved with it."""
     return order_out(await service.refund(uow, actor, order_id, body.reason))
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -51,7 +52,8 @@ from grassroots.payments.models import Payment, Refund
 log = logging.getLogger("grassroots.commerce")
 
 IDEMPOTENCY_SCOPE = "orders.create"
-REFUNDABLE = (OrderStatus.paid, OrderStatus.shipped, OrderStatus.received, OrderStatus.completed)
+SHIPPED_OR_LATER = (OrderStatus.shipped, OrderStatus.received, OrderStatus.completed)
+REFUNDABLE = (OrderStatus.paid, *SHIPPED_OR_LATER)
 
 
 def invalid_state(order: Order, action: str) -> Conflict:
@@ -380,6 +382,10 @@ async def _cancel(uow: UnitOfWork, order: Order, reason: str) -> bool:
     )
     if not moved:
         raise invalid_state(order, "cancel")
+    # A Pay that committed between the two statements opened a checkout the first one did
+    # not see: expire it too. One a webhook is settling right now is skipped (waiting for it
+    # could deadlock); that money arrives for a cancelled order and is refunded.
+    await payments.expire_open_payments(uow, order.id, skip_locked=True)
     await catalog.release_stock(uow, {i.sku_id: i.quantity for i in order.items})
     uow.emit("commerce.order_cancelled", {"order_id": order.id, "reason": reason})
     return moved
@@ -560,17 +566,37 @@ async def refund(uow: UnitOfWork, actor: Principal, order_id: uuid.UUID, reason:
     order = await get_order(uow, order_id, actor)
     if actor.role != Role.admin and actor.id != order.supplier_id:
         raise Forbidden("Only the order's supplier or an operator can refund it.", code="not_supplier")
-    # Refunded before it shipped: the goods never left, so they go back on sale.
-    await _refund(uow, order, reason, restock=order.status == OrderStatus.paid)
+    # The refund settles an open return request (decided before the order changes: the lock
+    # order of a return approval). A failed refund below rolls this back with it.
+    request = await repository.return_for_order(uow.session, order.id)
+    if request is not None and request.status == ReturnStatus.requested:
+        await repository.decide_return(
+            uow.session, request.id, ReturnStatus.approved, decided_at=uow.now(), restock=False
+        )
+    # Refunded before it shipped, the goods never left: they go back on sale. The update
+    # says which it was, not the order read above (a shipment may land in between).
+    if await _mark_refunded(uow, order, [OrderStatus.paid]):
+        restock = True
+    elif await _mark_refunded(uow, order, SHIPPED_OR_LATER):
+        restock = False
+    else:
+        raise invalid_state(order, "refund")
+    await _after_refund(uow, order, reason, restock=restock)
     return order
 
 
+async def _mark_refunded(uow: UnitOfWork, order: Order, from_: Sequence[OrderStatus]) -> bool:
+    return await repository.transition(uow.session, order.id, from_, OrderStatus.refunded, refunded_at=uow.now())
+
+
 async def _refund(uow: UnitOfWork, order: Order, reason: str, *, restock: bool) -> None:
-    moved = await repository.transition(
-        uow.session, order.id, list(REFUNDABLE), OrderStatus.refunded, refunded_at=uow.now()
-    )
-    if not moved:
+    if not await _mark_refunded(uow, order, REFUNDABLE):
         raise invalid_state(order, "refund")
+    await _after_refund(uow, order, reason, restock=restock)
+
+
+async def _after_refund(uow: UnitOfWork, order: Order, reason: str, *, restock: bool) -> None:
+    """The order is refunded: reverse or claw back its split, return the money, maybe restock."""
     kind = await ledger.post_refund(uow, order.id)
     if order.payment_id is not None:
         await payments.refund_payment(uow, order.payment_id, reason)

@@ -36,6 +36,8 @@ async def webhook(provider: str, request: Request, uow: UoW) -> WebhookAck:
 
 @router.post("/admin/refunds/{refund_id}/retry", response_model=RefundOut)
 async def retry_refund(refund_id: uuid.UUID, _admin: AdminUser, uow: UoW) -> RefundOut:
+    """Send a failed refund to the provider again. Only a failed refund is retried, once at a
+    time: a second retry, or one of a refund that is not failed, is 409 ``invalid_state``."""
     return RefundOut.model_validate(await service.retry_refund(uow, refund_id))
 
 

@@ -51,13 +51,17 @@ async def transition(
     return bool(getattr(result, "rowcount", 0))
 
 
-async def expire_open(session: AsyncSession, order_id: uuid.UUID) -> None:
-    await session.execute(
-        update(Payment)
-        .where(Payment.order_id == order_id, Payment.status == PaymentStatus.pending)
-        .values(status=PaymentStatus.expired)
-        .execution_options(synchronize_session="evaluate")
-    )
+async def expire_open(session: AsyncSession, order_id: uuid.UUID, *, skip_locked: bool = False) -> None:
+    """Expire the order's pending payments. ``skip_locked`` (PostgreSQL; SQLite has one
+    writer) passes over a row another transaction holds instead of waiting for it."""
+    open_ = (Payment.order_id == order_id, Payment.status == PaymentStatus.pending)
+    stmt = update(Payment).values(status=PaymentStatus.expired)
+    if skip_locked:
+        free = select(Payment.id).where(*open_).with_for_update(skip_locked=True)
+        stmt = stmt.where(Payment.id.in_(free.scalar_subquery()), *open_)
+        await session.execute(stmt.execution_options(synchronize_session="fetch"))
+    else:
+        await session.execute(stmt.where(*open_).execution_options(synchronize_session="evaluate"))
 
 
 async def get_refund(session: AsyncSession, refund_id: uuid.UUID) -> Refund | None:

@@ -134,8 +134,9 @@ async def start_payment(
     return payment
 
 
-async def expire_open_payments(uow: UnitOfWork, order_id: uuid.UUID) -> None:
-    await repository.expire_open(uow.session, order_id)
+async def expire_open_payments(uow: UnitOfWork, order_id: uuid.UUID, *, skip_locked: bool = False) -> None:
+    """Close the order's open checkouts; ``skip_locked`` leaves one a webhook is settling."""
+    await repository.expire_open(uow.session, order_id, skip_locked=skip_locked)
 
 
 async def get_payment(uow: UnitOfWork, payment_id: uuid.UUID, viewer: Principal | None = None) -> Payment:
@@ -191,9 +192,11 @@ async def retry_refund(uow: UnitOfWork, refund_id: uuid.UUID) -> Refund:
     chosen = providers(uow).get(payment.provider)
     if chosen is None:
         raise Conflict(f"The {payment.provider} provider is not available.", code="provider_unavailable")
-    await repository.transition_refund(
+    # Conditional: of two retries at once, one reaches the provider; the other is told so.
+    if not await repository.transition_refund(
         uow.session, failed.id, {RefundStatus.failed}, RefundStatus.pending, failure_reason=None
-    )
+    ):
+        raise Conflict("The refund is already being retried.", code="invalid_state")
     await uow.session.refresh(failed)
     failed.provider_ref = await chosen.refund(uow, payment, failed)
     return failed
