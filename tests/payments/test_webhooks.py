@@ -143,7 +143,8 @@ async def test_paying_twice_reuses_the_open_checkout(client: httpx.AsyncClient) 
     assert (await client.get(f"/api/v1/payments/{pay['payment_id']}", headers=stranger.headers)).status_code == 404
 
 
-async def test_a_failed_refund_can_be_retried_by_an_operator(client: httpx.AsyncClient) -> None:
+async def refund_refused_by_the_issuer(client: httpx.AsyncClient) -> tuple[dict, dict[str, str]]:
+    """A paid order refunded by its supplier whose refund the issuer refused; an operator's headers."""
     supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
     product = await make_product(client, supplier)
     order = await place_order(client, buyer, product["skus"][0]["id"])
@@ -154,7 +155,11 @@ async def test_a_failed_refund_can_be_retried_by_an_operator(client: httpx.Async
     tok = (
         await client.post("/api/v1/auth/token", json={"email": admin["email"], "password": admin["password"]})
     ).json()
-    admin_h = {"Authorization": f"Bearer {tok['access_token']}"}
+    return order, {"Authorization": f"Bearer {tok['access_token']}"}
+
+
+async def test_a_failed_refund_can_be_retried_by_an_operator(client: httpx.AsyncClient) -> None:
+    order, admin_h = await refund_refused_by_the_issuer(client)
     tb = (await client.get("/api/v1/admin/ledger/trial-balance", headers=admin_h)).json()
     payable = next(a for a in tb["accounts"] if a["account"] == "refunds_payable")
     assert payable["balance_minor"] == -10_000  # still owed to the buyer
@@ -175,17 +180,7 @@ async def test_a_failed_refund_can_be_retried_by_an_operator(client: httpx.Async
 
 
 async def test_two_retries_at_once_reach_the_provider_once(client: httpx.AsyncClient, platform: Platform) -> None:
-    supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
-    product = await make_product(client, supplier)
-    order = await place_order(client, buyer, product["skus"][0]["id"])
-    await pay_order(client, buyer, order["id"], fail_refunds=True)
-    await client.post(f"/api/v1/orders/{order['id']}/refund", headers=supplier.headers, json={"reason": "oops"})
-    await drain(client)
-    admin = await make_admin(client)
-    tok = (
-        await client.post("/api/v1/auth/token", json={"email": admin["email"], "password": admin["password"]})
-    ).json()
-    admin_h = {"Authorization": f"Bearer {tok['access_token']}"}
+    order, admin_h = await refund_refused_by_the_issuer(client)
     async with platform.unit_of_work(write=False) as uow:
         (failed,) = await repository.refunds_for_order(uow.session, uuid.UUID(order["id"]))
     retries = await asyncio.gather(
