@@ -3,7 +3,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.conftest import actor, make_product
+from tests.conftest import ADDRESS, actor, make_product
 
 
 def code(r: httpx.Response) -> str:
@@ -155,3 +155,34 @@ async def test_categories_are_listed(client: httpx.AsyncClient) -> None:
     cats = {c["code"]: c for c in (await client.get("/api/v1/categories")).json()}
     assert cats["food"]["returnable"] is False and cats["digital"]["returnable"] is False
     assert cats["beauty"]["returnable"] is True
+
+
+async def test_a_draft_is_its_suppliers_alone_and_unknown_to_everyone_else(client: httpx.AsyncClient) -> None:
+    supplier, other, buyer = (
+        await actor(client, "supplier"),
+        await actor(client, "supplier"),
+        await actor(client, "consumer"),
+    )
+    draft = await make_product(client, supplier, status="draft")
+    sku = draft["skus"][0]["id"]
+    # its supplier previews it, reviews included (none yet)
+    r = await client.get(f"/api/v1/products/{draft['id']}/reviews", headers=supplier.headers)
+    assert r.status_code == 200 and r.json()["summary"]["count"] == 0
+    page = await client.get(f"/products/{draft['id']}", headers={**supplier.headers, "accept": "text/html"})
+    assert page.status_code == 200 and draft["title"] in page.text
+    for who in (other, buyer):
+        r = await client.get(f"/api/v1/products/{draft['id']}/reviews", headers=who.headers)
+        assert (r.status_code, code(r)) == (404, "product_not_found")
+    # another supplier cannot tell its SKU from one that does not exist
+    missing = "01a20000-0000-7000-8000-000000000000"
+    for sku_id in (sku, missing):
+        r = await client.put(f"/api/v1/skus/{sku_id}/stock", headers=other.headers, json={"stock": 1})
+        assert (r.status_code, code(r)) == (404, "sku_not_found")
+    # nor can a shopper, ordering it
+    for sku_id in (sku, missing):
+        r = await client.post(
+            "/api/v1/orders",
+            headers={**buyer.headers, "Idempotency-Key": sku_id},
+            json={"items": [{"sku_id": sku_id, "quantity": 1}], "shipping_address": ADDRESS},
+        )
+        assert (r.status_code, code(r)) == (422, "unknown_sku")

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime, timedelta
+
 import httpx
 
+from grassroots.commerce import service as commerce
 from grassroots.commerce import tasks
+from grassroots.commerce.models import Order
+from grassroots.kernel.clock import FixedClock
+from grassroots.kernel.ids import new_id
 from grassroots.kernel.platform import Platform
 from tests.conftest import Actor, actor, advance, drain, earnings, make_admin, make_product, pay_order, place_order
 
@@ -168,3 +175,73 @@ async def test_each_party_sees_only_its_own_money(client: httpx.AsyncClient) -> 
     assert mine.status_code == 200 and mine.json()["pending_minor"] == 0 and mine.json()["entries"] == []
     assert (await client.get("/api/v1/admin/ledger/trial-balance", headers=supplier.headers)).status_code == 403
     assert (await client.post("/api/v1/admin/settlements", headers=mcn_a.headers, json={})).status_code == 403
+
+
+async def test_the_last_instant_of_the_return_window_still_takes_a_return(
+    client: httpx.AsyncClient, platform: Platform
+) -> None:
+    clock = FixedClock(datetime.now(UTC).replace(microsecond=0))
+    platform.clock = clock
+    admin = await admin_headers(client)
+    supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
+    product = await make_product(client, supplier, stock=5)
+    orders = [await place_order(client, buyer, product["skus"][0]["id"]) for _ in range(2)]
+    for order in orders:
+        await pay_order(client, buyer, order["id"])
+        ship = {"carrier": "SF", "tracking_number": "SF1"}
+        assert (await client.post(f"/api/v1/orders/{order['id']}/ship", headers=supplier.headers, json=ship)).is_success
+        assert (await client.post(f"/api/v1/orders/{order['id']}/receive", headers=buyer.headers)).is_success
+    clock.advance(timedelta(days=7))  # the window's last instant: open for returns, so not settled
+    assert (await client.post("/api/v1/admin/settlements", headers=admin, json={})).json()["settled"] == 0
+    late = await client.post(f"/api/v1/orders/{orders[0]['id']}/returns", headers=buyer.headers, json={"reason": "x"})
+    assert late.status_code == 201
+    clock.advance(timedelta(microseconds=1))
+    settled = (await client.post("/api/v1/admin/settlements", headers=admin, json={})).json()
+    assert settled["order_ids"] == [orders[1]["id"]]  # the other waits for its return's decision
+    again = await client.post(f"/api/v1/orders/{orders[1]['id']}/returns", headers=buyer.headers, json={"reason": "x"})
+    assert again.status_code == 409
+
+
+def received_orders(supplier: Actor, buyer: Actor, n: int, at: datetime, status: str = "received") -> list[dict]:
+    """Rows of ``n`` orders received (or shipped) at ``at``, written directly: a backlog."""
+    moment = {"received_at": at} if status == "received" else {"shipped_at": at}
+    return [
+        {
+            "id": new_id(),
+            "buyer_id": uuid.UUID(buyer.id),
+            "supplier_id": uuid.UUID(supplier.id),
+            "status": status,
+            "currency": "CNY",
+            "goods_minor": 100,
+            "total_minor": 100,
+            "scene": "direct",
+            "attributed_by": "none",
+            "mcn_share_bps": 0,
+            "fee_bps": 500,
+            "source": {},
+            "shipping_address": {},
+            "created_at": at - timedelta(days=1),
+            "expires_at": at - timedelta(days=1),
+            "paid_at": at - timedelta(days=1),
+            **moment,
+        }
+        for _ in range(n)
+    ]
+
+
+async def test_a_backlog_larger_than_a_batch_is_settled_and_received_in_one_run(
+    client: httpx.AsyncClient, platform: Platform
+) -> None:
+    admin = await admin_headers(client)
+    supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
+    long_ago = platform.clock.now() - timedelta(days=30)
+    n = commerce.BATCH + 1
+    async with platform.db.engine.begin() as conn:
+        await conn.execute(Order.__table__.insert(), received_orders(supplier, buyer, n, long_ago))
+    assert (await client.post("/api/v1/admin/settlements", headers=admin, json={})).json()["settled"] == n
+    async with platform.db.engine.begin() as conn:
+        await conn.execute(Order.__table__.insert(), received_orders(supplier, buyer, n, long_ago))
+        await conn.execute(Order.__table__.insert(), received_orders(supplier, buyer, n, long_ago, "shipped"))
+    assert await tasks.auto_receive(platform) == n
+    assert await tasks.settle(platform) == n  # the window of the orders just received is still open
+    await trial_balance(client, admin)

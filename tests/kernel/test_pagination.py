@@ -5,10 +5,12 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
+import httpx
 import pytest
 
 from grassroots.kernel.errors import BadRequest
 from grassroots.kernel.pagination import decode_cursor, encode_cursor
+from tests.conftest import actor
 
 
 def test_values_round_trip_and_times_come_back_in_utc() -> None:
@@ -33,3 +35,11 @@ def test_bad_cursors_are_a_400(raw: str) -> None:
     cursor = base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
     with pytest.raises(BadRequest):
         decode_cursor(cursor, 1)
+
+
+@pytest.mark.parametrize(("sort", "first"), [("commission", 2**31), ("sales", 2**63), ("sales", -(2**63) - 1)])
+async def test_a_cursor_wider_than_its_column_is_a_400(client: httpx.AsyncClient, sort: str, first: int) -> None:
+    creator = await actor(client, "creator")
+    cursor = encode_cursor([first, uuid.uuid4()])
+    r = await client.get("/api/v1/affiliate/pool", params={"sort": sort, "cursor": cursor}, headers=creator.headers)
+    assert (r.status_code, r.json()["error"]["code"]) == (400, "invalid_cursor")

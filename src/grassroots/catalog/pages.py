@@ -67,7 +67,7 @@ async def product_page(
     from grassroots.commerce.schemas import source_params  # the buy button carries its source
 
     product = await service.get_product(uow, product_id, viewer)
-    reviews, _, summary = await commerce.product_reviews(uow, product_id, PageParams(None, 10))
+    reviews, _, summary = await commerce.product_reviews(uow, product_id, PageParams(None, 10), viewer)
     return render(
         request,
         "catalog/product.html",

@@ -195,7 +195,10 @@ async def set_stock(uow: UnitOfWork, supplier: Principal, sku_id: uuid.UUID, sto
     sku = await repository.get_sku(uow.session, sku_id)
     if sku is None:
         raise NotFound("No such SKU.", code="sku_not_found")
-    await owned_product(uow, supplier, sku.product_id)
+    try:
+        await owned_product(uow, supplier, sku.product_id)
+    except NotFound:  # another supplier's draft: as unknown as a SKU that does not exist
+        raise NotFound("No such SKU.", code="sku_not_found") from None
     await repository.set_stock(uow.session, sku_id, stock)
     await uow.session.refresh(sku)
     return sku

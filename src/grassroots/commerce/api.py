@@ -29,7 +29,7 @@ from grassroots.commerce.schemas import (
     SettlementOut,
     ShipIn,
 )
-from grassroots.kernel.auth import AdminUser, Principal, Role, public, require
+from grassroots.kernel.auth import AdminUser, MaybeUser, Principal, Role, require
 from grassroots.kernel.deps import UoW
 from grassroots.kernel.pagination import Page, Paging
 
@@ -186,9 +186,9 @@ async def review(order_id: uuid.UUID, body: ReviewIn, buyer: Buyer, uow: UoW) ->
     return ReviewOut.model_validate(await service.review(uow, buyer, order_id, body.rating, body.body))
 
 
-@router.get("/products/{product_id}/reviews", response_model=ReviewsOut, dependencies=[Depends(public)])
-async def product_reviews(product_id: uuid.UUID, uow: UoW, paging: Paging) -> ReviewsOut:
-    rows, next_cursor, summary = await service.product_reviews(uow, product_id, paging)
+@router.get("/products/{product_id}/reviews", response_model=ReviewsOut)
+async def product_reviews(product_id: uuid.UUID, viewer: MaybeUser, uow: UoW, paging: Paging) -> ReviewsOut:
+    rows, next_cursor, summary = await service.product_reviews(uow, product_id, paging, viewer)
     return ReviewsOut(
         summary=ReviewSummary(
             count=summary.count,

@@ -124,7 +124,9 @@ async def due_for_auto_receipt(session: AsyncSession, shipped_before: datetime, 
 
 
 async def due_for_settlement(session: AsyncSession, received_before: datetime, limit: int) -> list[uuid.UUID]:
-    """Received orders whose return window has closed and that have no open return request."""
+    """Received orders whose return window has closed (received strictly before
+    ``received_before``: at the window's last instant a return is still accepted) and that
+    have no open return request."""
     open_return = (
         select(ReturnRequest.id)
         .where(and_(ReturnRequest.order_id == Order.id, ReturnRequest.status == ReturnStatus.requested))
@@ -132,7 +134,7 @@ async def due_for_settlement(session: AsyncSession, received_before: datetime, l
     )
     stmt = (
         select(Order.id)
-        .where(Order.status == OrderStatus.received, Order.received_at <= received_before, ~open_return)
+        .where(Order.status == OrderStatus.received, Order.received_at < received_before, ~open_return)
         .order_by(Order.received_at)
         .limit(limit)
     )

@@ -193,7 +193,8 @@ async def create_order(
     for item in data.items:
         quantities[item.sku_id] = quantities.get(item.sku_id, 0) + item.quantity
     found = await catalog.skus_for_order(uow, list(quantities))
-    missing = [str(s) for s in quantities if s not in found]
+    # A draft was never on sale: its SKUs answer as unknown ones do, so nothing tells them apart.
+    missing = [str(s) for s in quantities if s not in found or found[s][1].status == ProductStatus.draft]
     if missing:
         raise Invalid("Some items name no SKU.", code="unknown_sku", fields={"items": ", ".join(missing)})
     products = {p.id: p for _, p in found.values()}
@@ -473,9 +474,9 @@ class ReviewSummary:
 
 
 async def product_reviews(
-    uow: UnitOfWork, product_id: uuid.UUID, params: PageParams
+    uow: UnitOfWork, product_id: uuid.UUID, params: PageParams, viewer: Principal | None
 ) -> tuple[list[Review], str | None, ReviewSummary]:
-    await catalog.get_product(uow, product_id, None)
+    await catalog.get_product(uow, product_id, viewer)  # a draft's reviews: its supplier's and operators' only
     rows, next_cursor = await repository.reviews_page(uow.session, product_id, params)
     dist = await repository.rating_distribution(uow.session, product_id)
     count = sum(dist.values())
@@ -629,23 +630,36 @@ async def expire(uow: UnitOfWork, order_id: uuid.UUID) -> bool:
         return False  # paid in the meantime
 
 
-async def auto_receive_due(uow: UnitOfWork) -> int:
-    """Orders shipped long enough ago count as received."""
+async def auto_receive_due(uow: UnitOfWork) -> tuple[int, bool]:
+    """Orders shipped long enough ago count as received: up to ``BATCH`` of them. Returns
+    how many, and whether more may be due (the caller runs another batch)."""
     cutoff = uow.now() - timedelta(days=uow.settings.auto_receive_days)
     done = 0
-    for order_id in await repository.due_for_auto_receipt(uow.session, cutoff, BATCH):
+    due = await repository.due_for_auto_receipt(uow.session, cutoff, BATCH)
+    for order_id in due:
         order = await repository.get(uow.session, order_id)
         if order is not None and await _receive(uow, order, automatic=True):
             done += 1
-    return done
+    return done, len(due) == BATCH
 
 
-async def settle_due(uow: UnitOfWork, limit: int = 1000) -> list[uuid.UUID]:
-    """Make the split of every order whose return window has closed available, and
-    complete those orders."""
+async def settle_due(uow: UnitOfWork) -> list[uuid.UUID]:
+    """Settle every order whose return window has closed, in this unit of work."""
+    settled: list[uuid.UUID] = []
+    while True:
+        batch, more = await settle_batch(uow)
+        settled += batch
+        if not more:
+            return settled
+
+
+async def settle_batch(uow: UnitOfWork) -> tuple[list[uuid.UUID], bool]:
+    """Make the split of up to ``BATCH`` orders whose return window has closed available,
+    and complete those orders. Returns them, and whether more may be due."""
     cutoff = uow.now() - timedelta(days=uow.settings.return_window_days)
     settled = []
-    for order_id in await repository.due_for_settlement(uow.session, cutoff, limit):
+    due = await repository.due_for_settlement(uow.session, cutoff, BATCH)
+    for order_id in due:
         moved = await repository.transition(
             uow.session, order_id, [OrderStatus.received], OrderStatus.completed, completed_at=uow.now()
         )
@@ -666,7 +680,7 @@ async def settle_due(uow: UnitOfWork, limit: int = 1000) -> list[uuid.UUID]:
             },
         )
         settled.append(order_id)
-    return settled
+    return settled, len(due) == BATCH
 
 
 @dataclass

@@ -32,17 +32,24 @@ async def expire_unpaid_orders(platform: Platform) -> int:
 
 @periodic(300, name="commerce.auto_receive")
 async def auto_receive(platform: Platform) -> int:
-    async with platform.unit_of_work() as uow:
-        return await service.auto_receive_due(uow)
+    total, more = 0, True
+    while more:  # a batch per transaction, until none is left
+        async with platform.unit_of_work() as uow:
+            done, more = await service.auto_receive_due(uow)
+        total += done
+    return total
 
 
 @periodic(600, name="commerce.settle")
 async def settle(platform: Platform) -> int:
-    async with platform.unit_of_work() as uow:
-        settled = await service.settle_due(uow)
-    if settled:
-        log.info("settled orders", extra={"count": len(settled)})
-    return len(settled)
+    total, more = 0, True
+    while more:  # a batch per transaction, until none is left
+        async with platform.unit_of_work() as uow:
+            settled, more = await service.settle_batch(uow)
+        total += len(settled)
+    if total:
+        log.info("settled orders", extra={"count": total})
+    return total
 
 
 @periodic(3600, name="kernel.purge_idempotency_keys")

@@ -18,9 +18,10 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query
 from pydantic import BaseModel
-from sqlalchemy import Select, tuple_
+from sqlalchemy import BigInteger, Select, SmallInteger, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from grassroots.kernel.errors import BadRequest
 
@@ -94,6 +95,18 @@ def decode_cursor(cursor: str, arity: int) -> list[Any]:
         raise BadRequest("The cursor is not one this list gave out.", code="invalid_cursor") from None
 
 
+def _fits_column(value: object, column_type: TypeEngine[Any]) -> bool:
+    """Whether the database takes ``value`` for a column of this type: a forged cursor may
+    hold an integer wider than the column (PostgreSQL refuses it rather than compare)."""
+    if not isinstance(value, int):
+        return True
+    if isinstance(column_type, TypeDecorator):
+        column_type = column_type.impl_instance
+    bits = 16 if isinstance(column_type, SmallInteger) else 64 if isinstance(column_type, BigInteger) else 32
+    limit = 1 << (bits - 1)
+    return -limit <= value < limit
+
+
 async def paginate(
     session: AsyncSession,
     stmt: Select[R],
@@ -107,8 +120,9 @@ async def paginate(
     if params.cursor:
         after = decode_cursor(params.cursor, len(keys))
         for key, value in zip(keys, after, strict=True):
-            expected = key.property.columns[0].type.python_type
-            if not isinstance(value, expected) or isinstance(value, bool):
+            column_type = key.property.columns[0].type
+            expected = column_type.python_type
+            if not isinstance(value, expected) or isinstance(value, bool) or not _fits_column(value, column_type):
                 raise BadRequest("The cursor is not one this list gave out.", code="invalid_cursor")
         key_tuple = tuple_(*keys) if len(keys) > 1 else keys[0]
         value_tuple = tuple_(*after) if len(keys) > 1 else after[0]
