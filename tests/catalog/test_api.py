@@ -55,6 +55,17 @@ async def test_supplier_lists_a_product(client: httpx.AsyncClient) -> None:
         ),
         ({"title": "   "}, 422, "validation_error"),
         ({"price": 5}, 422, "validation_error"),
+        # money, stock and rates are JSON integers: no true, "6800" or 68.0 read as one
+        ({"skus": [{"name": "a", "price_minor": True, "currency": "CNY", "stock": 1}]}, 422, "validation_error"),
+        ({"skus": [{"name": "a", "price_minor": "6800", "currency": "CNY", "stock": 1}]}, 422, "validation_error"),
+        ({"skus": [{"name": "a", "price_minor": 68.0, "currency": "CNY", "stock": 1}]}, 422, "validation_error"),
+        ({"skus": [{"name": "a", "price_minor": 100, "currency": "CNY", "stock": True}]}, 422, "validation_error"),
+        ({"commission_bps": "2000"}, 422, "validation_error"),
+        # withdrawn currencies, gold and ISO's test code are no money to sell in
+        *(
+            ({"skus": [{"name": "a", "price_minor": 100, "currency": c, "stock": 1}]}, 422, "invalid_currency")
+            for c in ("DEM", "VEF", "XAU", "XTS", "XXX")
+        ),
     ],
 )
 async def test_bad_products_are_refused(client: httpx.AsyncClient, patch: dict, status: int, error: str) -> None:

@@ -184,6 +184,9 @@ async def test_order_errors(client: httpx.AsyncClient) -> None:
         {"items": [], "shipping_address": ADDRESS},
         {"items": [line(a)]},
         {"items": [{**line(a), "quantity": 0}], "shipping_address": ADDRESS},
+        {"items": [{**line(a), "quantity": True}], "shipping_address": ADDRESS},
+        {"items": [{**line(a), "quantity": "2"}], "shipping_address": ADDRESS},
+        {"items": [{**line(a), "quantity": 600}] * 2, "shipping_address": ADDRESS},  # 1,200 of one SKU
         {"items": [line(a)], "shipping_address": {**ADDRESS, "phone": "call me"}},
     ):
         r = await client.post("/api/v1/orders", headers={**buyer.headers, "Idempotency-Key": "x"}, json=bad)
@@ -487,3 +490,21 @@ async def test_a_transition_undone_by_a_savepoint_leaves_no_stale_state(
         assert {"status", "cancel_reason"} <= inspect(order).expired_attributes
         await uow.session.refresh(order)
         assert (order.status, order.cancel_reason) == (OrderStatus.pending_payment, None)
+
+
+async def test_a_line_of_only_spaces_is_no_answer(client: httpx.AsyncClient) -> None:
+    supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
+    product = await make_product(client, supplier)
+    order = await place_order(client, buyer, product["skus"][0]["id"])
+    await pay_order(client, buyer, order["id"])
+    ship = f"/api/v1/orders/{order['id']}/ship"
+    for blank in ({"carrier": "  ", "tracking_number": "SF1"}, {"carrier": "SF", "tracking_number": "\t "}):
+        r = await client.post(ship, headers=supplier.headers, json=blank)
+        assert (r.status_code, code(r)) == (422, "validation_error")
+    r = await client.post(ship, headers=supplier.headers, json={"carrier": " SF ", "tracking_number": " SF1 "})
+    assert (r.json()["carrier"], r.json()["tracking_number"]) == ("SF", "SF1")
+    await client.post(f"/api/v1/orders/{order['id']}/receive", headers=buyer.headers)
+    r = await client.post(f"/api/v1/orders/{order['id']}/returns", headers=buyer.headers, json={"reason": "   "})
+    assert (r.status_code, code(r)) == (422, "validation_error")
+    r = await client.post(f"/api/v1/orders/{order['id']}/refund", headers=supplier.headers, json={"reason": " "})
+    assert (r.status_code, code(r)) == (422, "validation_error")

@@ -6,7 +6,7 @@ import re
 
 import httpx
 
-from tests.conftest import Actor, actor, drain, make_product, pay_order, place_order
+from tests.conftest import ADDRESS, Actor, actor, drain, make_product, pay_order, place_order
 from tests.web.test_pages import HTML, csrf_of, web_login
 
 
@@ -192,3 +192,77 @@ async def test_pages_in_chinese_and_for_the_wrong_role(client: httpx.AsyncClient
         assert (await client.get(path, headers=HTML)).status_code == 403, path
     # Shoppers earn through their share links, so they have an earnings page.
     assert (await client.get("/earnings", headers=HTML)).status_code == 200
+
+
+async def checkout_form(c: httpx.AsyncClient, sku: str) -> dict[str, str]:
+    page = await c.get(f"/checkout?sku={sku}&qty=1", headers=HTML)
+    token = re.search(r'name="token" value="([^"]+)"', page.text)
+    assert token
+    return {"csrf_token": csrf_of(page.text), "sku": sku, "qty": "1", "token": token.group(1), **ADDRESS}
+
+
+async def received(client: httpx.AsyncClient, supplier: Actor, buyer: Actor, product: dict) -> dict:
+    order = await place_order(client, buyer, product["skus"][0]["id"])
+    await pay_order(client, buyer, order["id"])
+    ship = {"carrier": "SF", "tracking_number": "SF1"}
+    assert (await client.post(f"/api/v1/orders/{order['id']}/ship", headers=supplier.headers, json=ship)).is_success
+    assert (await client.post(f"/api/v1/orders/{order['id']}/receive", headers=buyer.headers)).is_success
+    return order
+
+
+async def test_a_declined_checkout_is_not_shown_as_confirming(client: httpx.AsyncClient) -> None:
+    supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
+    product = await make_product(client, supplier)
+    await as_browser(client, buyer)
+    placed = await client.post("/checkout", data=await checkout_form(client, product["skus"][0]["id"]), headers=HTML)
+    assert placed.status_code == 303
+    payment_id = placed.headers["location"].rsplit("/", 1)[1]
+    declined = await client.post(f"/sandbox/payments/{payment_id}/decline", headers=HTML)
+    assert declined.status_code == 303 and "processing=1" in declined.headers["location"]
+    await drain(client)
+    page = await client.get(declined.headers["location"], headers=HTML)
+    assert 'data-testid="processing"' not in page.text and 'http-equiv="refresh"' not in page.text
+
+
+async def test_a_refunded_order_offers_no_review(client: httpx.AsyncClient) -> None:
+    supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
+    order = await received(client, supplier, buyer, await make_product(client, supplier))
+    await client.post(f"/api/v1/orders/{order['id']}/refund", headers=supplier.headers, json={"reason": "goodwill"})
+    await as_browser(client, buyer)
+    page = await client.get(f"/orders/{order['id']}", headers=HTML)
+    assert page.status_code == 200 and 'data-testid="review-form"' not in page.text
+
+
+async def test_the_supplier_reaches_every_return_page_by_page(client: httpx.AsyncClient) -> None:
+    supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
+    product = await make_product(client, supplier, stock=30)
+    for _ in range(21):
+        order = await received(client, supplier, buyer, product)
+        await client.post(f"/api/v1/orders/{order['id']}/returns", headers=buyer.headers, json={"reason": "x"})
+    await as_browser(client, supplier)
+    page = await client.get("/supplier/returns", headers=HTML)
+    assert page.text.count('data-testid="return"') == 20
+    href = re.search(r'<div class="pager"><a [^>]*href="([^"]+)"', page.text)
+    assert href
+    following = await client.get(href.group(1).replace("&amp;", "&"), headers=HTML)
+    assert following.text.count('data-testid="return"') == 1
+
+
+async def test_a_product_taken_off_sale_mid_checkout_says_so(client: httpx.AsyncClient) -> None:
+    supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
+    product = await make_product(client, supplier)
+    await as_browser(client, buyer)
+    form = await checkout_form(client, product["skus"][0]["id"])
+    await client.patch(f"/api/v1/products/{product['id']}", headers=supplier.headers, json={"status": "archived"})
+    r = await client.post("/checkout", data=form, headers=HTML)
+    assert r.status_code == 303 and r.headers["location"] == "/products"
+    landing = await client.get("/products", headers=HTML)
+    assert "This product is no longer on sale." in landing.text
+
+
+async def test_chinese_pages_translate_what_went_wrong(client: httpx.AsyncClient) -> None:
+    buyer = await actor(client, "consumer")
+    await as_browser(client, buyer)
+    zh = {**HTML, "accept-language": "zh-CN"}
+    page = await client.get("/orders/01a20000-0000-7000-8000-000000000000", headers=zh)
+    assert page.status_code == 404 and "没有这个订单。" in page.text and "No such order." not in page.text

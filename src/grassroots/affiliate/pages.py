@@ -65,6 +65,8 @@ async def pool(
             "sorts": SORTS,
             "category": category or "",
             "base": base,
+            # where an add or remove returns: this page, cursor included
+            "here": base + (f"&cursor={paging.cursor}" if paging.cursor else ""),
         },
     )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
@@ -17,7 +18,7 @@ from grassroots.kernel.i18n import N_
 from grassroots.kernel.pagination import PageParams, Paging
 from grassroots.web import nav
 from grassroots.web.actions import see_other
-from grassroots.web.forms import money_to_minor, percent_to_bps, text
+from grassroots.web.forms import money_to_minor, percent_to_bps, text, whole_number
 from grassroots.web.session import CsrfForm, flash
 from grassroots.web.templating import gettext, register_global, render
 
@@ -42,7 +43,7 @@ async def browse(
     products, next_cursor = await service.list_products(
         uow, paging, viewer, q=q, category=category if category in service.CATEGORIES else None
     )
-    base = "/products?" + "&".join(f"{k}={v}" for k, v in (("q", q), ("category", category)) if v)
+    base = "/products?" + urlencode([(k, v) for k, v in (("q", q), ("category", category)) if v])
     return render(
         request,
         "catalog/browse.html",
@@ -127,7 +128,7 @@ async def create_product(request: Request, form: CsrfForm, supplier: SupplierPag
         if not (row["name"] or row["price"] or row["stock"]):
             continue
         price = money_to_minor(row["price"], values["currency"]) if len(values["currency"]) == 3 else None
-        stock = int(row["stock"]) if row["stock"].isdigit() and int(row["stock"]) <= 10**7 else None
+        stock = whole_number(row["stock"], 10**7)
         if not row["name"] or price is None or stock is None:
             errors[f"sku{i}"] = _("Each SKU needs a name, a price above zero and a whole-number stock.")
             continue
@@ -216,7 +217,9 @@ async def update_product(
             errors[_field_of(exc)] = _error_text(request, exc)
     if errors:
         product = await service.owned_product(uow, supplier, product_id)
-        return render(request, "catalog/product_edit.html", {"product": product, "errors": errors}, status=422)
+        typed = {k: text(form, k, limit) for k, limit in (("title", 200), ("description", 5000), ("commission", 10))}
+        context = {"product": product, "errors": errors, "typed": {**typed, "status": status}}
+        return render(request, "catalog/product_edit.html", context, status=422)
     response = see_other(f"/supplier/products/{product_id}")
     flash(request, response, _("Saved."))
     return response
@@ -225,12 +228,12 @@ async def update_product(
 @router.post("/supplier/skus/{sku_id}/stock")
 async def set_stock(request: Request, sku_id: uuid.UUID, form: CsrfForm, supplier: SupplierPage, uow: UoW) -> Response:
     _ = gettext(request)
-    raw = text(form, "stock", 10)
-    if not raw.isdigit() or int(raw) > 10**7:
+    stock = whole_number(text(form, "stock", 10), 10**7)
+    if stock is None:
         response = see_other("/supplier/products")
         flash(request, response, _("Stock is a whole number, zero or more."), "error")
         return response
-    sku = await service.set_stock(uow, supplier, sku_id, int(raw))
+    sku = await service.set_stock(uow, supplier, sku_id, stock)
     response = see_other(f"/supplier/products/{sku.product_id}")
     flash(request, response, _("Stock updated."))
     return response

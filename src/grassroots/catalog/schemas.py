@@ -17,9 +17,9 @@ class Strict(RequestModel):
 
 class SkuIn(Strict):
     name: str = Field(min_length=1, max_length=100, examples=["250 g tin"])
-    price_minor: int = Field(gt=0, le=10**10, description="Price in minor units (fen)", examples=[6800])
+    price_minor: int = Field(gt=0, le=10**10, strict=True, description="Price in minor units (fen)", examples=[6800])
     currency: str = Field(min_length=3, max_length=3, examples=["CNY"])
-    stock: int = Field(ge=0, le=10**7, examples=[100])
+    stock: int = Field(ge=0, le=10**7, strict=True, examples=[100])
 
 
 class ProductIn(Strict):
@@ -27,7 +27,9 @@ class ProductIn(Strict):
     description: str = Field(default="", max_length=5000)
     category: str = Field(max_length=32, examples=["food"])
     commission_bps: int = Field(
-        description="Open affiliate commission: 100–8000 (1%–80%), or 0 for not in the pool", examples=[2000]
+        strict=True,
+        description="Open affiliate commission: 100–8000 (1%–80%), or 0 for not in the pool",
+        examples=[2000],
     )
     skus: list[SkuIn] = Field(min_length=1, max_length=50)
     status: Literal["active", "draft"] = "active"
@@ -36,12 +38,12 @@ class ProductIn(Strict):
 class ProductPatch(Strict):
     title: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=5000)
-    commission_bps: int | None = None
+    commission_bps: int | None = Field(default=None, strict=True)
     status: Literal["active", "draft", "archived"] | None = None
 
 
 class StockIn(Strict):
-    stock: int = Field(ge=0, le=10**7)
+    stock: int = Field(ge=0, le=10**7, strict=True)
 
 
 class SkuOut(BaseModel):

@@ -23,6 +23,7 @@ from grassroots.kernel.errors import DomainError
 from grassroots.kernel.i18n import N_
 from grassroots.kernel.pagination import Paging
 from grassroots.payments import service as payments
+from grassroots.payments.models import PaymentStatus
 from grassroots.web import nav
 from grassroots.web.actions import act, error_text, see_other
 from grassroots.web.forms import integer, text, uuid_field
@@ -149,8 +150,11 @@ async def place_order(request: Request, form: CsrfForm, shopper: Shopper, uow: U
                 source = {}
             error = error_text(request, exc, ERRORS)
     ctx = await _checkout_context(uow, sku_id, quantity)
-    if ctx is None:
-        return see_other("/products")
+    if ctx is None:  # taken off sale meanwhile: no form to show again, so say why on the way out
+        response = see_other("/products")
+        if error:
+            flash(request, response, error, "error")
+        return response
     return render(
         request,
         "commerce/checkout.html",
@@ -206,7 +210,12 @@ async def order_page(
                 and ret is None
                 and all(i.returnable for i in order.items)
             ),
-            "processing": bool(processing) and order.status == OrderStatus.pending_payment,
+            # Back from the provider's page: "confirming" only while the latest checkout may
+            # still be paid (a declined one is not: its payment has failed).
+            "processing": bool(processing)
+            and order.status == OrderStatus.pending_payment
+            and bool(pays)
+            and pays[-1].status == PaymentStatus.pending,
         },
     )
 

@@ -9,16 +9,19 @@ from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from grassroots.kernel.schemas import RequestModel
+from grassroots.kernel.schemas import Line, RequestModel
 
 
 class Strict(RequestModel):
     """Request bodies of this domain."""
 
 
+MAX_QUANTITY = 999  # of one SKU in one order, however many lines name it
+
+
 class ItemIn(Strict):
     sku_id: uuid.UUID
-    quantity: int = Field(ge=1, le=999)
+    quantity: int = Field(ge=1, le=MAX_QUANTITY, strict=True)
 
 
 class AddressIn(Strict):
@@ -114,12 +117,12 @@ class PayOut(BaseModel):
 
 
 class ShipIn(Strict):
-    carrier: str = Field(min_length=1, max_length=50, examples=["SF Express"])
-    tracking_number: str = Field(min_length=1, max_length=64, examples=["SF1234567890"])
+    carrier: Line = Field(max_length=50, examples=["SF Express"])
+    tracking_number: Line = Field(max_length=64, examples=["SF1234567890"])
 
 
 class ReturnIn(Strict):
-    reason: str = Field(min_length=1, max_length=500)
+    reason: Line = Field(max_length=500)
 
 
 class ApproveIn(Strict):
@@ -127,7 +130,7 @@ class ApproveIn(Strict):
 
 
 class RejectIn(Strict):
-    note: str = Field(min_length=1, max_length=500)
+    note: Line = Field(max_length=500)
 
 
 class ReturnOut(BaseModel):
@@ -144,11 +147,11 @@ class ReturnOut(BaseModel):
 
 
 class RefundIn(Strict):
-    reason: str = Field(min_length=1, max_length=200)
+    reason: Line = Field(max_length=200)
 
 
 class ReviewIn(Strict):
-    rating: int = Field(ge=1, le=5)
+    rating: int = Field(ge=1, le=5, strict=True)
     body: str = Field(default="", max_length=2000)
 
 

@@ -34,7 +34,7 @@ from grassroots.commerce.models import (
     Review,
     Scene,
 )
-from grassroots.commerce.schemas import OrderIn
+from grassroots.commerce.schemas import MAX_QUANTITY, OrderIn
 from grassroots.content import service as content
 from grassroots.identity import service as identity
 from grassroots.kernel import idempotency
@@ -192,6 +192,10 @@ async def create_order(
     quantities: dict[uuid.UUID, int] = {}
     for item in data.items:
         quantities[item.sku_id] = quantities.get(item.sku_id, 0) + item.quantity
+    if any(n > MAX_QUANTITY for n in quantities.values()):
+        raise Invalid(
+            f"At most {MAX_QUANTITY} of one SKU per order.", code="validation_error", fields={"items": "quantity"}
+        )
     found = await catalog.skus_for_order(uow, list(quantities))
     # A draft was never on sale: its SKUs answer as unknown ones do, so nothing tells them apart.
     missing = [str(s) for s in quantities if s not in found or found[s][1].status == ProductStatus.draft]

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from babel.numbers import format_currency, get_currency_precision, list_currencies
+from babel.core import get_global
+from babel.numbers import format_currency, get_currency_precision, get_territory_currencies
 
 BPS = 10_000  # basis points in one whole
 
@@ -24,7 +26,14 @@ class CurrencyMismatch(ValueError):
 
 @cache
 def _known_currencies() -> frozenset[str]:
-    return frozenset(str(c) for c in list_currencies())
+    """Currencies some territory takes as legal tender today: not withdrawn ones (DEM, VEF),
+    precious metals (XAU) or ISO's test and "no currency" codes (XTS, XXX)."""
+    today = date.today()
+    return frozenset(
+        str(code)
+        for territory in get_global("territory_currencies")
+        for code in get_territory_currencies(territory, today, tender=True)
+    )
 
 
 def validate_currency(code: str) -> str:

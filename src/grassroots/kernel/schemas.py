@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
+
+# A required line of text: the spaces around it are dropped before its length is checked,
+# so one of only spaces is refused rather than stored empty.
+Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 
 def _has_nul(value: Any) -> bool:

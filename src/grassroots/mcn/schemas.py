@@ -12,7 +12,9 @@ from grassroots.kernel.schemas import RequestModel
 
 class ContractIn(RequestModel):
     creator_id: uuid.UUID
-    share_bps: int = Field(description="The MCN's share of the creator's commission, in basis points", examples=[3000])
+    share_bps: int = Field(
+        strict=True, description="The MCN's share of the creator's commission, in basis points", examples=[3000]
+    )
 
 
 class ContractOut(BaseModel):

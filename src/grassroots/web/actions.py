@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.status import HTTP_303_SEE_OTHER
 
 from grassroots.kernel.errors import DomainError
+from grassroots.kernel.i18n import N_
 from grassroots.kernel.uow import UnitOfWork
 from grassroots.web.session import flash
 from grassroots.web.templating import gettext
@@ -19,10 +20,39 @@ def see_other(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=HTTP_303_SEE_OTHER)
 
 
+# Page-facing wording for error codes any page may meet (translated, unlike the services'
+# own English messages); a page adds its own codes, and other codes show the service's text.
+PAGE_MESSAGES = {
+    "not_found": N_("Nothing lives at this address."),
+    "forbidden_role": N_("Your account's role cannot open this page."),
+    "csrf_failed": N_("This form expired or came from another site. Reload the page and try again."),
+    "rate_limited": N_("Too many attempts. Wait a moment and try again."),
+    "method_not_allowed": N_("This address does not accept that kind of request."),
+    "order_not_found": N_("No such order."),
+    "product_not_found": N_("No such product."),
+    "sku_not_found": N_("No such product option."),
+    "payment_not_found": N_("No such payment."),
+    "checkout_not_found": N_("No such checkout."),
+    "checkout_closed": N_("This checkout is closed: it was already paid or declined."),
+    "refund_not_found": N_("No such refund."),
+    "return_not_found": N_("No such return request."),
+    "contract_not_found": N_("No such contract."),
+    "creator_not_found": N_("No such creator."),
+    "user_not_found": N_("No such account."),
+    "post_not_found": N_("No such post."),
+}
+
+
 def error_text(request: Request, exc: DomainError, messages: Mapping[str, str] | None = None) -> str:
-    """A page's wording for an error code (a msgid), else the service's own message."""
-    _ = gettext(request)
-    return _(messages[exc.code]) if messages and exc.code in messages else exc.message
+    """A page's wording for an error code (a msgid), else the shared wording, else the
+    service's own message."""
+    if messages and exc.code in messages:
+        msgid = messages[exc.code]
+    elif exc.code in PAGE_MESSAGES:
+        msgid = PAGE_MESSAGES[exc.code]
+    else:
+        return exc.message
+    return str(gettext(request)(msgid))
 
 
 async def act(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from decimal import Decimal
 
@@ -10,6 +11,10 @@ from starlette.datastructures import FormData
 from grassroots.kernel.money import minor_exponent
 
 MAX_AMOUNT = Decimal(10**8)  # a hundred million in major units; larger is a typo
+MAX_MINOR = 10**10  # what a price may hold in minor units (catalog.schemas.SkuIn)
+# Digits, optionally grouped in thousands by commas ("12,800.50"); "68,50" is refused, not
+# read as 6850: a comma there may be a decimal comma.
+_AMOUNT = re.compile(r"(?:[0-9]+|[0-9]{1,3}(?:,[0-9]{3})+)(?:\.[0-9]+)?")
 
 
 def text(form: FormData, name: str, limit: int = 300, *, strip: bool = True) -> str:
@@ -18,6 +23,15 @@ def text(form: FormData, name: str, limit: int = 300, *, strip: bool = True) -> 
         return ""
     value = value[:limit].replace("\x00", "")  # nothing downstream can store a NUL
     return value.strip() if strip else value
+
+
+def whole_number(raw: str, most: int) -> int | None:
+    """``raw`` as a whole number from 0 to ``most``; None for anything else (ASCII digits
+    only: "²" and "①" are digits to ``str.isdigit`` but not numbers)."""
+    if not re.fullmatch(r"[0-9]{1,12}", raw):
+        return None
+    value = int(raw)
+    return value if value <= most else None
 
 
 def integer(form: FormData, name: str, default: int | None = None) -> int | None:
@@ -38,12 +52,15 @@ def uuid_field(form: FormData, name: str) -> uuid.UUID | None:
 def money_to_minor(raw: str, currency: str) -> int | None:
     """``"68.5"`` yuan → 6850 fen; None unless a positive amount with no more decimals
     than the currency has."""
+    raw = raw.strip()
+    if not _AMOUNT.fullmatch(raw):
+        return None
     try:
-        value = Decimal(raw.strip().replace(",", ""))
+        value = Decimal(raw.replace(",", ""))
         if not value.is_finite() or value <= 0 or value > MAX_AMOUNT:
             return None
         scaled = value.scaleb(minor_exponent(currency))
-        if scaled != scaled.to_integral_value():
+        if scaled != scaled.to_integral_value() or scaled > MAX_MINOR:
             return None
         return int(scaled)
     except (ArithmeticError, ValueError):

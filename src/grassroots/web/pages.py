@@ -11,6 +11,7 @@ from starlette.status import HTTP_303_SEE_OTHER
 from grassroots.kernel.auth import CurrentUser, MaybeUser, open_access
 from grassroots.kernel.i18n import N_
 from grassroots.web import i18n
+from grassroots.web.actions import PAGE_MESSAGES
 from grassroots.web.templating import gettext, render
 
 router = APIRouter(include_in_schema=False)
@@ -57,23 +58,13 @@ ERROR_TITLES = {
 }
 
 
-# Page-facing wording for error codes; other codes show the service's own message.
-ERROR_MESSAGES = {
-    "not_found": N_("Nothing lives at this address."),
-    "forbidden_role": N_("Your account's role cannot open this page."),
-    "csrf_failed": N_("This form expired or came from another site. Reload the page and try again."),
-    "rate_limited": N_("Too many attempts. Wait a moment and try again."),
-    "method_not_allowed": N_("This address does not accept that kind of request."),
-}
-
-
 async def html_error(request: Request, status: int, code: str, message: str) -> Response:
     if status == 401:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(target, safe='/')}", status_code=HTTP_303_SEE_OTHER)
     _ = gettext(request)
     title = _(ERROR_TITLES.get(status, SOMETHING_WRONG))
-    shown = _(ERROR_MESSAGES[code]) if code in ERROR_MESSAGES else message
+    shown = _(PAGE_MESSAGES[code]) if code in PAGE_MESSAGES else message
     return render(
         request, "error.html", {"status": status, "code": code, "title": title, "message": shown}, status=status
     )

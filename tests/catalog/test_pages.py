@@ -1,0 +1,122 @@
+"""The product page and the supplier's product forms, over HTTP."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+
+from tests.commerce.test_regressions import browser_for
+from tests.conftest import actor, make_product
+from tests.web.test_pages import HTML, csrf_of
+
+
+async def new_product(client: httpx.AsyncClient, **fields: str) -> httpx.Response:
+    supplier = await actor(client, "supplier")
+    c = await browser_for(client, supplier)
+    page = await c.get("/supplier/products/new", headers=HTML)
+    form = {
+        "csrf_token": csrf_of(page.text),
+        "title": "Tea",
+        "category": "home",
+        "commission": "10",
+        "currency": "CNY",
+        "status": "active",
+        "sku0_name": "tin",
+        "sku0_price": "68.50",
+        "sku0_stock": "5",
+        **fields,
+    }
+    r = await c.post("/supplier/products/new", data=form, headers=HTML)
+    await c.aclose()
+    return r
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"sku0_stock": "²"},  # a digit to str.isdigit, not a number
+        {"sku0_stock": "①"},
+        {"sku0_price": "68,50"},  # a decimal comma: asked again, not stored as 6,850 yuan
+        {"currency": "KWD", "sku0_price": "20000000"},  # more fils than a price holds
+        {"currency": "XAU"},  # gold is no currency to sell in
+    ],
+)
+async def test_a_bad_number_in_the_product_form_is_asked_again(client: httpx.AsyncClient, fields: dict) -> None:
+    r = await new_product(client, **fields)
+    assert r.status_code == 422 and 'name="sku0_name" value="tin"' in r.text  # the form again, as typed
+
+
+async def test_the_product_form_stores_what_was_typed(client: httpx.AsyncClient) -> None:
+    r = await new_product(client, sku0_price="12,800.50")
+    assert r.status_code == 303
+    product_id = r.headers["location"].rsplit("/", 1)[1]
+    sku = (await client.get(f"/api/v1/products/{product_id}")).json()["skus"][0]
+    assert (sku["price_minor"], sku["stock"]) == (1_280_050, 5)
+
+
+async def test_set_stock_refuses_what_is_not_a_number(client: httpx.AsyncClient) -> None:
+    supplier = await actor(client, "supplier")
+    product = await make_product(client, supplier, stock=7)
+    c = await browser_for(client, supplier)
+    page = await c.get(f"/supplier/products/{product['id']}", headers=HTML)
+    for raw in ("²", "-1", "1.5"):
+        r = await c.post(
+            f"/supplier/skus/{product['skus'][0]['id']}/stock",
+            data={"csrf_token": csrf_of(page.text), "stock": raw},
+            headers=HTML,
+        )
+        assert r.status_code == 303
+    assert (await client.get(f"/api/v1/products/{product['id']}")).json()["skus"][0]["stock"] == 7
+    await c.aclose()
+
+
+async def test_a_refused_edit_keeps_what_was_typed(client: httpx.AsyncClient) -> None:
+    supplier = await actor(client, "supplier")
+    product = await make_product(client, supplier, title="Old title")
+    c = await browser_for(client, supplier)
+    page = await c.get(f"/supplier/products/{product['id']}", headers=HTML)
+    form = {"csrf_token": csrf_of(page.text), "title": "New title", "description": "New words", "commission": "x"}
+    r = await c.post(f"/supplier/products/{product['id']}", data={**form, "status": "draft"}, headers=HTML)
+    assert r.status_code == 422
+    assert 'value="New title"' in r.text and "New words" in r.text and 'value="x"' in r.text
+    await c.aclose()
+
+
+async def test_the_buy_button_picks_what_can_be_bought_and_only_shoppers_press_it(client: httpx.AsyncClient) -> None:
+    supplier, creator, shopper = (
+        await actor(client, "supplier"),
+        await actor(client, "creator"),
+        await actor(client, "consumer"),
+    )
+    skus = [
+        {"name": "small", "price_minor": 100, "currency": "CNY", "stock": 0},
+        {"name": "large", "price_minor": 200, "currency": "CNY", "stock": 5},
+    ]
+    body = {"title": "Two sizes", "category": "home", "commission_bps": 1000, "skus": skus}
+    product = (await client.post("/api/v1/products", headers=supplier.headers, json=body)).json()
+
+    def buy_state(page: str) -> tuple[str, bool]:
+        checked = re.findall(r'<input type="radio" name="sku" value="([^"]+)" checked', page)
+        button = re.search(r"<button[^>]*>[^<]*Buy now", page)
+        assert button
+        return checked[0] if checked else "", "disabled" in button.group(0)
+
+    page = (await client.get(f"/products/{product['id']}", headers={**HTML, **shopper.headers})).text
+    assert buy_state(page) == (product["skus"][1]["id"], False)  # the sold-out first size is not picked
+    page = (await client.get(f"/products/{product['id']}", headers={**HTML, **creator.headers})).text
+    assert buy_state(page)[1] and "Sign in as a shopper to buy." in page
+
+
+async def test_the_next_page_of_a_search_keeps_the_search(client: httpx.AsyncClient) -> None:
+    supplier = await actor(client, "supplier")
+    await make_product(client, supplier, title="Tea other")
+    for i in range(21):
+        await make_product(client, supplier, title=f"Tea & cup {i}")
+    page = await client.get("/products", params={"q": "Tea & cup"}, headers=HTML)
+    href = re.search(r'<div class="pager"><a [^>]*href="([^"]+)"', page.text)
+    assert href
+    following = await client.get(href.group(1).replace("&amp;", "&"), headers=HTML)
+    titles = re.findall(r'<div class="product-title">([^<]+)</div>', following.text)
+    assert titles and all("cup" in t for t in titles)
