@@ -25,6 +25,27 @@ async def browser_for(client: httpx.AsyncClient, who: Actor) -> httpx.AsyncClien
     return c
 
 
+async def new_product(client: httpx.AsyncClient, **fields: str) -> httpx.Response:
+    supplier = await actor(client, "supplier")
+    c = await browser_for(client, supplier)
+    page = await c.get("/supplier/products/new", headers=HTML)
+    form = {
+        "csrf_token": csrf_of(page.text),
+        "title": "Tea",
+        "category": "home",
+        "commission": "10",
+        "currency": "CNY",
+        "status": "active",
+        "sku0_name": "tin",
+        "sku0_price": "68.50",
+        "sku0_stock": "5",
+        **fields,
+    }
+    r = await c.post("/supplier/products/new", data=form, headers=HTML)
+    await c.aclose()
+    return r
+
+
 async def test_a_failed_checkout_page_commits_nothing(client: httpx.AsyncClient, platform: Platform) -> None:
     """Eight shoppers submit the checkout form at once for the last unit: one order, stock 0."""
     supplier = await actor(client, "supplier")
@@ -115,35 +136,24 @@ async def test_nul_characters_are_a_422(client: httpx.AsyncClient, path: str, bo
 
 
 @pytest.mark.parametrize(
-    ("field", "value"),
+    "fields",
     [
-        ("sku0_stock", "99999999"),
-        ("sku0_price", "1e20"),
-        ("sku0_price", "sNaN"),
-        ("commission", "sNaN"),
-        ("commission", "1e99999999"),
-        ("sku0_price", "Infinity"),
+        {"sku0_stock": "99999999"},
+        {"sku0_stock": "²"},  # a digit to str.isdigit, not a number
+        {"sku0_stock": "①"},
+        {"sku0_price": "1e20"},
+        {"sku0_price": "sNaN"},
+        {"commission": "sNaN"},
+        {"commission": "1e99999999"},
+        {"sku0_price": "Infinity"},
+        {"sku0_price": "68,50"},  # a decimal comma: asked again, not stored as 6,850 yuan
+        {"currency": "KWD", "sku0_price": "20000000"},  # more fils than a price holds
+        {"currency": "XAU"},  # gold is no currency to sell in
     ],
 )
-async def test_odd_numbers_in_forms_are_form_errors(client: httpx.AsyncClient, field: str, value: str) -> None:
-    supplier = await actor(client, "supplier")
-    c = await browser_for(client, supplier)
-    page = await c.get("/supplier/products/new", headers=HTML)
-    form = {
-        "csrf_token": csrf_of(page.text),
-        "title": "T",
-        "category": "home",
-        "commission": "10",
-        "currency": "CNY",
-        "status": "active",
-        "sku0_name": "a",
-        "sku0_price": "1",
-        "sku0_stock": "5",
-        field: value,
-    }
-    r = await c.post("/supplier/products/new", data=form, headers=HTML)
-    assert r.status_code == 422
-    await c.aclose()
+async def test_odd_numbers_in_forms_are_form_errors(client: httpx.AsyncClient, fields: dict[str, str]) -> None:
+    r = await new_product(client, **fields)
+    assert r.status_code == 422 and 'name="sku0_name" value="tin"' in r.text  # the form again, as typed
 
 
 async def test_approving_a_return_the_refund_already_settled_changes_nothing(client: httpx.AsyncClient) -> None:
