@@ -229,8 +229,8 @@ async def update_product(
 async def set_stock(request: Request, sku_id: uuid.UUID, form: CsrfForm, supplier: SupplierPage, uow: UoW) -> Response:
     _ = gettext(request)
     stock = whole_number(text(form, "stock", 10), 10**7)
-    if stock is None:
-        response = see_other("/supplier/products")
+    if stock is None:  # back to the product the form was on
+        response = see_other(f"/supplier/products/{(await service.owned_sku(uow, supplier, sku_id)).product_id}")
         flash(request, response, _("Stock is a whole number, zero or more."), "error")
         return response
     sku = await service.set_stock(uow, supplier, sku_id, stock)

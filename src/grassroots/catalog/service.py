@@ -191,7 +191,8 @@ async def update_product(uow: UnitOfWork, supplier: Principal, product_id: uuid.
     return product
 
 
-async def set_stock(uow: UnitOfWork, supplier: Principal, sku_id: uuid.UUID, stock: int) -> Sku:
+async def owned_sku(uow: UnitOfWork, supplier: Principal, sku_id: uuid.UUID) -> Sku:
+    """The supplier's own SKU (403 for another supplier's product on sale, 404 otherwise)."""
     sku = await repository.get_sku(uow.session, sku_id)
     if sku is None:
         raise NotFound("No such SKU.", code="sku_not_found")
@@ -199,6 +200,11 @@ async def set_stock(uow: UnitOfWork, supplier: Principal, sku_id: uuid.UUID, sto
         await owned_product(uow, supplier, sku.product_id)
     except NotFound:  # another supplier's draft: as unknown as a SKU that does not exist
         raise NotFound("No such SKU.", code="sku_not_found") from None
+    return sku
+
+
+async def set_stock(uow: UnitOfWork, supplier: Principal, sku_id: uuid.UUID, stock: int) -> Sku:
+    sku = await owned_sku(uow, supplier, sku_id)
     await repository.set_stock(uow.session, sku_id, stock)
     await uow.session.refresh(sku)
     return sku
