@@ -115,3 +115,26 @@ async def test_no_commission_for_goods_outside_the_promoters_showcase(client: ht
     # the creator did not promote it: the scene stays, nobody is the promoter, nothing is paid
     assert order["promoter_id"] is None and order["scene"] == "showcase"
     assert order["items"][0]["commission_bps"] == 0
+
+
+async def test_a_showcase_is_a_creators_and_shows_others_what_is_on_sale(client: httpx.AsyncClient) -> None:
+    supplier, creator, shopper = (
+        await actor(client, "supplier"),
+        await actor(client, "creator"),
+        await actor(client, "consumer"),
+    )
+    for who in ("01a20000-0000-7000-8000-000000000000", shopper.id, supplier.id):
+        r = await client.get(f"/api/v1/creators/{who}/showcase")
+        assert (r.status_code, r.json()["error"]["code"]) == (404, "creator_not_found")
+    on_sale = await make_product(client, supplier, title="Still on sale")
+    await client.post("/api/v1/showcase", headers=creator.headers, json={"product_id": on_sale["id"]})
+    later = [await make_product(client, supplier, title=f"Gone {i}") for i in range(21)]
+    for p in later:  # showcased after it, then taken off sale: a whole first page of them
+        await client.post("/api/v1/showcase", headers=creator.headers, json={"product_id": p["id"]})
+        await client.patch(f"/api/v1/products/{p['id']}", headers=supplier.headers, json={"status": "archived"})
+    public = (await client.get(f"/api/v1/creators/{creator.id}/showcase")).json()
+    assert [e["product"]["id"] for e in public["items"]] == [on_sale["id"]] and public["next_cursor"] is None
+    page = await client.get(f"/creators/{creator.id}/showcase", headers={"accept": "text/html"})
+    assert "Still on sale" in page.text
+    own = (await client.get(f"/api/v1/creators/{creator.id}/showcase", headers=creator.headers)).json()
+    assert len(own["items"]) == 20 and own["next_cursor"]  # the creator still sees everything

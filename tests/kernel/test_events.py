@@ -369,3 +369,23 @@ async def test_events_are_written_at_commit_minus_those_of_a_failed_attempt(
         ("demo.happened", {"n": 1}, 0, None),
         ("demo.happened", {"n": 3}, 0, None),
     ]
+
+
+async def test_an_external_handler_may_ask_for_more_attempts(platform: Platform, registry: EventRegistry) -> None:
+    async def unreachable(platform: Platform, e: Event) -> None:
+        raise ConnectionError("the other side is down")
+
+    registry.on_external("far", key="far", max_attempts=events.MAX_ATTEMPTS + 3)(unreachable)
+    async with platform.unit_of_work() as uow:
+        uow.emit("far", {})
+    clock = platform.test_clock
+    assert clock is not None
+    for n in range(events.MAX_ATTEMPTS + 5):
+        await drain(platform)
+        await clock.advance(3601)
+        if n == events.MAX_ATTEMPTS:  # past the default, still being tried
+            async with platform.unit_of_work(write=False) as uow:
+                assert (await uow.session.scalars(select(OutboxEvent))).one().failed_at is None
+    async with platform.unit_of_work(write=False) as uow:
+        row = (await uow.session.scalars(select(OutboxEvent))).one()
+        assert row.attempts == events.MAX_ATTEMPTS + 3 and row.failed_at is not None

@@ -12,13 +12,14 @@ import httpx
 import pytest
 from sqlalchemy import func, select, update
 
+from grassroots.kernel.events import MAX_ATTEMPTS
 from grassroots.kernel.models import OutboxEvent
 from grassroots.kernel.platform import Platform
 from grassroots.payments import repository
 from grassroots.payments.models import Payment, SandboxRefund
 from grassroots.payments.sandbox import WEBHOOK_EVENT, sign
 from grassroots.payments.service import webhook_secret
-from tests.conftest import actor, drain, make_admin, make_product, pay_order, place_order
+from tests.conftest import actor, advance, drain, make_admin, make_product, pay_order, place_order
 
 WEBHOOK = "/api/v1/payments/sandbox/webhook"
 
@@ -229,3 +230,36 @@ async def test_sandbox_confirm_input(client: httpx.AsyncClient, body: bytes) -> 
     assert r.status_code in (200, 422)
     if r.status_code == 422:
         assert r.json()["error"]["code"] == "validation_error"
+
+
+async def test_the_webhook_outlasts_an_outage_longer_than_the_outboxs_default(
+    client: httpx.AsyncClient, platform: Platform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    order, pay, buyer = await started_payment(client)
+
+    async def down(path: str, body: bytes, headers: dict[str, str]) -> None:
+        raise ConnectionError("the platform is down")
+
+    monkeypatch.setattr(platform, "post_webhook", down)
+    await client.post(f"/sandbox/payments/{pay['payment_id']}/confirm")
+    for _ in range(MAX_ATTEMPTS + 2):  # past the outbox's default budget
+        await drain(client)
+        await advance(client, 3601)
+    monkeypatch.undo()
+    await advance(client, 3601)
+    await drain(client)
+    async with platform.unit_of_work(write=False) as uow:
+        event = (await uow.session.scalars(select(OutboxEvent).where(OutboxEvent.name == WEBHOOK_EVENT))).one()
+    assert event.dispatched_at is not None and event.failed_at is None
+    assert await status(client, order, buyer) == "paid"
+
+
+@pytest.mark.parametrize("amount", ["Infinity", "5000.7", "true", '"5000"'])
+async def test_an_amount_that_is_not_an_integer_is_malformed(
+    client: httpx.AsyncClient, platform: Platform, amount: str
+) -> None:
+    order, pay, buyer = await started_payment(client)
+    body = body_for(pay["payment_id"], 5000).replace(b'"amount_minor": 5000', f'"amount_minor": {amount}'.encode())
+    r = await client.post(WEBHOOK, content=body, headers=signed(platform, body))
+    assert (r.status_code, r.json()["error"]["code"]) == (400, "webhook_malformed")
+    assert await status(client, order, buyer) == "pending_payment"

@@ -66,6 +66,7 @@ async def remove(product_id: uuid.UUID, creator: Creator, uow: UoW) -> Response:
 
 @router.get("/creators/{creator_id}/showcase", response_model=Page[ShowcaseEntryOut])
 async def showcase(creator_id: uuid.UUID, viewer: MaybeUser, uow: UoW, paging: Paging) -> Page[ShowcaseEntryOut]:
+    await service.showcase_owner(uow, creator_id)
     entries, next_cursor = await service.showcase(uow, creator_id, paging, viewer)
     return Page(
         items=[ShowcaseEntryOut(product=product_out(e.product), added_at=e.added_at) for e in entries],

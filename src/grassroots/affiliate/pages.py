@@ -12,7 +12,6 @@ from fastapi.responses import RedirectResponse, Response
 from grassroots.affiliate import service
 from grassroots.catalog import service as catalog
 from grassroots.content import service as content
-from grassroots.identity import service as identity
 from grassroots.kernel.auth import CurrentUser, MaybeUser, Principal, Role, require
 from grassroots.kernel.deps import UoW
 from grassroots.kernel.errors import NotFound
@@ -112,12 +111,7 @@ async def my_showcase(request: Request, creator: Creator, uow: UoW, paging: Pagi
 async def public_showcase(
     request: Request, creator_id: uuid.UUID, viewer: MaybeUser, uow: UoW, paging: Paging
 ) -> Response:
-    try:
-        creator = await identity.get_user(uow, creator_id)
-    except NotFound:
-        creator = None
-    if creator is None or creator.role != Role.creator:
-        raise NotFound("No such creator.", code="creator_not_found")
+    creator = await service.showcase_owner(uow, creator_id)
     entries, next_cursor = await service.showcase(uow, creator_id, paging, None)
     return render(
         request, "affiliate/showcase.html", {"creator": creator, "entries": entries, "next_cursor": next_cursor}

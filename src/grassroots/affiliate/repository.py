@@ -38,9 +38,13 @@ async def remove(session: AsyncSession, creator_id: uuid.UUID, product_id: uuid.
 
 
 async def page(
-    session: AsyncSession, creator_id: uuid.UUID, params: PageParams
+    session: AsyncSession, creator_id: uuid.UUID, params: PageParams, among: Select[uuid.UUID] | None = None
 ) -> tuple[list[ShowcaseItem], str | None]:
+    """A showcase's items, newest first; with ``among``, only its products in that subquery
+    (so a page is full even when many showcased products are off sale)."""
     stmt = select(ShowcaseItem).where(ShowcaseItem.creator_id == creator_id)
+    if among is not None:
+        stmt = stmt.where(ShowcaseItem.product_id.in_(among))
     return await paginate(session, stmt, params, [ShowcaseItem.added_at, ShowcaseItem.product_id])
 
 

@@ -20,7 +20,9 @@ from grassroots.affiliate.models import ShareLink, ShowcaseItem
 from grassroots.catalog import service as catalog
 from grassroots.catalog.models import Product, ProductStatus
 from grassroots.content import service as content
-from grassroots.kernel.auth import Principal
+from grassroots.identity import service as identity
+from grassroots.identity.models import User
+from grassroots.kernel.auth import Principal, Role
 from grassroots.kernel.errors import Conflict, Invalid, NotFound
 from grassroots.kernel.ids import new_id
 from grassroots.kernel.pagination import PageParams
@@ -64,13 +66,25 @@ async def remove_from_showcase(uow: UnitOfWork, creator: Principal, product_id: 
         raise NotFound("That product is not in your showcase.", code="not_in_showcase")
 
 
+async def showcase_owner(uow: UnitOfWork, creator_id: uuid.UUID) -> User:
+    """The creator whose showcase this is; 404 for an unknown id or someone who is no creator."""
+    try:
+        creator = await identity.get_user(uow, creator_id)
+    except NotFound:
+        creator = None
+    if creator is None or creator.role != Role.creator:
+        raise NotFound("No such creator.", code="creator_not_found")
+    return creator
+
+
 async def showcase(
     uow: UnitOfWork, creator_id: uuid.UUID, params: PageParams, viewer: Principal | None
 ) -> tuple[list[ShowcaseEntry], str | None]:
     """A creator's showcase, newest first. Others see only products still on sale."""
-    items, next_cursor = await repository.page(uow.session, creator_id, params)
-    products = await catalog.products_by_id(uow, [i.product_id for i in items])
     owner = viewer is not None and viewer.id == creator_id
+    among = None if owner else catalog.on_sale_ids()
+    items, next_cursor = await repository.page(uow.session, creator_id, params, among)
+    products = await catalog.products_by_id(uow, [i.product_id for i in items])
     entries = [
         ShowcaseEntry(products[i.product_id], i.added_at)
         for i in items

@@ -153,3 +153,7 @@ async def count_for_supplier(session: AsyncSession, supplier_id: uuid.UUID) -> d
         select(Product.status, func.count()).where(Product.supplier_id == supplier_id).group_by(Product.status)
     )
     return {ProductStatus(s): int(n) for s, n in rows}
+
+
+def on_sale_ids() -> Select[uuid.UUID]:
+    return select(Product.id).where(Product.status == ProductStatus.active)

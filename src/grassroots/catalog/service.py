@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from grassroots.catalog import repository
 from grassroots.catalog.models import CommissionChange, Product, ProductStatus, Sku
@@ -18,6 +19,9 @@ from grassroots.kernel.ids import new_id
 from grassroots.kernel.money import validate_currency
 from grassroots.kernel.pagination import PageParams
 from grassroots.kernel.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from sqlalchemy import Select
 
 MIN_COMMISSION_BPS = 100
 MAX_COMMISSION_BPS = 8000
@@ -250,6 +254,11 @@ async def pool(
     if category is not None:
         _check_category(category)
     return await repository.pool_page(uow.session, params, category=category, sort=sort)
+
+
+def on_sale_ids() -> Select[uuid.UUID]:
+    """The ids of products on sale, as a subquery other domains can filter by in SQL."""
+    return repository.on_sale_ids()
 
 
 async def products_by_id(uow: UnitOfWork, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Product]:

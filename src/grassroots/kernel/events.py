@@ -78,6 +78,7 @@ class HandlerSpec:
 class EventRegistry:
     def __init__(self) -> None:
         self._handlers: dict[str, dict[str, HandlerSpec]] = {}
+        self._max_attempts: dict[str, int] = {}
 
     def _register(self, name: str, key: str | None, fn: Any, spec: HandlerSpec) -> None:
         handler_key = key or f"{fn.__module__}.{fn.__qualname__}"
@@ -96,17 +97,30 @@ class EventRegistry:
         return register
 
     def on_external(
-        self, name: str, *, key: str | None = None, when: Wants | None = None, eager: bool = False
+        self,
+        name: str,
+        *,
+        key: str | None = None,
+        when: Wants | None = None,
+        eager: bool = False,
+        max_attempts: int | None = None,
     ) -> Callable[[ExternalHandler], ExternalHandler]:
         """Register ``fn(platform, event)`` for effects outside our database (an HTTP call).
         It runs with no transaction open, at least once; the receiver must deduplicate.
-        ``eager``: the committing process runs it at once (see the module docstring)."""
+        ``eager``: the committing process runs it at once (see the module docstring).
+        ``max_attempts``: how often the event is tried before it is given up (default
+        ``MAX_ATTEMPTS``); the largest any handler of the event asks for wins."""
 
         def register(fn: ExternalHandler) -> ExternalHandler:
             self._register(name, key, fn, HandlerSpec(fn, False, when, eager))
+            if max_attempts is not None:
+                self._max_attempts[name] = max(max_attempts, self._max_attempts.get(name, 0))
             return fn
 
         return register
+
+    def max_attempts(self, name: str) -> int:
+        return self._max_attempts.get(name, MAX_ATTEMPTS)
 
     def remove(self, name: str, key: str) -> None:
         self._handlers.get(name, {}).pop(key, None)
@@ -128,7 +142,8 @@ on_external = registry.on_external
 
 
 def backoff(attempts: int) -> timedelta:
-    """1 s, 4 s, 16 s … capped at an hour: ten attempts span about three hours."""
+    """1 s, 4 s, 16 s … capped at an hour: ten attempts span about three hours, and each
+    attempt after the seventh adds an hour."""
     return timedelta(seconds=min(3600, 4 ** max(0, attempts - 1)))
 
 
@@ -187,7 +202,7 @@ async def record_failure(platform: Platform, event_id: uuid.UUID, error: str) ->
             return
         row.attempts += 1
         row.last_error = error[:2000]
-        if row.attempts >= MAX_ATTEMPTS:
+        if row.attempts >= platform.events.max_attempts(row.name):
             row.failed_at = uow.now()
             log.error("event %s (%s) failed %d times; giving up: %s", row.id, row.name, row.attempts, error)
         else:

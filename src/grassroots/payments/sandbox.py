@@ -109,6 +109,8 @@ class SandboxProvider:
         try:
             payload = json.loads(body)
             data = payload["data"]
+            if type(data.get("amount_minor", 0)) is not int:  # not 5000.7, true or Infinity
+                raise ValueError("amount_minor")
             return ProviderEvent(
                 id=str(payload["id"])[:100],
                 type=str(payload["type"]),
@@ -118,7 +120,7 @@ class SandboxProvider:
                 currency=str(data.get("currency", "")),
                 reason=data.get("reason"),
             )
-        except (ValueError, KeyError, TypeError, AttributeError):
+        except (ValueError, KeyError, TypeError, AttributeError, OverflowError):
             raise BadRequest("The webhook body is not a sandbox event.", code="webhook_malformed") from None
 
 
