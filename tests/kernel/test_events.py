@@ -127,18 +127,30 @@ async def test_failing_handler_is_retried_with_backoff_and_effects_roll_back(
         assert [s.payload["attempt"] for s in side] == [3]
 
 
-async def test_handler_gives_up_after_max_attempts(platform: Platform, registry: EventRegistry) -> None:
-    registry.on("doomed", key="doomed")(_always_fails)
+async def _unreachable(platform: Platform, e: Event) -> None:
+    raise ConnectionError("the other side is down")
+
+
+@pytest.mark.parametrize("extra", [0, 3])
+async def test_handler_gives_up_after_max_attempts(platform: Platform, registry: EventRegistry, extra: int) -> None:
+    """Ten attempts by default; an external handler may ask for more (``extra``)."""
+    if extra:
+        registry.on_external("doomed", key="doomed", max_attempts=events.MAX_ATTEMPTS + extra)(_unreachable)
+    else:
+        registry.on("doomed", key="doomed")(_always_fails)
     async with platform.unit_of_work() as uow:
         uow.emit("doomed", {})
     clock = platform.test_clock
     assert clock is not None
-    for _ in range(events.MAX_ATTEMPTS + 2):
+    for n in range(events.MAX_ATTEMPTS + extra + 2):
         await drain(platform)
         await clock.advance(3601)
+        if extra and n == events.MAX_ATTEMPTS:  # past the default, still being tried
+            async with platform.unit_of_work(write=False) as uow:
+                assert (await uow.session.scalars(select(OutboxEvent))).one().failed_at is None
     async with platform.unit_of_work(write=False) as uow:
         row = (await uow.session.scalars(select(OutboxEvent))).one()
-        assert row.attempts == events.MAX_ATTEMPTS
+        assert row.attempts == events.MAX_ATTEMPTS + extra
         assert row.failed_at is not None and row.dispatched_at is None
 
 
@@ -369,23 +381,3 @@ async def test_events_are_written_at_commit_minus_those_of_a_failed_attempt(
         ("demo.happened", {"n": 1}, 0, None),
         ("demo.happened", {"n": 3}, 0, None),
     ]
-
-
-async def test_an_external_handler_may_ask_for_more_attempts(platform: Platform, registry: EventRegistry) -> None:
-    async def unreachable(platform: Platform, e: Event) -> None:
-        raise ConnectionError("the other side is down")
-
-    registry.on_external("far", key="far", max_attempts=events.MAX_ATTEMPTS + 3)(unreachable)
-    async with platform.unit_of_work() as uow:
-        uow.emit("far", {})
-    clock = platform.test_clock
-    assert clock is not None
-    for n in range(events.MAX_ATTEMPTS + 5):
-        await drain(platform)
-        await clock.advance(3601)
-        if n == events.MAX_ATTEMPTS:  # past the default, still being tried
-            async with platform.unit_of_work(write=False) as uow:
-                assert (await uow.session.scalars(select(OutboxEvent))).one().failed_at is None
-    async with platform.unit_of_work(write=False) as uow:
-        row = (await uow.session.scalars(select(OutboxEvent))).one()
-        assert row.attempts == events.MAX_ATTEMPTS + 3 and row.failed_at is not None
