@@ -262,3 +262,46 @@ async def test_a_refund_settles_the_open_return_request(client: httpx.AsyncClien
     assert (approve.status_code, approve.json()["error"]["code"]) == (409, "invalid_state")
     stock = (await client.get(f"/api/v1/products/{product['id']}")).json()["skus"][0]["stock"]
     assert stock == 2  # received goods are not restocked by a refund
+
+
+async def received_order(client: httpx.AsyncClient, supplier: Actor, product: dict) -> tuple[Actor, dict]:
+    buyer = await actor(client, "consumer")
+    order = await place_order(client, buyer, product["skus"][0]["id"])
+    await pay_order(client, buyer, order["id"])
+    ship = {"carrier": "SF", "tracking_number": "SF1"}
+    assert (await client.post(f"/api/v1/orders/{order['id']}/ship", headers=supplier.headers, json=ship)).is_success
+    assert (await client.post(f"/api/v1/orders/{order['id']}/receive", headers=buyer.headers)).is_success
+    return buyer, order
+
+
+async def test_a_return_racing_a_refund_is_never_left_open(client: httpx.AsyncClient) -> None:
+    supplier = await actor(client, "supplier")
+    product = await make_product(client, supplier, stock=20)
+    for _ in range(8):
+        buyer, order = await received_order(client, supplier, product)
+        asked, refunded = await asyncio.gather(
+            client.post(f"/api/v1/orders/{order['id']}/returns", headers=buyer.headers, json={"reason": "x"}),
+            client.post(f"/api/v1/orders/{order['id']}/refund", headers=supplier.headers, json={"reason": "goodwill"}),
+        )
+        assert refunded.status_code == 200 and asked.status_code in (201, 409)
+    still_open = await client.get("/api/v1/returns", headers=supplier.headers, params={"status": "requested"})
+    assert still_open.json()["items"] == []  # each was refused, or approved by the refund
+
+
+async def test_no_review_while_a_return_is_open(client: httpx.AsyncClient) -> None:
+    supplier = await actor(client, "supplier")
+    buyer, order = await received_order(client, supplier, await make_product(client, supplier))
+    await client.post(f"/api/v1/orders/{order['id']}/returns", headers=buyer.headers, json={"reason": "x"})
+    r = await client.post(f"/api/v1/orders/{order['id']}/reviews", headers=buyer.headers, json={"rating": 1})
+    assert (r.status_code, r.json()["error"]["code"]) == (409, "invalid_state")
+
+
+async def test_the_product_page_rounds_its_rating_half_up(client: httpx.AsyncClient) -> None:
+    supplier = await actor(client, "supplier")
+    product = await make_product(client, supplier, stock=10)
+    for rating in (5, 4):
+        buyer, order = await received_order(client, supplier, product)
+        await client.post(f"/api/v1/orders/{order['id']}/reviews", headers=buyer.headers, json={"rating": rating})
+    page = await client.get(f"/products/{product['id']}", headers=HTML)
+    shown = re.search(r'class="stat">([^<]*)</span><span class="stars">([^<]*)<', page.text)
+    assert shown and shown.groups() == ("4.5", "★★★★★")

@@ -366,8 +366,8 @@ async def on_refund_succeeded(uow: UnitOfWork, refund: Refund) -> None:
 # ------------------------------------------------------------------ the buyer's actions
 
 
-async def _buyers_order(uow: UnitOfWork, buyer: Principal, order_id: uuid.UUID) -> Order:
-    order = await get_order(uow, order_id, buyer)
+async def _buyers_order(uow: UnitOfWork, buyer: Principal, order_id: uuid.UUID, *, lock: bool = False) -> Order:
+    order = await get_order(uow, order_id, buyer, for_update=lock)
     if order.buyer_id != buyer.id:
         raise Forbidden("Only the buyer can do this.", code="not_buyer")
     return order
@@ -428,7 +428,9 @@ async def _receive(uow: UnitOfWork, order: Order, *, automatic: bool = False) ->
 
 async def request_return(uow: UnitOfWork, buyer: Principal, order_id: uuid.UUID, reason: str) -> ReturnRequest:
     """7-day no-reason return (Consumer Protection Law art. 25), counted from receipt."""
-    order = await _buyers_order(uow, buyer, order_id)
+    # The order row is locked first, as a refund and a return decision lock it: a refund
+    # that lands meanwhile either sees this request or is seen by it.
+    order = await _buyers_order(uow, buyer, order_id, lock=True)
     if order.status != OrderStatus.received or order.received_at is None:
         raise invalid_state(order, "return")
     if uow.now() > order.received_at + timedelta(days=uow.settings.return_window_days):
@@ -453,9 +455,12 @@ async def request_return(uow: UnitOfWork, buyer: Principal, order_id: uuid.UUID,
 
 
 async def review(uow: UnitOfWork, buyer: Principal, order_id: uuid.UUID, rating: int, body: str) -> Review:
-    order = await _buyers_order(uow, buyer, order_id)
+    order = await _buyers_order(uow, buyer, order_id, lock=True)  # not while a return is decided
     if order.status not in (OrderStatus.received, OrderStatus.completed):
         raise Conflict("Review an order after you have received it (and not returned it).", code="invalid_state")
+    pending = await repository.return_for_order(uow.session, order.id)
+    if pending is not None and pending.status == ReturnStatus.requested:
+        raise Conflict("Review the order once its return is decided.", code="invalid_state")
     if not 1 <= rating <= 5:
         raise Invalid("A rating is 1 to 5.", code="validation_error", fields={"rating": "1-5"})
     record = Review(
@@ -528,7 +533,7 @@ async def _returns_order(uow: UnitOfWork, supplier: Principal, return_id: uuid.U
 
 async def approve_return(uow: UnitOfWork, supplier: Principal, return_id: uuid.UUID, restock: bool) -> ReturnRequest:
     request = await _returns_order(uow, supplier, return_id)
-    order = await get_order(uow, request.order_id, supplier)
+    order = await get_order(uow, request.order_id, supplier, for_update=True)  # order first, then the return
     await _decide(uow, request, ReturnStatus.approved, restock=restock)
     await _refund(uow, order, "no-reason return", restock=restock)
     return request
@@ -568,11 +573,12 @@ async def review_for_order(uow: UnitOfWork, order_id: uuid.UUID) -> Review | Non
 async def refund(uow: UnitOfWork, actor: Principal, order_id: uuid.UUID, reason: str) -> Order:
     """An after-sales refund by the order's supplier or an operator, at any time after
     payment; after settlement the ledger claws the split back."""
-    order = await get_order(uow, order_id, actor)
+    # The order row is locked first, as a return request and a return decision lock it, so
+    # the open request read next is the one there is.
+    order = await get_order(uow, order_id, actor, for_update=True)
     if actor.role != Role.admin and actor.id != order.supplier_id:
         raise Forbidden("Only the order's supplier or an operator can refund it.", code="not_supplier")
-    # The refund settles an open return request (decided before the order changes: the lock
-    # order of a return approval). A failed refund below rolls this back with it.
+    # The refund settles an open return request. A failed refund below rolls this back with it.
     request = await repository.return_for_order(uow.session, order.id)
     if request is not None and request.status == ReturnStatus.requested:
         await repository.decide_return(
