@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -52,8 +51,7 @@ from grassroots.payments.models import Payment, Refund
 log = logging.getLogger("grassroots.commerce")
 
 IDEMPOTENCY_SCOPE = "orders.create"
-SHIPPED_OR_LATER = (OrderStatus.shipped, OrderStatus.received, OrderStatus.completed)
-REFUNDABLE = (OrderStatus.paid, *SHIPPED_OR_LATER)
+REFUNDABLE = (OrderStatus.paid, OrderStatus.shipped, OrderStatus.received, OrderStatus.completed)
 
 
 def invalid_state(order: Order, action: str) -> Conflict:
@@ -573,8 +571,8 @@ async def review_for_order(uow: UnitOfWork, order_id: uuid.UUID) -> Review | Non
 async def refund(uow: UnitOfWork, actor: Principal, order_id: uuid.UUID, reason: str) -> Order:
     """An after-sales refund by the order's supplier or an operator, at any time after
     payment; after settlement the ledger claws the split back."""
-    # The order row is locked first, as a return request and a return decision lock it, so
-    # the open request read next is the one there is.
+    # The order row is locked first, as shipping, a return request and a return decision
+    # take it: its status and the open request read next stay as read until the commit.
     order = await get_order(uow, order_id, actor, for_update=True)
     if actor.role != Role.admin and actor.id != order.supplier_id:
         raise Forbidden("Only the order's supplier or an operator can refund it.", code="not_supplier")
@@ -584,30 +582,18 @@ async def refund(uow: UnitOfWork, actor: Principal, order_id: uuid.UUID, reason:
         await repository.decide_return(
             uow.session, request.id, ReturnStatus.approved, decided_at=uow.now(), restock=False
         )
-    # Refunded before it shipped, the goods never left: they go back on sale. The update
-    # says which it was, not the order read above (a shipment may land in between).
-    if await _mark_refunded(uow, order, [OrderStatus.paid]):
-        restock = True
-    elif await _mark_refunded(uow, order, SHIPPED_OR_LATER):
-        restock = False
-    else:
-        raise invalid_state(order, "refund")
-    await _after_refund(uow, order, reason, restock=restock)
+    # Refunded before it shipped, the goods never left: they go back on sale.
+    await _refund(uow, order, reason, restock=order.status == OrderStatus.paid)
     return order
 
 
-async def _mark_refunded(uow: UnitOfWork, order: Order, from_: Sequence[OrderStatus]) -> bool:
-    return await repository.transition(uow.session, order.id, from_, OrderStatus.refunded, refunded_at=uow.now())
-
-
 async def _refund(uow: UnitOfWork, order: Order, reason: str, *, restock: bool) -> None:
-    if not await _mark_refunded(uow, order, REFUNDABLE):
+    """Refund the order: reverse or claw back its split, return the money, maybe restock."""
+    moved = await repository.transition(
+        uow.session, order.id, list(REFUNDABLE), OrderStatus.refunded, refunded_at=uow.now()
+    )
+    if not moved:
         raise invalid_state(order, "refund")
-    await _after_refund(uow, order, reason, restock=restock)
-
-
-async def _after_refund(uow: UnitOfWork, order: Order, reason: str, *, restock: bool) -> None:
-    """The order is refunded: reverse or claw back its split, return the money, maybe restock."""
     kind = await ledger.post_refund(uow, order.id)
     if order.payment_id is not None:
         await payments.refund_payment(uow, order.payment_id, reason)
