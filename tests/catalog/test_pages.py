@@ -83,3 +83,20 @@ async def test_the_next_page_of_a_search_keeps_the_search(client: httpx.AsyncCli
     following = await client.get(href.group(1).replace("&amp;", "&"), headers=HTML)
     titles = re.findall(r'<div class="product-title">([^<]+)</div>', following.text)
     assert titles and all("cup" in t for t in titles)
+
+
+async def test_the_next_page_keeps_the_page_size_asked_for(client: httpx.AsyncClient) -> None:
+    supplier = await actor(client, "supplier")
+    for title in ("First tea", "Second tea", "Third tea"):
+        await make_product(client, supplier, title=title)
+    c = await browser_for(client, supplier)
+    seen = []
+    url: str | None = "/supplier/products?limit=1"
+    while url:
+        page = await c.get(url, headers=HTML)
+        assert page.status_code == 200
+        seen += re.findall(r"(First|Second|Third) tea", page.text)
+        nxt = re.search(r'<div class="pager"><a [^>]*href="([^"]+)"', page.text)
+        url = nxt.group(1).replace("&amp;", "&") if nxt else None
+        assert url is None or "limit=1" in url
+    assert sorted(seen) == ["First", "Second", "Third"]

@@ -384,6 +384,19 @@ async def test_verified_reviews(client: httpx.AsyncClient) -> None:
     assert empty["summary"]["count"] == 0 and empty["summary"]["average"] is None
 
 
+async def test_a_review_keeps_counting_after_its_order_is_refunded(client: httpx.AsyncClient) -> None:
+    # A supplier cannot erase a bad review by approving the return that follows it.
+    supplier, buyer, product, order = await received_order(client)
+    r = await client.post(f"/api/v1/orders/{order['id']}/reviews", headers=buyer.headers, json={"rating": 1})
+    assert r.status_code == 201
+    ret = await client.post(f"/api/v1/orders/{order['id']}/returns", headers=buyer.headers, json={"reason": "cracked"})
+    assert (await client.post(f"/api/v1/returns/{ret.json()['id']}/approve", headers=supplier.headers)).is_success
+    await drain(client)
+    assert (await client.get(f"/api/v1/orders/{order['id']}", headers=buyer.headers)).json()["status"] == "refunded"
+    summary = (await client.get(f"/api/v1/products/{product['id']}/reviews")).json()["summary"]
+    assert (summary["count"], summary["average"], summary["distribution"]["1"]) == (1, 1.0, 1)
+
+
 async def test_racing_orders_for_the_last_units_keep_exactly_the_stock(client: httpx.AsyncClient) -> None:
     """Everyone passes the early stock check; the stock is taken at the end (at commit on
     PostgreSQL). Exactly the stock's worth succeed, the rest get 409 and keep nothing."""

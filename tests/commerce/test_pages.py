@@ -269,3 +269,41 @@ async def test_chinese_pages_translate_what_went_wrong(client: httpx.AsyncClient
     zh = {**HTML, "accept-language": "zh-CN"}
     page = await client.get("/orders/01a20000-0000-7000-8000-000000000000", headers=zh)
     assert page.status_code == 404 and "没有这个订单。" in page.text and "No such order." not in page.text
+
+
+async def test_the_product_page_pages_through_every_review_keeping_the_source(client: httpx.AsyncClient) -> None:
+    supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
+    product = await make_product(client, supplier, stock=20)
+    for n in range(11):
+        order = await received(client, supplier, buyer, product)
+        r = await client.post(
+            f"/api/v1/orders/{order['id']}/reviews", headers=buyer.headers, json={"rating": 5, "body": f"review {n}"}
+        )
+        assert r.status_code == 201
+    creator = await actor(client, "creator")
+    first = await client.get(f"/products/{product['id']}?creator={creator.id}", headers=HTML)
+    assert first.text.count("review ") == 10 and "review 10" in first.text and "review 0<" not in first.text
+    more = re.search(r'href="([^"]+)" data-testid="more-reviews"', first.text)
+    assert more is not None
+    link = more.group(1).replace("&amp;", "&")
+    assert f"creator={creator.id}" in link
+    second = await client.get(link, headers=HTML)
+    assert second.status_code == 200 and "review 0<" in second.text and second.text.count("review ") == 1
+    assert 'data-testid="more-reviews"' not in second.text
+    bad = await client.get(f"/products/{product['id']}?reviews_cursor=nonsense", headers=HTML)
+    assert bad.status_code == 400
+
+
+async def test_a_refused_contract_offer_keeps_what_the_mcn_typed(client: httpx.AsyncClient) -> None:
+    mcn, creator = await actor(client, "mcn"), await actor(client, "creator")
+    await as_browser(client, mcn)
+    page = await client.get("/mcn/contracts", headers=HTML)
+    form = {"csrf_token": csrf_of(page.text), "handle": "@" + creator.handle, "share": "95"}
+    r = await client.post("/mcn/contracts", data=form, headers=HTML)
+    assert r.status_code == 303
+    back = await client.get(r.headers["location"], headers=HTML)
+    assert "between 0.01% and 90%" in back.text
+    assert f'value="@{creator.handle}"' in back.text and 'value="95"' in back.text
+    r = await client.post("/mcn/contracts", data={**form, "share": "20"}, headers=HTML)
+    assert r.headers["location"] == "/mcn/contracts"
+    assert (await client.get("/api/v1/mcn/contracts", headers=mcn.headers)).json()["items"][0]["share_bps"] == 2000

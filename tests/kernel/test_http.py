@@ -8,7 +8,7 @@ import logging
 import httpx
 import pytest
 
-from tests.conftest import Stack
+from tests.conftest import Stack, user_with_token
 
 
 def assert_error(r: httpx.Response, status: int, code: str) -> dict:
@@ -33,6 +33,30 @@ async def test_wrong_method_is_a_shaped_405(client: httpx.AsyncClient) -> None:
 async def test_malformed_json_is_a_400(client: httpx.AsyncClient) -> None:
     r = await client.post("/api/v1/auth/signup", content=b'{"email": ', headers={"content-type": "application/json"})
     assert_error(r, 400, "malformed_json")
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "application/xml", None])
+async def test_a_body_the_api_does_not_read_is_a_415(client: httpx.AsyncClient, content_type: str | None) -> None:
+    body = b'{"email": "a@example.com", "password": "long-enough-pw", "handle": "ct_user", "role": "consumer"}'
+    headers = {"content-type": content_type} if content_type else {}
+    r = await client.post("/api/v1/auth/signup", content=body, headers=headers)
+    assert_error(r, 415, "unsupported_media_type")
+    login = await client.post("/api/v1/auth/token", json={"email": "a@example.com", "password": "long-enough-pw"})
+    assert login.status_code == 401  # nothing was created
+
+
+@pytest.mark.parametrize("content_type", ["application/json; charset=utf-8", "application/merge-patch+json"])
+async def test_json_in_any_json_media_type_is_read(client: httpx.AsyncClient, content_type: str) -> None:
+    body = b'{"email": "b@example.com", "password": "long-enough-pw", "handle": "ct_json", "role": "consumer"}'
+    r = await client.post("/api/v1/auth/signup", content=body, headers={"content-type": content_type})
+    assert r.status_code == 201, r.text
+
+
+async def test_a_bodiless_action_needs_no_content_type(client: httpx.AsyncClient) -> None:
+    # An action without a body is not refused for the Content-Type a client happens to send.
+    _, headers = await user_with_token(client)
+    r = await client.post("/api/v1/me/revoke-sessions", headers={**headers, "content-type": "text/plain"})
+    assert r.status_code == 204
 
 
 @pytest.mark.parametrize(

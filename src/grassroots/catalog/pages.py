@@ -29,6 +29,7 @@ nav.register("/supplier/products", N_("Products"), (Role.supplier,), order=10)
 
 register_global("categories", service.CATEGORIES)
 SupplierPage = Annotated[Principal, Depends(require(Role.supplier))]
+REVIEWS_PER_PAGE = 10
 
 
 @router.get("/products")
@@ -63,12 +64,21 @@ async def product_page(
     product_id: uuid.UUID,
     viewer: MaybeUser,
     uow: UoW,
+    reviews_cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> Response:
     from grassroots.commerce import service as commerce  # reviews live with orders
     from grassroots.commerce.schemas import source_params  # the buy button carries its source
 
     product = await service.get_product(uow, product_id, viewer)
-    reviews, _, summary = await commerce.product_reviews(uow, product_id, PageParams(None, 10), viewer)
+    page = PageParams(reviews_cursor or None, REVIEWS_PER_PAGE)
+    reviews, next_reviews, summary = await commerce.product_reviews(uow, product_id, page, viewer)
+    source = source_params(request.query_params)
+    # The next reviews keep the buy button's source, so paging does not lose the attribution.
+    more_reviews = (
+        f"/products/{product_id}?" + urlencode({**source, "reviews_cursor": next_reviews}) + "#reviews"
+        if next_reviews
+        else None
+    )
     return render(
         request,
         "catalog/product.html",
@@ -76,7 +86,8 @@ async def product_page(
             "product": product,
             "reviews": reviews,
             "summary": summary,
-            "source": source_params(request.query_params),
+            "more_reviews": more_reviews,
+            "source": source,
             "returnable": service.returnable(product.category),
         },
     )

@@ -181,9 +181,36 @@ class BodyTooLarge(StarletteHTTPException):
         super().__init__(status_code=413, detail=f"The request body is over the {limit}-byte limit.")
 
 
+def _api_reads(media_type: bytes) -> bool:
+    """Whether the JSON API reads a body of this Content-Type: JSON (``application/json``,
+    ``application/*+json``) or, for uploads, ``multipart/form-data``."""
+    kind = media_type.split(b";", 1)[0].strip().lower()
+    return kind in (b"application/json", b"multipart/form-data") or (
+        kind.startswith(b"application/") and kind.endswith(b"+json")
+    )
+
+
+def _unreadable_body(scope: Scope) -> bool:
+    """A body sent to the JSON API in a media type it does not read (415, not a 422 that
+    blames the fields). Providers' webhooks are exempt: they choose their own format."""
+    path: str = scope["path"]
+    if scope["method"] not in ("POST", "PUT", "PATCH") or not path.startswith("/api/") or path.endswith("/webhook"):
+        return False
+    content_type, has_body = None, False
+    for name, value in scope.get("headers", []):
+        if name == b"content-type":
+            content_type = value
+        elif name == b"content-length":
+            has_body = value.strip() not in (b"", b"0")
+        elif name == b"transfer-encoding":
+            has_body = True
+    return has_body and (content_type is None or not _api_reads(content_type))
+
+
 class BodyLimitMiddleware:
-    """Refuse bodies over ``max_bytes`` (per path prefix in ``overrides``): at once when
-    Content-Length says so, else as soon as the streamed body passes the limit."""
+    """Refuse bodies the API cannot take: over ``max_bytes`` (per path prefix in
+    ``overrides``), at once when Content-Length says so, else as soon as the streamed body
+    passes the limit (413); sent to the JSON API as neither JSON nor a multipart upload (415)."""
 
     def __init__(self, app: ASGIApp, max_bytes: int, overrides: dict[str, int] | None = None) -> None:
         self.app = app
@@ -199,6 +226,10 @@ class BodyLimitMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if _unreadable_body(scope):
+            message = "The API reads JSON: send Content-Type: application/json (uploads: multipart/form-data)."
+            await error_json(415, "unsupported_media_type", message)(scope, receive, send)
             return
         limit = self.limit_for(scope["path"])
         for name, value in scope.get("headers", []):

@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable
 from typing import Annotated
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from grassroots.identity import service as identity
@@ -39,29 +40,48 @@ ERRORS = {
 
 
 @router.get("/mcn/contracts")
-async def contracts(request: Request, party: Party, uow: UoW, paging: Paging) -> Response:
+async def contracts(
+    request: Request,
+    party: Party,
+    uow: UoW,
+    paging: Paging,
+    handle: Annotated[str, Query(max_length=40)] = "",
+    share: Annotated[str, Query(max_length=10)] = "30",
+) -> Response:
+    """``handle`` and ``share`` pre-fill the offer form: a refused offer comes back with them."""
     items, next_cursor = await service.contracts(uow, party, paging)
     names = await identity.handles(uow, [c.mcn_id for c in items] + [c.creator_id for c in items])
     signed = await service.signed_creators(uow, party.id) if party.role == Role.mcn else []
     return render(
         request,
         "mcn/contracts.html",
-        {"contracts": items, "names": names, "next_cursor": next_cursor, "signed": len(signed)},
+        {
+            "contracts": items,
+            "names": names,
+            "next_cursor": next_cursor,
+            "signed": len(signed),
+            "offer": {"handle": handle, "share": share},
+        },
     )
 
 
-async def _act(request: Request, uow: UoW, action: Awaitable[object], done: str) -> Response:
-    return await act(request, uow, action, redirect="/mcn/contracts", done=done, messages=ERRORS)
+async def _act(
+    request: Request, uow: UoW, action: Awaitable[object], done: str, on_error: str | None = None
+) -> Response:
+    return await act(request, uow, action, redirect="/mcn/contracts", done=done, messages=ERRORS, on_error=on_error)
 
 
 @router.post("/mcn/contracts")
 async def offer(request: Request, form: CsrfForm, mcn: Mcn, uow: UoW) -> Response:
+    handle, share = text(form, "handle", 40), text(form, "share", 10)
+
     async def go() -> None:
-        creator = await identity.find_by_handle(uow, text(form, "handle", 40))
-        bps = percent_to_bps(text(form, "share", 10))
+        creator = await identity.find_by_handle(uow, handle)
+        bps = percent_to_bps(share)
         await service.offer(uow, mcn, creator.id, bps if bps is not None else -1)
 
-    return await _act(request, uow, go(), N_("Contract offered. It starts when the creator accepts."))
+    typed = "/mcn/contracts?" + urlencode({"handle": handle, "share": share})  # a refusal keeps what was typed
+    return await _act(request, uow, go(), N_("Contract offered. It starts when the creator accepts."), typed)
 
 
 @router.post("/mcn/contracts/{contract_id}/accept")
