@@ -197,3 +197,11 @@ async def test_a_draft_is_its_suppliers_alone_and_unknown_to_everyone_else(clien
             json={"items": [{"sku_id": sku_id, "quantity": 1}], "shipping_address": ADDRESS},
         )
         assert (r.status_code, code(r)) == (422, "unknown_sku")
+
+
+@pytest.mark.parametrize("q", ["чай", "ÉTÉ", "été", "TEA"])
+async def test_the_product_filter_ignores_case_in_every_script(client: httpx.AsyncClient, q: str) -> None:
+    supplier = await actor(client, "supplier")
+    await make_product(client, supplier, title="Чай Été tea")
+    r = await client.get("/api/v1/products", params={"q": q})
+    assert r.status_code == 200 and [p["title"] for p in r.json()["items"]] == ["Чай Été tea"]

@@ -100,3 +100,34 @@ async def test_the_next_page_keeps_the_page_size_asked_for(client: httpx.AsyncCl
         url = nxt.group(1).replace("&amp;", "&") if nxt else None
         assert url is None or "limit=1" in url
     assert sorted(seen) == ["First", "Second", "Third"]
+
+
+async def test_a_product_form_without_a_field_leaves_that_field_alone(client: httpx.AsyncClient) -> None:
+    supplier = await actor(client, "supplier")
+    product = await make_product(client, supplier)
+    c = await browser_for(client, supplier)
+    page = await c.get(f"/supplier/products/{product['id']}", headers=HTML)
+    r = await c.post(
+        f"/supplier/products/{product['id']}",
+        data={"csrf_token": csrf_of(page.text), "commission": "20"},
+        headers=HTML,
+    )
+    assert r.status_code == 303
+    after = (await client.get(f"/api/v1/products/{product['id']}")).json()
+    assert after["description"] == "Hand-thrown in Longquan." and after["title"] == product["title"]
+    assert after["commission_bps"] == 2000
+    r = await c.post(
+        f"/supplier/products/{product['id']}",
+        data={"csrf_token": csrf_of(page.text), "commission": "20", "description": ""},
+        headers=HTML,
+    )
+    assert (await client.get(f"/api/v1/products/{product['id']}")).json()["description"] == ""
+
+
+async def test_share_and_earn_is_offered_to_those_who_earn_by_sharing(client: httpx.AsyncClient) -> None:
+    supplier = await actor(client, "supplier")
+    product = await make_product(client, supplier)
+    for role, offered in (("consumer", True), ("creator", True), ("supplier", False), ("mcn", False)):
+        c = await browser_for(client, supplier if role == "supplier" else await actor(client, role))
+        page = await c.get(f"/products/{product['id']}", headers=HTML)
+        assert ('data-testid="share-form"' in page.text) is offered, role

@@ -286,10 +286,33 @@ async def test_a_source_naming_no_promoter_leaves_the_click_in_force(client: htt
     await click(client, link, buyer)
     from_note = await place_order(client, buyer, sku(product), source={"post_id": shopper_post["id"]})
     assert attribution_of(from_note) == (sharer.id, link["id"], "click", "note")
+    assert from_note["post_id"] is None  # the shopper's note did not bring the sharer's credit
     live = await place_order(
         client, buyer, sku(product), source={"live_room_id": "01a20000-0000-7000-8000-000000000000"}
     )
     assert attribution_of(live) == (sharer.id, link["id"], "click", "live")
+
+
+async def test_a_click_credits_the_post_its_link_was_made_through(client: httpx.AsyncClient) -> None:
+    """Bought from an unrelated shopper's note after clicking a link made through a
+    creator's post: the link's post brought the order, as it would for the link's token."""
+    _, sharer, buyer, product = await world(client)
+    creator = await actor(client, "creator")
+    creators_post = await post_tagging(client, creator, product["id"], title="creator post")
+    link = await link_of(client, sharer, product, creators_post["id"])
+    shopper = await actor(client, "consumer")
+    note = (await client.post("/api/v1/posts", headers=shopper.headers, json={"kind": "note", "title": "n"})).json()
+    await click(client, link, buyer)
+    order = await place_order(client, buyer, sku(product), source={"post_id": note["id"]})
+    assert attribution_of(order) == (sharer.id, link["id"], "click", "note")
+    assert order["post_id"] == creators_post["id"]
+    await pay_order(client, buyer, order["id"])
+    await drain(client)
+    counted = {
+        p["id"]: (await client.get(f"/api/v1/posts/{p['id']}")).json()["counters"]["orders"]
+        for p in (note, creators_post)
+    }
+    assert counted == {note["id"]: 0, creators_post["id"]: 1}
 
 
 async def test_bad_sources_are_refused_with_a_code(client: httpx.AsyncClient) -> None:

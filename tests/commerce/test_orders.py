@@ -384,6 +384,18 @@ async def test_verified_reviews(client: httpx.AsyncClient) -> None:
     assert empty["summary"]["count"] == 0 and empty["summary"]["average"] is None
 
 
+async def test_refunded_units_no_longer_count_as_sold(client: httpx.AsyncClient) -> None:
+    supplier, buyer, product, order = await received_order(client)  # two units
+    other = await place_order(client, buyer, product["skus"][0]["id"], 3)
+    await pay_order(client, buyer, other["id"])
+    assert (await client.get(f"/api/v1/products/{product['id']}")).json()["sold_units"] == 5
+    ret = await client.post(f"/api/v1/orders/{order['id']}/returns", headers=buyer.headers, json={"reason": "x"})
+    assert (await client.post(f"/api/v1/returns/{ret.json()['id']}/approve", headers=supplier.headers)).is_success
+    r = await client.post(f"/api/v1/orders/{other['id']}/refund", headers=supplier.headers, json={"reason": "oos"})
+    assert r.is_success, r.text
+    assert (await client.get(f"/api/v1/products/{product['id']}")).json()["sold_units"] == 0
+
+
 async def test_a_review_keeps_counting_after_its_order_is_refunded(client: httpx.AsyncClient) -> None:
     # A supplier cannot erase a bad review by approving the return that follows it.
     supplier, buyer, product, order = await received_order(client)

@@ -307,3 +307,49 @@ async def test_a_refused_contract_offer_keeps_what_the_mcn_typed(client: httpx.A
     r = await client.post("/mcn/contracts", data={**form, "share": "20"}, headers=HTML)
     assert r.headers["location"] == "/mcn/contracts"
     assert (await client.get("/api/v1/mcn/contracts", headers=mcn.headers)).json()["items"][0]["share_bps"] == 2000
+
+
+async def test_the_order_page_tells_a_failed_refund_and_what_an_order_allows(client: httpx.AsyncClient) -> None:
+    supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
+    product = await make_product(client, supplier, title="Spring tea tin")
+    order = await place_order(client, buyer, product["skus"][0]["id"])
+    await pay_order(client, buyer, order["id"], fail_refunds=True)
+    await as_browser(client, supplier)
+    page = await client.get(f"/orders/{order['id']}", headers=HTML)
+    assert "Ship it from your orders" in page.text and "preparing your parcel" not in page.text
+    r = await client.post(f"/api/v1/orders/{order['id']}/refund", headers=supplier.headers, json={"reason": "oos"})
+    assert r.is_success, r.text
+    await drain(client)
+    await as_browser(client, buyer)
+    page = await client.get(f"/orders/{order['id']}", headers=HTML)
+    assert 'data-testid="refund-failed"' in page.text and "The money goes back" not in page.text
+    # taken off sale: the item is no longer a link to a page that would answer 404
+    assert f'href="/products/{product["id"]}"' in page.text
+    await client.patch(f"/api/v1/products/{product['id']}", headers=supplier.headers, json={"status": "archived"})
+    page = await client.get(f"/orders/{order['id']}", headers=HTML)
+    assert f'href="/products/{product["id"]}"' not in page.text and "Spring tea tin" in page.text
+
+
+async def test_a_perishable_order_promises_no_return_window(client: httpx.AsyncClient) -> None:
+    supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
+    order = await received(client, supplier, buyer, await make_product(client, supplier, category="food"))
+    await as_browser(client, buyer)
+    page = await client.get(f"/orders/{order['id']}", headers=HTML)
+    assert "No-reason returns until" not in page.text and "Return this order" not in page.text
+    order = await received(client, supplier, buyer, await make_product(client, supplier))
+    page = await client.get(f"/orders/{order['id']}", headers=HTML)
+    assert "No-reason returns until" in page.text
+
+
+async def test_a_page_return_without_a_reason_reads_in_the_suppliers_language(client: httpx.AsyncClient) -> None:
+    supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
+    order = await received(client, supplier, buyer, await make_product(client, supplier))
+    await as_browser(client, buyer)
+    page = await client.get(f"/orders/{order['id']}", headers=HTML)
+    r = await client.post(
+        f"/orders/{order['id']}/return", data={"csrf_token": csrf_of(page.text), "reason": " "}, headers=HTML
+    )
+    assert r.status_code == 303
+    await as_browser(client, supplier)
+    returns = await client.get("/supplier/returns", headers={**HTML, "accept-language": "zh-CN"})
+    assert "未填写原因" in returns.text and "no reason given" not in returns.text

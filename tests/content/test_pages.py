@@ -102,6 +102,28 @@ async def test_a_creator_publishes_a_note_with_an_image_and_a_tag_from_the_studi
     assert bad.status_code == 422 and "Upload JPEG" in bad.text
 
 
+async def test_the_studio_asks_for_the_title_and_names_bad_hashtags(client: httpx.AsyncClient) -> None:
+    browser = await browser_for(client, await actor(client, "creator"))
+    form = await browser.get("/studio/new", headers=HTML)
+    base = {"csrf_token": csrf_of(form.text), "kind": "note", "title": "   "}
+    blank = await browser.post("/studio/new", headers=HTML, data=base)
+    assert blank.status_code == 422 and "Give the post a title." in blank.text
+    tags = await browser.post("/studio/new", headers=HTML, data={**base, "title": "t", "hashtags": "#bad-tag"})
+    assert tags.status_code == 422 and "A hashtag is letters and digits" in tags.text
+
+
+async def test_a_blank_comment_is_asked_for_again(client: httpx.AsyncClient) -> None:
+    creator, fan = await actor(client, "creator"), await actor(client, "consumer")
+    post = (await client.post("/api/v1/posts", headers=creator.headers, json={"kind": "note", "title": "hi"})).json()
+    browser = await browser_for(client, fan)
+    page = await browser.get(f"/posts/{post['id']}", headers=HTML)
+    r = await browser.post(
+        f"/posts/{post['id']}/comments", data={"csrf_token": csrf_of(page.text), "body": "   "}, headers=HTML
+    )
+    assert r.status_code == 303
+    assert "Write something before you send it." in (await browser.get(r.headers["location"], headers=HTML)).text
+
+
 async def test_like_comment_and_follow_forms_work_without_script(client: httpx.AsyncClient) -> None:
     creator, fan = await actor(client, "creator"), await actor(client, "consumer")
     post = (await client.post("/api/v1/posts", headers=creator.headers, json={"kind": "note", "title": "hi"})).json()

@@ -102,6 +102,38 @@ async def test_tagged_products_show_live_price_and_stock(client: httpx.AsyncClie
     assert r.status_code == 422 and code(r) == "product_unavailable"
 
 
+async def test_a_product_back_in_draft_is_shown_nowhere_it_was_promoted(client: httpx.AsyncClient) -> None:
+    """A draft's title, price and commission are its supplier's business: a post that tagged
+    it, the showcase and the share links of those who promoted it no longer show it."""
+    from tests.commerce.test_regressions import browser_for
+    from tests.web.test_pages import HTML
+
+    supplier, creator = await actor(client, "supplier"), await actor(client, "creator")
+    product = await make_product(client, supplier, title="Spring tea")
+    post = await make_post(client, creator, product_ids=[product["id"]])
+    assert (
+        await client.post("/api/v1/showcase", headers=creator.headers, json={"product_id": product["id"]})
+    ).is_success
+    link = await client.post("/api/v1/share-links", headers=creator.headers, json={"product_id": product["id"]})
+    assert link.is_success, link.text
+    r = await client.patch(
+        f"/api/v1/products/{product['id']}",
+        headers=supplier.headers,
+        json={"status": "draft", "title": "Unannounced autumn tea"},
+    )
+    assert r.status_code == 200
+    assert (await client.get(f"/api/v1/posts/{post['id']}")).json()["products"] == []
+    for viewer in ({}, creator.headers):
+        showcase = await client.get(f"/api/v1/creators/{creator.id}/showcase", headers=viewer)
+        assert showcase.status_code == 200 and showcase.json()["items"] == []
+    browser = await browser_for(client, creator)
+    for page in (f"/posts/{post['id']}", "/me/share-links", "/showcase", f"/creators/{creator.id}/showcase"):
+        r = await browser.get(page, headers=HTML)
+        assert r.status_code == 200 and "Unannounced" not in r.text, page
+    r = await client.patch(f"/api/v1/products/{product['id']}", headers=supplier.headers, json={"status": "active"})
+    assert [p["id"] for p in (await client.get(f"/api/v1/posts/{post['id']}")).json()["products"]] == [product["id"]]
+
+
 async def test_who_may_post_and_tag(client: httpx.AsyncClient) -> None:
     consumer, supplier, mcn = (
         await actor(client, "consumer"),

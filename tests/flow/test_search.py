@@ -100,3 +100,29 @@ async def test_reindex_rebuilds_search_from_the_data(client: httpx.AsyncClient, 
     assert counts["products"] >= 1 and counts["posts"] >= 1 and counts["users"] >= 2
     assert [p["id"] for p in (await search(client, "补水面膜"))["items"]] == [mask["id"]]
     assert [p["id"] for p in (await search(client, "review", "posts"))["items"]] == [note["id"]]
+
+
+async def test_a_product_off_sale_leaves_search_without_a_trace(client: httpx.AsyncClient, platform) -> None:  # type: ignore[no-untyped-def]
+    """A draft's words must not show even as a next page that turns out empty."""
+    import uuid
+
+    from grassroots.flow import service as flow
+    from grassroots.flow.repository import upsert_doc
+
+    supplier = await actor(client, "supplier")
+    public = await make_product(client, supplier, title="Oolong tasting set")
+    draft = await make_product(client, supplier, title="Secret oolong launch", status="draft")
+    archived = await make_product(client, supplier, title="Old oolong tin")
+    r = await client.patch(f"/api/v1/products/{archived['id']}", headers=supplier.headers, json={"status": "archived"})
+    assert r.status_code == 200
+    await drain(client)
+    first = await search(client, "oolong", limit="1")
+    assert [p["id"] for p in first["items"]] == [public["id"]] and first["next_cursor"] is None
+    assert (await search(client, "secret"))["items"] == [] and (await search(client, "secret"))["next_cursor"] is None
+    # an index written before off-sale products were left out: a rebuild prunes it
+    async with platform.unit_of_work() as uow:
+        for p in (draft, archived):
+            await upsert_doc(uow.session, "product", uuid.UUID(p["id"]), p["title"], p["title"].lower(), 0, uow.now())
+    assert (await search(client, "oolong", limit="1"))["next_cursor"] is not None
+    await flow.reindex(platform)
+    assert (await search(client, "oolong", limit="1"))["next_cursor"] is None

@@ -35,6 +35,19 @@ async def test_malformed_json_is_a_400(client: httpx.AsyncClient) -> None:
     assert_error(r, 400, "malformed_json")
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[" * 500 + b"]" * 500,
+        b'{"email": "a@example.com", "password": "x", "handle": "abc", "role": ' + b"[" * 600 + b"]" * 600 + b"}",
+        b'{"a": ' * 900 + b"1" + b"}" * 900,
+    ],
+)
+async def test_a_deeply_nested_body_is_a_4xx(client: httpx.AsyncClient, body: bytes) -> None:
+    r = await client.post("/api/v1/auth/signup", content=body, headers={"content-type": "application/json"})
+    assert 400 <= r.status_code < 500 and r.json()["error"]["code"] in ("validation_error", "malformed_json")
+
+
 @pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "application/xml", None])
 async def test_a_body_the_api_does_not_read_is_a_415(client: httpx.AsyncClient, content_type: str | None) -> None:
     body = b'{"email": "a@example.com", "password": "long-enough-pw", "handle": "ct_user", "role": "consumer"}'
@@ -43,6 +56,14 @@ async def test_a_body_the_api_does_not_read_is_a_415(client: httpx.AsyncClient, 
     assert_error(r, 415, "unsupported_media_type")
     login = await client.post("/api/v1/auth/token", json={"email": "a@example.com", "password": "long-enough-pw"})
     assert login.status_code == 401  # nothing was created
+
+
+async def test_multipart_is_read_only_where_files_are_uploaded(client: httpx.AsyncClient) -> None:
+    _, headers = await user_with_token(client, "creator")
+    r = await client.post("/api/v1/posts", headers=headers, files={"title": (None, "hello")})
+    assert_error(r, 415, "unsupported_media_type")
+    r = await client.post("/api/v1/media", headers=headers, files={"file": ("a.txt", b"not an image")})
+    assert r.json()["error"]["code"] == "unsupported_media"  # read, and refused for what the file holds
 
 
 @pytest.mark.parametrize("content_type", ["application/json; charset=utf-8", "application/merge-patch+json"])

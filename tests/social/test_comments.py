@@ -255,3 +255,21 @@ async def test_a_burst_of_comments_is_rate_limited(
     )
     assert sorted(r.status_code for r in results) == [201] * 4 + [429] * 6
     assert await comment_count(client, pid) == 10
+
+
+async def test_the_post_pages_next_comments_keep_the_visits_scene(client: httpx.AsyncClient) -> None:
+    import html as html_lib
+    import re
+
+    _, a, b, post = await world(client)
+    for i, who in enumerate([a, b, a]):
+        await say(client, who, post["id"], f"c{i}")
+    page = await client.get(f"/posts/{post['id']}?scene=feed&limit=2", headers={"accept": "text/html"})
+    nxt = re.search(r'<div class="pager"><a [^>]*href="([^"]+)"', page.text)
+    assert nxt is not None
+    link = html_lib.unescape(nxt.group(1))
+    assert link.startswith(f"/posts/{post['id']}?") and "scene=feed" in link and "limit=2" in link
+    second = await client.get(link, headers={"accept": "text/html"})
+    assert second.status_code == 200, second.text
+    assert ">c0<" in second.text, second.text
+    assert "scene%3Dfeed" in second.text  # this page's address (the language switch's) kept it

@@ -157,3 +157,20 @@ async def test_two_hundred_people_liking_at_once_make_exactly_two_hundred_likes(
     assert {r.status_code for r in results} == {200}
     assert (await counters(client, post["id"]))["likes"] == 100
     assert (await client.get(f"/api/v1/users/{author.id}")).json()["likes_received"] == 100
+
+
+@pytest.mark.parametrize("action", ["like", "favorite", "comments"])
+async def test_a_page_action_with_a_malformed_referer_goes_to_the_post(client: httpx.AsyncClient, action: str) -> None:
+    from tests.commerce.test_regressions import browser_for
+    from tests.web.test_pages import HTML, csrf_of
+
+    creator = await actor(client, "creator")
+    post = await make_post(client, creator)
+    browser = await browser_for(client, creator)
+    token = csrf_of((await browser.get(f"/posts/{post['id']}", headers=HTML)).text)
+    r = await browser.post(
+        f"/posts/{post['id']}/{action}",
+        data={"csrf_token": token, "body": "hi"},
+        headers={**HTML, "referer": "http://["},
+    )
+    assert r.status_code == 303 and r.headers["location"].startswith(f"/posts/{post['id']}")

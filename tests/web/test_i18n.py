@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import httpx
+import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
@@ -78,3 +80,16 @@ def test_percentages_from_basis_points() -> None:
         "80%",
         "100%",
     ]
+
+
+@pytest.mark.parametrize(
+    ("path", "chinese"),
+    [
+        ("/s/no-such-token", "这个分享链接不存在"),
+        ("/feed?tab=nonsense", "有些内容缺失或不正确"),
+        ("/products?cursor=nonsense", "列表的这一页已不存在"),
+    ],
+)
+async def test_common_page_errors_read_in_chinese(client: httpx.AsyncClient, path: str, chinese: str) -> None:
+    r = await client.get(path, headers={"accept": "text/html", "accept-language": "zh-CN"})
+    assert 400 <= r.status_code < 500 and chinese in r.text

@@ -214,6 +214,21 @@ async def test_language_from_accept_language_and_switcher(client: httpx.AsyncCli
     assert r.headers["location"] == "/"
 
 
+@pytest.mark.parametrize("page", ["/products?q=%E8%8C%B6+tea&category=food", "/search?type=products&q=tea"])
+async def test_switching_language_keeps_the_whole_address(client: httpx.AsyncClient, page: str) -> None:
+    import html as html_lib
+    import re
+    from urllib.parse import parse_qs, urlsplit
+
+    r = await client.get(page, headers=HTML)
+    switch = re.search(r'<a href="(/lang/zh_Hans\?next=[^"]+)"', r.text)
+    assert switch is not None
+    back = await client.get(html_lib.unescape(switch.group(1)), headers=HTML)
+    assert back.status_code == 303
+    went, asked = urlsplit(back.headers["location"]), urlsplit(page)
+    assert (went.path, parse_qs(went.query)) == (asked.path, parse_qs(asked.query))
+
+
 async def test_user_content_is_escaped(client: httpx.AsyncClient) -> None:
     r = await form_post(
         client,

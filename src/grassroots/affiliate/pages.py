@@ -179,7 +179,7 @@ async def my_share_links(
     new: Annotated[str | None, Query(max_length=24)] = None,
 ) -> Response:
     links, next_cursor = await service.my_links(uow, user, paging)
-    products = await catalog.products_by_id(uow, list({x.product_id for x in links}))
+    products = await catalog.listed_products(uow, list({x.product_id for x in links}))
     base = (uow.settings.public_url or str(request.base_url)).rstrip("/")
     return render(
         request,

@@ -80,11 +80,12 @@ async def showcase_owner(uow: UnitOfWork, creator_id: uuid.UUID) -> User:
 async def showcase(
     uow: UnitOfWork, creator_id: uuid.UUID, params: PageParams, viewer: Principal | None
 ) -> tuple[list[ShowcaseEntry], str | None]:
-    """A creator's showcase, newest first. Others see only products still on sale."""
+    """A creator's showcase, newest first. Others see only products still on sale; the
+    creator also those archived (to take them out), but no draft."""
     owner = viewer is not None and viewer.id == creator_id
     among = None if owner else catalog.on_sale_ids()
     items, next_cursor = await repository.page(uow.session, creator_id, params, among)
-    products = await catalog.products_by_id(uow, [i.product_id for i in items])
+    products = await catalog.listed_products(uow, [i.product_id for i in items])
     entries = [
         ShowcaseEntry(products[i.product_id], i.added_at)
         for i in items

@@ -219,7 +219,8 @@ async def update_product(
                     product_id,
                     ProductPatch(
                         title=text(form, "title", 200) or None,
-                        description=text(form, "description", 5000),
+                        # an emptied box clears it; a form without the field leaves it be
+                        description=text(form, "description", 5000) if "description" in form else None,
                         commission_bps=bps,
                         status=status if status in ("active", "draft", "archived") else None,
                     ),

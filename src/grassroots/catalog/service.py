@@ -265,5 +265,13 @@ async def products_by_id(uow: UnitOfWork, ids: Sequence[uuid.UUID]) -> dict[uuid
     return await repository.get_many(uow.session, ids)
 
 
+async def listed_products(uow: UnitOfWork, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Product]:
+    """The products among ``ids`` that anyone may be shown where others promote them (a
+    post's tags, a showcase, a share link): on sale or archived, never a draft, whose
+    current title, price and commission are its supplier's business until it goes on sale."""
+    found = await repository.get_many(uow.session, ids)
+    return {i: p for i, p in found.items() if p.status != ProductStatus.draft}
+
+
 async def supplier_counts(uow: UnitOfWork, supplier_id: uuid.UUID) -> dict[ProductStatus, int]:
     return await repository.count_for_supplier(uow.session, supplier_id)

@@ -190,6 +190,8 @@ async def order_page(
     ret = await service.return_for_order(uow, order.id)
     review = await service.review_for_order(uow, order.id)
     window_ends = order.received_at + timedelta(days=uow.settings.return_window_days) if order.received_at else None
+    returnable = all(i.returnable for i in order.items)
+    products = await catalog.products_by_id(uow, list({i.product_id for i in order.items}))
     now = uow.now()
     return render(
         request,
@@ -202,13 +204,17 @@ async def order_page(
             "review": review,
             "is_buyer": viewer.id == order.buyer_id,
             "is_supplier": viewer.id == order.supplier_id,
-            "window_ends": window_ends,
+            "window_ends": window_ends if returnable else None,  # perishables: no window to show
+            # Items link to their product only while it is on sale (else the link is a 404).
+            "on_sale": {pid for pid, p in products.items() if p.status == ProductStatus.active},
+            # What the latest refund's provider said: the order is refunded before the money is back.
+            "refund_state": refunds[-1].status.value if refunds else None,
             "can_return": bool(
                 window_ends
                 and now <= window_ends
                 and order.status == OrderStatus.received
                 and ret is None
-                and all(i.returnable for i in order.items)
+                and returnable
             ),
             # Back from the provider's page: "confirming" only while the latest checkout may
             # still be paid (a declined one is not: its payment has failed).
@@ -249,7 +255,7 @@ async def receive(request: Request, order_id: uuid.UUID, form: CsrfForm, shopper
 
 @router.post("/orders/{order_id}/return")
 async def request_return(request: Request, order_id: uuid.UUID, form: CsrfForm, shopper: Shopper, uow: UoW) -> Response:
-    reason = text(form, "reason", 500) or "no reason given"
+    reason = text(form, "reason", 500)  # a no-reason return may give none; pages say so in the reader's language
     return await _order_action(
         request,
         uow,

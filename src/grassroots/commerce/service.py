@@ -154,7 +154,7 @@ async def _attribution(
                 Scene.share if found.scene == Scene.direct else found.scene,
                 link.owner_id,
                 frozenset({link.product_id}),
-                found.post_id or link.post_id,
+                link.post_id,  # as for a named link: the post it was made through brought the order
                 link.id,
                 "click",
             )
@@ -599,6 +599,12 @@ async def _refund(uow: UnitOfWork, order: Order, reason: str, *, restock: bool) 
         await payments.refund_payment(uow, order.payment_id, reason)
     if restock:
         await catalog.release_stock(uow, {i.sku_id: i.quantity for i in order.items})
+    # Refunded units were not sold after all ("Sold" and the pool's sales order say so).
+    # The product row last, as when the payment counted them: best sellers' rows are hot.
+    units: dict[uuid.UUID, int] = {}
+    for i in order.items:
+        units[i.product_id] = units.get(i.product_id, 0) - i.quantity
+    await catalog.record_sales(uow, units)
     uow.emit(
         "commerce.order_refunded",
         {"order_id": order.id, "ledger": kind, "reason": reason, "post_id": order.post_id},

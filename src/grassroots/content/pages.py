@@ -42,6 +42,9 @@ ERRORS = {
     "video_required": N_("A video post needs exactly one video."),
     "too_many_products": N_("Tag at most 10 products."),
     "product_unavailable": N_("One of the products is no longer on sale."),
+    "invalid_media": N_("A note has up to 9 images and no video."),
+    "invalid_hashtag": N_("A hashtag is letters and digits, up to 30, with no spaces or other signs."),
+    "too_many_hashtags": N_("Use at most 10 hashtags."),
 }
 SCENES_FROM_PAGES = {"feed", "search", "share", "showcase"}
 
@@ -74,6 +77,9 @@ async def post_page(request: Request, post_id: uuid.UUID, viewer: MaybeUser, uow
             "comments": [c for c in comments if not (pinned and c.comment.id == pinned.comment.id)],
             "next_cursor": next_cursor,
             "buy_query": urlencode(source),
+            # the next comments keep the visit's scene and share link, so Buy still credits them
+            "comments_base": f"/posts/{post_id}?"
+            + urlencode({k: incoming[k] for k in ("scene", "share") if k in incoming}),
         },
     )
 
@@ -182,9 +188,13 @@ async def publish(request: Request, form: CsrfForm, creator: Creator, uow: UoW) 
             },
             status=422,
         )
-    except ValidationError:  # the body model refused a field (too many tags or products)
+    except ValidationError:  # the body model refused a field (a blank title, too many tags or products)
         showcase, pool = await _picker(uow, creator)
         _ = gettext(request)
+        if not values["title"].strip():
+            message = _("Give the post a title.")
+        else:
+            message = _("Use at most 10 products and 10 hashtags, and a title of up to 100 characters.")
         return render(
             request,
             "content/new_post.html",
@@ -193,7 +203,7 @@ async def publish(request: Request, form: CsrfForm, creator: Creator, uow: UoW) 
                 "pool": pool,
                 "form": values,
                 "picked": set(picked),
-                "error": _("Use at most 10 products and 10 hashtags, and a title of up to 100 characters."),
+                "error": message,
             },
             status=422,
         )

@@ -246,7 +246,7 @@ async def views(uow: UnitOfWork, post_ids: Sequence[uuid.UUID]) -> list[PostView
     media = await repository.media_of(uow.session, ids)
     product_ids = await repository.product_ids_of(uow.session, ids)
     tags = await repository.hashtags_of(uow.session, ids)
-    products = await catalog.products_by_id(uow, [p for ps in product_ids.values() for p in ps])
+    products = await catalog.listed_products(uow, [p for ps in product_ids.values() for p in ps])
     handles = await identity.handles(uow, list({posts[i].author_id for i in ids}))
     return [
         PostView(

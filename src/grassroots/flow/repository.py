@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import Integer, case, column, delete, func, select, table, text
+from sqlalchemy import Integer, Select, case, column, delete, func, select, table, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from grassroots.flow.models import FlowEvent, SearchDoc
@@ -44,6 +44,18 @@ async def delete_doc(session: AsyncSession, kind: str, ref_id: uuid.UUID) -> Non
     await session.execute(delete(SearchDoc).where(SearchDoc.id == doc_id))
     if _dialect(session) == "sqlite":
         await session.execute(text("DELETE FROM search_fts WHERE rowid = :id"), {"id": doc_id})
+
+
+async def delete_docs_not_in(session: AsyncSession, kind: str, keep: Select[uuid.UUID]) -> int:
+    """Drop the docs of ``kind`` whose ref id ``keep`` (a subquery of ids) does not hold."""
+    gone = list(
+        (await session.scalars(select(SearchDoc.id).where(SearchDoc.kind == kind, SearchDoc.ref_id.not_in(keep)))).all()
+    )
+    for doc_id in gone:
+        await session.execute(delete(SearchDoc).where(SearchDoc.id == doc_id))
+        if _dialect(session) == "sqlite":
+            await session.execute(text("DELETE FROM search_fts WHERE rowid = :id"), {"id": doc_id})
+    return len(gone)
 
 
 def _fts_phrase(term: str) -> str:

@@ -476,7 +476,9 @@ async def search(uow: UnitOfWork, q: str, type_: str, params: PageParams) -> Sea
 async def index_product(uow: UnitOfWork, product_id: uuid.UUID) -> None:
     found = await catalog.products_by_id(uow, [product_id])
     p = found.get(product_id)
-    if p is None:
+    if p is None or p.status != ProductStatus.active:
+        # Off sale, it is not searchable at all: not even a hit that is filtered out later
+        # (a next page would tell a draft's words apart from others).
         await repository.delete_doc(uow.session, "product", product_id)
         return
     text = " ".join([p.title, p.category, p.description]).lower()
@@ -498,7 +500,8 @@ async def index_post(uow: UnitOfWork, post_id: uuid.UUID) -> None:
 async def index_user(uow: UnitOfWork, user_id: uuid.UUID) -> None:
     users = await identity.users_by_id(uow, [user_id])
     u = users.get(user_id)
-    if u is None:
+    if u is None or u.disabled_at is not None:
+        await repository.delete_doc(uow.session, "user", user_id)
         return
     await repository.upsert_doc(uow.session, "user", u.id, u.handle, u.handle.lower(), 0, u.created_at)
 
@@ -512,6 +515,8 @@ async def reindex(platform: Platform, progress: Callable[[str, int], None] | Non
     transaction; safe to run while the platform serves."""
     counts = {"products": 0, "posts": 0, "users": 0}
     report = progress or (lambda kind, n: None)
+    async with platform.unit_of_work() as uow:  # products taken off sale since they were indexed
+        await repository.delete_docs_not_in(uow.session, "product", catalog.on_sale_ids())
     for kind in counts:
         cursor: str | None = None
         while True:

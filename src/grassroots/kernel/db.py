@@ -267,6 +267,10 @@ def _ping_idle_connections(engine: AsyncEngine) -> None:
             raise DisconnectionError("pooled connection is gone") from exc
 
 
+def _unicode_lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
+
+
 def _configure_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
@@ -281,6 +285,9 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         ):
             cur.execute(pragma)
         cur.close()
+        # SQLite's own lower() (and so ILIKE) folds ASCII only: "Чай" would not match "чай"
+        # as it does on PostgreSQL. Python's folds every script; nothing indexes lower().
+        dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:

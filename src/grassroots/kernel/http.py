@@ -181,13 +181,16 @@ class BodyTooLarge(StarletteHTTPException):
         super().__init__(status_code=413, detail=f"The request body is over the {limit}-byte limit.")
 
 
-def _api_reads(media_type: bytes) -> bool:
-    """Whether the JSON API reads a body of this Content-Type: JSON (``application/json``,
-    ``application/*+json``) or, for uploads, ``multipart/form-data``."""
+UPLOAD_PATHS = ("/api/v1/media",)  # the API's only multipart endpoints
+
+
+def _api_reads(media_type: bytes, path: str) -> bool:
+    """Whether the JSON API reads a body of this Content-Type at ``path``: JSON
+    (``application/json``, ``application/*+json``), or ``multipart/form-data`` uploads."""
     kind = media_type.split(b";", 1)[0].strip().lower()
-    return kind in (b"application/json", b"multipart/form-data") or (
-        kind.startswith(b"application/") and kind.endswith(b"+json")
-    )
+    if kind == b"multipart/form-data":
+        return path in UPLOAD_PATHS
+    return kind == b"application/json" or (kind.startswith(b"application/") and kind.endswith(b"+json"))
 
 
 def _unreadable_body(scope: Scope) -> bool:
@@ -204,7 +207,7 @@ def _unreadable_body(scope: Scope) -> bool:
             has_body = value.strip() not in (b"", b"0")
         elif name == b"transfer-encoding":
             has_body = True
-    return has_body and (content_type is None or not _api_reads(content_type))
+    return has_body and (content_type is None or not _api_reads(content_type, path))
 
 
 class BodyLimitMiddleware:

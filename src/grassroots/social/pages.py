@@ -30,6 +30,7 @@ nav.register("/notifications", N_("Notifications"), None, order=90)
 ERRORS = {
     "rate_limited": N_("You are commenting too fast; wait a moment."),
     "cannot_follow_self": N_("You cannot follow yourself."),
+    "validation_error": N_("Write something before you send it."),
 }
 register_global(
     "notification_labels",
@@ -47,7 +48,10 @@ register_global(
 
 def _back(request: Request, fallback: str) -> str:
     """The page the form was on (its path and query), if it is one of ours to go to."""
-    ref = urlsplit(request.headers.get("referer", ""))
+    try:
+        ref = urlsplit(request.headers.get("referer", ""))
+    except ValueError:  # a malformed header (``http://[``) is no page to go back to
+        return fallback
     return safe_next(ref.path + (f"?{ref.query}" if ref.query else "") or None, fallback)
 
 

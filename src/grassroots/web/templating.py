@@ -119,7 +119,8 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, s
     locale = locale_of(request)
     user = current_user(request)
     platform = platform_of(request)
-    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    # This page's address: the path re-quoted, the query as sent (already percent-encoded).
+    here = quote(request.url.path, safe="/") + (f"?{request.url.query}" if request.url.query else "")
     ctx: dict[str, Any] = {
         "request": request,
         "user": user,
@@ -130,7 +131,7 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, s
         "locale": locale,
         "html_lang": i18n.HTML_LANG[locale],
         "locales": i18n.LOCALES,
-        "here": quote(here, safe="/?=&"),
+        "here": here,  # for a form's "next" field; in a link's query, ``here | urlencode``
         "env_name": platform.settings.env.value,
         "dt": lambda value, fmt="%Y-%m-%d %H:%M": local_time(value, platform.settings.display_timezone, fmt),
         "now": platform.clock.now(),
