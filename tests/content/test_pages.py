@@ -148,3 +148,15 @@ async def test_like_comment_and_follow_forms_work_without_script(client: httpx.A
     await drain(client)
     notes = await browser_for(client, creator)
     assert "started following you" in (await notes.get("/notifications", headers=HTML)).text
+
+
+async def test_a_creators_profile_links_to_the_whole_showcase(client: httpx.AsyncClient) -> None:
+    supplier, creator = await actor(client, "supplier"), await actor(client, "creator")
+    for n in range(9):
+        product = await make_product(client, supplier, title=f"Cup {n}")
+        await client.post("/api/v1/showcase", headers=creator.headers, json={"product_id": product["id"]})
+    page = await client.get(f"/u/{creator.id}", headers=HTML)
+    assert "Cup 0" not in page.text  # the profile shows the newest eight
+    assert f'href="/creators/{creator.id}/showcase" data-testid="whole-showcase"' in page.text
+    whole = await client.get(f"/creators/{creator.id}/showcase", headers=HTML)
+    assert all(f"Cup {n}" in whole.text for n in range(9))

@@ -168,6 +168,12 @@ async def test_orders_notify_buyer_supplier_and_the_creator_who_brought_them(cli
     assert r.status_code == 200, r.text
     received = await inbox(client, supplier)
     assert kinds(received) == ["order_received"] and received["items"][0]["order_id"] == order["id"]
+    from tests.commerce.test_regressions import browser_for
+    from tests.web.test_pages import HTML
+
+    for who in (buyer, supplier):  # each notice of an order they may open links to it
+        page = await (await browser_for(client, who)).get("/notifications", headers=HTML)
+        assert f'href="/orders/{order["id"]}"' in page.text
 
     await advance(client, 7 * 86400 + 60)
     r = await client.post("/api/v1/admin/settlements", headers=admin, json={})
