@@ -533,3 +533,24 @@ async def test_a_line_of_only_spaces_is_no_answer(client: httpx.AsyncClient) -> 
     assert (r.status_code, code(r)) == (422, "validation_error")
     r = await client.post(f"/api/v1/orders/{order['id']}/refund", headers=supplier.headers, json={"reason": " "})
     assert (r.status_code, code(r)) == (422, "validation_error")
+
+
+async def test_the_supplier_sees_the_buyers_address_only_once_paid(client: httpx.AsyncClient) -> None:
+    from tests.commerce.test_regressions import browser_for
+    from tests.web.test_pages import HTML
+
+    supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
+    product = await make_product(client, supplier)
+    order = await place_order(client, buyer, product["skus"][0]["id"])
+    assert order["shipping_address"]["phone"]  # the buyer always sees their own
+    seen = (await client.get(f"/api/v1/orders/{order['id']}", headers=supplier.headers)).json()
+    assert seen["shipping_address"] is None
+    listed = (await client.get("/api/v1/orders", headers=supplier.headers)).json()["items"]
+    assert [o["shipping_address"] for o in listed] == [None]
+    browser = await browser_for(client, supplier)
+    for page in ("/supplier/orders?status=pending_payment", f"/orders/{order['id']}"):
+        assert "文三路" not in (await browser.get(page, headers=HTML)).text, page
+    await pay_order(client, buyer, order["id"])
+    seen = (await client.get(f"/api/v1/orders/{order['id']}", headers=supplier.headers)).json()
+    assert seen["shipping_address"]["line1"] == "文三路 90 号"
+    assert "文三路" in (await browser.get("/supplier/orders?status=paid", headers=HTML)).text

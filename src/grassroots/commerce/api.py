@@ -45,7 +45,8 @@ IdempotencyKey = Annotated[
 ]
 
 
-def order_out(order: Order) -> OrderOut:
+def order_out(order: Order, viewer: Principal | None = None) -> OrderOut:
+    """The order as ``viewer`` may see it (None: its buyer, who placed or changed it)."""
     return OrderOut(
         id=order.id,
         status=order.status.value,
@@ -61,7 +62,7 @@ def order_out(order: Order) -> OrderOut:
         share_link_id=order.share_link_id,
         attributed_by=order.attributed_by,
         source=order.source,
-        shipping_address=order.shipping_address,
+        shipping_address=order.shipping_address if viewer is None or service.sees_address(order, viewer) else None,
         created_at=order.created_at,
         expires_at=order.expires_at,
         paid_at=order.paid_at,
@@ -115,12 +116,12 @@ async def list_orders(
 ) -> Page[OrderOut]:
     """Your orders: as a buyer, those you placed; as a supplier, those for your goods."""
     orders, next_cursor = await service.list_orders(uow, viewer, paging, status)
-    return Page(items=[order_out(o) for o in orders], next_cursor=next_cursor)
+    return Page(items=[order_out(o, viewer) for o in orders], next_cursor=next_cursor)
 
 
 @router.get("/orders/{order_id}", response_model=OrderOut)
 async def get_order(order_id: uuid.UUID, viewer: OrderViewer, uow: UoW) -> OrderOut:
-    return order_out(await service.get_order(uow, order_id, viewer))
+    return order_out(await service.get_order(uow, order_id, viewer), viewer)
 
 
 @router.post("/orders/{order_id}/cancel", response_model=OrderOut)

@@ -204,6 +204,7 @@ async def order_page(
             "review": review,
             "is_buyer": viewer.id == order.buyer_id,
             "is_supplier": viewer.id == order.supplier_id,
+            "sees_address": service.sees_address(order, viewer),
             "window_ends": window_ends if returnable else None,  # perishables: no window to show
             # Items link to their product only while it is on sale (else the link is a 404).
             "on_sale": {pid for pid, p in products.items() if p.status == ProductStatus.active},

@@ -92,7 +92,9 @@ class OrderOut(BaseModel):
         description="source (the buy button named the promoter), click (a share link clicked within the window) or none"
     )
     source: dict[str, Any]
-    shipping_address: dict[str, Any]
+    shipping_address: dict[str, Any] | None = Field(
+        description="Where to deliver; null to the supplier until the order is paid"
+    )
     created_at: datetime
     expires_at: datetime
     paid_at: datetime | None

@@ -279,6 +279,12 @@ async def create_order(
     return order, True
 
 
+def sees_address(order: Order, viewer: Principal) -> bool:
+    """The buyer's name, phone and address are for delivering a paid order: its supplier
+    sees them once the order is paid, never on one left unpaid or cancelled before payment."""
+    return viewer.id != order.supplier_id or order.paid_at is not None
+
+
 # ------------------------------------------------------------------ paying
 
 

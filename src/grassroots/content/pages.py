@@ -79,7 +79,7 @@ async def post_page(request: Request, post_id: uuid.UUID, viewer: MaybeUser, uow
             "buy_query": urlencode(source),
             # the next comments keep the visit's scene and share link, so Buy still credits them
             "comments_base": f"/posts/{post_id}?"
-            + urlencode({k: incoming[k] for k in ("scene", "share") if k in incoming}),
+            + urlencode([(k, incoming[k]) for k in ("scene", "share") if k in incoming]),
         },
     )
 
