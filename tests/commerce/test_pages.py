@@ -353,3 +353,14 @@ async def test_a_page_return_without_a_reason_reads_in_the_suppliers_language(cl
     await as_browser(client, supplier)
     returns = await client.get("/supplier/returns", headers={**HTML, "accept-language": "zh-CN"})
     assert "未填写原因" in returns.text and "no reason given" not in returns.text
+
+
+async def test_counts_on_pages_agree_with_their_number(client: httpx.AsyncClient) -> None:
+    supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
+    product = await make_product(client, supplier)
+    order = await received(client, supplier, buyer, product)
+    await client.post(f"/api/v1/orders/{order['id']}/reviews", headers=buyer.headers, json={"rating": 4})
+    page = await client.get(f"/products/{product['id']}", headers=HTML)
+    assert "1 verified review<" in page.text
+    page = await client.get(f"/products/{product['id']}", headers={**HTML, "accept-language": "zh-CN"})
+    assert "1 条已验证购买的评价" in page.text

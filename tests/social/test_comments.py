@@ -273,3 +273,25 @@ async def test_the_post_pages_next_comments_keep_the_visits_scene(client: httpx.
     assert second.status_code == 200, second.text
     assert ">c0<" in second.text, second.text
     assert "scene%3Dfeed" in second.text  # this page's address (the language switch's) kept it
+
+
+async def test_a_refused_comment_stays_in_its_box(
+    client: httpx.AsyncClient, stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.commerce.test_regressions import browser_for
+    from tests.web.test_pages import HTML, csrf_of
+
+    monkeypatch.setattr(stack.settings, "comment_limit", 1)
+    _, a, _, post = await world(client)
+    browser = await browser_for(client, a)
+    page = await browser.get(f"/posts/{post['id']}?scene=feed", headers=HTML)
+    form = {"csrf_token": csrf_of(page.text), "body": "first"}
+    referer = {**HTML, "referer": f"http://testserver/posts/{post['id']}?scene=feed"}
+    ok = await browser.post(f"/posts/{post['id']}/comments", data=form, headers=referer)
+    assert ok.headers["location"] == f"/posts/{post['id']}?scene=feed#comments"
+    long = "一段很长的评论 " * 20
+    refused = await browser.post(f"/posts/{post['id']}/comments", data={**form, "body": long}, headers=referer)
+    back = await browser.get(refused.headers["location"], headers=HTML)
+    assert (
+        "commenting too fast" in back.text and long.strip() in back.text and "scene=feed" in refused.headers["location"]
+    )

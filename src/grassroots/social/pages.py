@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from typing import Annotated
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
@@ -92,13 +92,19 @@ async def favorite(request: Request, post_id: uuid.UUID, form: CsrfForm, user: C
 async def comment(request: Request, post_id: uuid.UUID, form: CsrfForm, user: CurrentUser, uow: UoW) -> Response:
     body = text(form, "body", 1000)
     reply_to = uuid_field(form, "reply_to")
+    path, _, query = _back(request, f"/posts/{post_id}").split("#")[0].partition("?")
+    kept = [(k, v) for k, v in parse_qsl(query) if k != "draft"]
+    back = path + ("?" + urlencode(kept) if kept else "")
+    # Refused (too fast, or blank): back with the comment still in its box, not lost.
+    retry = path + "?" + urlencode([*kept, ("draft", body)]) if body and reply_to is None else back
     return await act(
         request,
         uow,
         service.comment(uow, user, post_id, body, reply_to),
-        redirect=_back(request, f"/posts/{post_id}").split("#")[0] + "#comments",
+        redirect=back + "#comments",
         done=N_("Comment posted."),
         messages=ERRORS,
+        on_error=retry + "#comments",
     )
 
 
