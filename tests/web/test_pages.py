@@ -65,6 +65,16 @@ async def test_signup_page_shows_field_errors_and_keeps_values(client: httpx.Asy
     assert 'value="fine_handle"' in r.text and PASSWORD not in r.text
 
 
+async def test_signup_names_every_mistake_at_once(client: httpx.AsyncClient) -> None:
+    r = await form_post(
+        client, "/signup", "/signup", {"email": "bad-email", "handle": "x", "password": "short", "role": "creator"}
+    )
+    assert r.status_code == 422
+    for message in ("Enter a valid email address.", "Use 3 to 30 letters", "Use at least 8 characters"):
+        assert message in r.text, message
+    assert 'value="bad-email"' in r.text
+
+
 async def test_posting_a_form_without_csrf_is_refused(client: httpx.AsyncClient) -> None:
     await client.get("/signup", headers=HTML)  # has the CSRF cookie, but the form lacks the token
     r = await client.post(

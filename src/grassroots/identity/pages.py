@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -65,11 +66,24 @@ async def signup_submit(request: Request, form: CsrfForm, _visitor: MaybeUser, u
     _ = gettext(request)
     errors: dict[str, str] = {}
     form_error = None
+    # Every field's own check first, so one answer names every mistake, not one at a time.
+    checks: list[Callable[[], object]] = [
+        lambda: service.normalize_email(values["email"]),
+        lambda: service.validate_handle(values["handle"]),
+        lambda: service.check_password(password, email=values["email"], handle=values["handle"]),
+    ]
+    for check in checks:
+        try:
+            check()
+        except DomainError as exc:
+            if exc.code in FIELD_MESSAGES:
+                field, message = FIELD_MESSAGES[exc.code]
+                errors[field] = _(message)
     try:
         role = Role(values["role"]) if values["role"] in {r.value for r in SIGNUP_ROLES} else None
         if role is None:
             errors["role"] = _(CHOOSE_ROLE)
-        else:
+        elif not errors:
             async with uow.attempt():
                 user = await service.signup(
                     uow,
