@@ -77,7 +77,7 @@ def test_sign_up_log_in_role_home_log_out(browser: Any, embedded_server: Server)
 @pytest.mark.parametrize(
     ("role", "text"),
     [
-        ("consumer", "Your feed will grow here"),
+        ("consumer", "Your feed is ready"),
         ("supplier", "Your supplier console is ready"),
         ("mcn", "Your agency desk is ready"),
     ],

@@ -90,7 +90,7 @@ async def test_posting_a_form_without_csrf_is_refused(client: httpx.AsyncClient)
 @pytest.mark.parametrize(
     ("role", "text"),
     [
-        ("consumer", "Your feed will grow here"),
+        ("consumer", "Your feed is ready"),
         ("creator", "Your creator studio is ready"),
         ("supplier", "Your supplier console is ready"),
         ("mcn", "Your agency desk is ready"),
