@@ -97,6 +97,9 @@ async def test_idempotency_keys(client: httpx.AsyncClient) -> None:
     body = {"items": [{"sku_id": sku, "quantity": 1}], "shipping_address": ADDRESS}
     r = await client.post("/api/v1/orders", headers=buyer.headers, json=body)
     assert (r.status_code, code(r)) == (400, "idempotency_key_required")
+    for bad in ("k" * 256, "tab\there"):
+        r = await client.post("/api/v1/orders", headers={**buyer.headers, "Idempotency-Key": bad}, json=body)
+        assert (r.status_code, code(r)) == (400, "invalid_idempotency_key"), bad
     first = await client.post("/api/v1/orders", headers={**buyer.headers, "Idempotency-Key": "k-1"}, json=body)
     again = await client.post("/api/v1/orders", headers={**buyer.headers, "Idempotency-Key": "k-1"}, json=body)
     assert first.status_code == again.status_code == 201

@@ -276,6 +276,9 @@ async def test_files_are_served_with_ranges_and_cached(client: httpx.AsyncClient
     assert "immutable" in full.headers["cache-control"]
     r = await client.get(v["url"], headers={"Range": f"bytes={len(data) + 10}-{len(data) + 20}"})
     assert r.status_code == 416
+    for unreadable in ("bytes=abc", "bytes=5-1", "chars=0-1", "nonsense"):  # ignored: the whole file
+        r = await client.get(v["url"], headers={"Range": unreadable})
+        assert (r.status_code, r.content) == (200, data), unreadable
 
 
 async def test_unknown_and_escaping_media_paths_are_404(client: httpx.AsyncClient) -> None:

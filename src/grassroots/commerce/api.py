@@ -41,7 +41,10 @@ OrderViewer = Annotated[Principal, Depends(require(Role.consumer, Role.supplier,
 SupplierOrAdmin = Annotated[Principal, Depends(require(Role.supplier, Role.admin))]
 IdempotencyKey = Annotated[
     str | None,
-    Header(alias="Idempotency-Key", max_length=255, description="Required: retries with the same key create one order"),
+    # No max_length here: a key too long is 400 invalid_idempotency_key, as other bad keys are.
+    Header(
+        alias="Idempotency-Key", description="Required, 1-255 printable characters: retries with one key make one order"
+    ),
 ]
 
 

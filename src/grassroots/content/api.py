@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Response, UploadFile
 from fastapi.responses import FileResponse
+from starlette.responses import MalformedRangeHeader
 
 from grassroots.catalog.models import Product, ProductStatus
 from grassroots.content import service
@@ -97,13 +98,25 @@ async def upload(
     return media_out(media)
 
 
+class MediaFileResponse(FileResponse):
+    """A file with ``Range`` support that ignores a Range it cannot read and sends the whole
+    file (RFC 9110 lets a server ignore one) instead of a bare plain-text 400."""
+
+    @classmethod
+    def _parse_range_header(cls, http_range: str, file_size: int) -> list[tuple[int, int]]:
+        try:
+            return super()._parse_range_header(http_range, file_size)
+        except MalformedRangeHeader:
+            return []  # no ranges: the whole file, 200
+
+
 @files_router.get("/media/{key:path}", dependencies=[Depends(public)], response_class=FileResponse)
 async def media_file(key: str, uow: UoW) -> FileResponse:
     """An uploaded file; supports ``Range`` so videos play and seek."""
     path = service.storage(uow).path(key)
     if path is None:
         raise NotFound("No such file.", code="media_not_found")
-    return FileResponse(path, headers={"cache-control": MEDIA_CACHE}, content_disposition_type="inline")
+    return MediaFileResponse(path, headers={"cache-control": MEDIA_CACHE}, content_disposition_type="inline")
 
 
 @router.post("/posts", status_code=201, response_model=PostOut)
