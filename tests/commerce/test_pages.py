@@ -364,3 +364,20 @@ async def test_counts_on_pages_agree_with_their_number(client: httpx.AsyncClient
     assert "1 verified review<" in page.text
     page = await client.get(f"/products/{product['id']}", headers={**HTML, "accept-language": "zh-CN"})
     assert "1 条已验证购买的评价" in page.text
+
+
+async def test_a_refused_shipment_keeps_what_the_supplier_typed(client: httpx.AsyncClient) -> None:
+    supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
+    product = await make_product(client, supplier)
+    order = await place_order(client, buyer, product["skus"][0]["id"])
+    await pay_order(client, buyer, order["id"])
+    await as_browser(client, supplier)
+    page = await client.get("/supplier/orders", headers=HTML)
+    r = await client.post(
+        f"/supplier/orders/{order['id']}/ship",
+        data={"csrf_token": csrf_of(page.text), "carrier": "SF Express", "tracking_number": "  "},
+        headers=HTML,
+    )
+    assert r.status_code == 303
+    back = await client.get(r.headers["location"], headers=HTML)
+    assert "Enter the carrier and the tracking number." in back.text and 'value="SF Express"' in back.text

@@ -7,8 +7,9 @@ import uuid
 from collections.abc import Awaitable
 from datetime import timedelta
 from typing import Annotated
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from grassroots.affiliate import service as affiliate
@@ -292,23 +293,40 @@ SUPPLIER_TABS = [
 
 @router.get("/supplier/orders")
 async def supplier_orders(
-    request: Request, supplier: Supplier, uow: UoW, paging: Paging, status: str = "paid"
+    request: Request,
+    supplier: Supplier,
+    uow: UoW,
+    paging: Paging,
+    status: str = "paid",
+    order: Annotated[str, Query(max_length=36)] = "",
+    carrier: Annotated[str, Query(max_length=50)] = "",
+    tracking_number: Annotated[str, Query(max_length=64)] = "",
 ) -> Response:
+    """``order``, ``carrier`` and ``tracking_number`` refill one order's ship form (a refused one)."""
     chosen = OrderStatus(status) if status in OrderStatus.__members__ else OrderStatus.paid
     orders, next_cursor = await service.list_orders(uow, supplier, paging, chosen)
     return render(
         request,
         "commerce/supplier_orders.html",
-        {"orders": orders, "next_cursor": next_cursor, "status": chosen.value, "tabs": SUPPLIER_TABS},
+        {
+            "orders": orders,
+            "next_cursor": next_cursor,
+            "status": chosen.value,
+            "tabs": SUPPLIER_TABS,
+            "typed": {"order": order, "carrier": carrier, "tracking_number": tracking_number},
+        },
     )
 
 
 @router.post("/supplier/orders/{order_id}/ship")
 async def ship(request: Request, order_id: uuid.UUID, form: CsrfForm, supplier: Supplier, uow: UoW) -> Response:
     _ = gettext(request)
-    response = see_other("/supplier/orders?status=paid")
     carrier, tracking = text(form, "carrier", 50), text(form, "tracking_number", 64)
+    # A refusal comes back to this order's form with what was typed still in it.
+    typed = {"status": "paid", "order": str(order_id), "carrier": carrier, "tracking_number": tracking}
+    retry = "/supplier/orders?" + urlencode(typed) + f"#o-{order_id}"
     if not carrier or not tracking:
+        response = see_other(retry)
         flash(request, response, _("Enter the carrier and the tracking number."), "error")
         return response
     return await act(
@@ -318,6 +336,7 @@ async def ship(request: Request, order_id: uuid.UUID, form: CsrfForm, supplier: 
         redirect="/supplier/orders?status=paid",
         done=N_("Marked as shipped."),
         messages=ERRORS,
+        on_error=retry,
     )
 
 
