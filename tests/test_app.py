@@ -63,3 +63,26 @@ async def test_every_route_answers_its_own_path(stack: Stack) -> None:
             if got is not route:
                 wrong.append(f"{method} {route.path} -> {getattr(got, 'path', got)}")
     assert wrong == []
+
+
+def test_every_error_code_is_documented() -> None:
+    """docs/api.md lists every machine-readable error code the platform answers with."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    patterns = (
+        r'code="([a-z_]+)"',
+        r'default_code = "([a-z_]+)"',
+        r'error_json\(\s*\d+,\s*"([a-z_]+)"',
+        r'render\(request, \d+, "([a-z_]+)"',
+        r'\d{3}: "([a-z_]+)"',
+    )
+    raised: set[str] = set()
+    for path in (root / "src" / "grassroots").rglob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        for pattern in patterns:
+            raised |= set(re.findall(pattern, source))
+    documented = set(re.findall(r"`([a-z_]+)`", (root / "docs" / "api.md").read_text(encoding="utf-8")))
+    assert len(raised) > 60  # the patterns still find the codes
+    assert sorted(raised - documented) == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import re
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from importlib.resources import files
@@ -85,7 +86,8 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     components.pop("ValidationError", None)
     error_ref = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}}
     policies = {
-        (r.path, m.lower()): route_policy(r)
+        # the schema writes /media/{key:path} as /media/{key}
+        (re.sub(r"\{(\w+):\w+\}", r"{\1}", r.path), m.lower()): route_policy(r)
         for r in iter_routes(app)
         if isinstance(r.original_route, APIRoute)
         for m in (r.methods or ())

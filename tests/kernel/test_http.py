@@ -172,6 +172,8 @@ async def test_openapi_documents_the_error_shape(client: httpx.AsyncClient) -> N
     assert op["responses"]["4XX"]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorResponse")
     assert op["x-policy"] == "public"
     assert spec["paths"]["/api/v1/admin/users"]["get"]["x-policy"] == "roles: admin"
+    unlabelled = [(p, m) for p, ops in spec["paths"].items() for m, op in ops.items() if "x-policy" not in op]
+    assert unlabelled == []  # every operation says who may call it, /media/{key} too
     assert (await client.get("/docs")).status_code == 200
 
 

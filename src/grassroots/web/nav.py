@@ -59,11 +59,9 @@ ROLE_LABELS: dict[str, str] = {
 
 ROLE_PITCH: dict[str, str] = {
     Role.consumer: N_("Discover notes and videos, buy what they recommend, and earn by sharing products you love."),
-    Role.creator: N_(
-        "Plant desire with notes, short videos and live rooms; sell from your showcase and earn commission."
-    ),
+    Role.creator: N_("Plant desire with notes and short videos; sell from your showcase and earn commission."),
     Role.supplier: N_(
         "List goods, set the commission creators earn in the affiliate pool, ship orders and handle returns."
     ),
-    Role.mcn: N_("Sign creators, run your creator matrix, and receive your share of what they sell automatically."),
+    Role.mcn: N_("Sign creators and receive your share of the commission on what they sell, automatically."),
 }
