@@ -87,7 +87,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     error_ref = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}}
     policies = {
         # the schema writes /media/{key:path} as /media/{key}
-        (re.sub(r"\{(\w+):\w+\}", r"{\1}", r.path), m.lower()): route_policy(r)
+        (re.sub(r"\{(\w+):\w+\}", r"{\1}", r.path or ""), m.lower()): route_policy(r)
         for r in iter_routes(app)
         if isinstance(r.original_route, APIRoute)
         for m in (r.methods or ())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -74,10 +75,28 @@ async def test_json_in_any_json_media_type_is_read(client: httpx.AsyncClient, co
 
 
 async def test_a_bodiless_action_needs_no_content_type(client: httpx.AsyncClient) -> None:
-    # An action without a body is not refused for the Content-Type a client happens to send.
+    # An action without a body is not refused for the Content-Type a client happens to send,
+    # nor for an empty body sent chunked.
     _, headers = await user_with_token(client)
     r = await client.post("/api/v1/me/revoke-sessions", headers={**headers, "content-type": "text/plain"})
     assert r.status_code == 204
+    _, headers = await user_with_token(client)
+
+    async def nothing() -> AsyncIterator[bytes]:
+        for chunk in ():
+            yield chunk
+
+    r = await client.post(
+        "/api/v1/me/revoke-sessions", headers={**headers, "content-type": "text/plain"}, content=nothing()
+    )
+    assert r.status_code == 204
+
+
+async def test_a_wrong_content_type_does_not_hide_a_404_405_or_401(client: httpx.AsyncClient) -> None:
+    plain = {"content-type": "text/plain"}
+    assert_error(await client.post("/api/v1/no-such-thing", content=b"x", headers=plain), 404, "not_found")
+    assert_error(await client.post("/api/v1/me", content=b"x", headers=plain), 405, "method_not_allowed")
+    assert_error(await client.post("/api/v1/orders", content=b"x", headers=plain), 401, "not_authenticated")
 
 
 @pytest.mark.parametrize(

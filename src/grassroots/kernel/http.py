@@ -114,6 +114,18 @@ def install_error_handlers(app: FastAPI, html: HtmlErrorRenderer | None = None) 
     async def on_validation(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
         errors = exc.errors()
+        path = request.url.path
+        if (
+            path.startswith("/api/")
+            and any(tuple(e.get("loc", ()))[:1] == ("body",) for e in errors)
+            and not _api_reads(request.headers.get("content-type", ""), path)
+            and await request.body()
+        ):
+            # A body the route would read, sent as something else: say so, not that its
+            # fields are wrong. Found after routing and authentication, so 404, 405 and
+            # 401 come first, and a route that reads no body never minds the type.
+            message = "The API reads JSON: send Content-Type: application/json (uploads: multipart/form-data)."
+            return await render(request, 415, "unsupported_media_type", message)
         if any(e.get("type") == "json_invalid" for e in errors):
             return await render(request, 400, "malformed_json", "The request body is not valid JSON.")
         fields: dict[str, str] = {}
@@ -184,36 +196,18 @@ class BodyTooLarge(StarletteHTTPException):
 UPLOAD_PATHS = ("/api/v1/media",)  # the API's only multipart endpoints
 
 
-def _api_reads(media_type: bytes, path: str) -> bool:
+def _api_reads(media_type: str, path: str) -> bool:
     """Whether the JSON API reads a body of this Content-Type at ``path``: JSON
     (``application/json``, ``application/*+json``), or ``multipart/form-data`` uploads."""
-    kind = media_type.split(b";", 1)[0].strip().lower()
-    if kind == b"multipart/form-data":
+    kind = media_type.split(";", 1)[0].strip().lower()
+    if kind == "multipart/form-data":
         return path in UPLOAD_PATHS
-    return kind == b"application/json" or (kind.startswith(b"application/") and kind.endswith(b"+json"))
-
-
-def _unreadable_body(scope: Scope) -> bool:
-    """A body sent to the JSON API in a media type it does not read (415, not a 422 that
-    blames the fields). Providers' webhooks are exempt: they choose their own format."""
-    path: str = scope["path"]
-    if scope["method"] not in ("POST", "PUT", "PATCH") or not path.startswith("/api/") or path.endswith("/webhook"):
-        return False
-    content_type, has_body = None, False
-    for name, value in scope.get("headers", []):
-        if name == b"content-type":
-            content_type = value
-        elif name == b"content-length":
-            has_body = value.strip() not in (b"", b"0")
-        elif name == b"transfer-encoding":
-            has_body = True
-    return has_body and (content_type is None or not _api_reads(content_type, path))
+    return kind == "application/json" or (kind.startswith("application/") and kind.endswith("+json"))
 
 
 class BodyLimitMiddleware:
-    """Refuse bodies the API cannot take: over ``max_bytes`` (per path prefix in
-    ``overrides``), at once when Content-Length says so, else as soon as the streamed body
-    passes the limit (413); sent to the JSON API as neither JSON nor a multipart upload (415)."""
+    """Refuse bodies over ``max_bytes`` (per path prefix in ``overrides``): at once when
+    Content-Length says so, else as soon as the streamed body passes the limit."""
 
     def __init__(self, app: ASGIApp, max_bytes: int, overrides: dict[str, int] | None = None) -> None:
         self.app = app
@@ -229,10 +223,6 @@ class BodyLimitMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
-            return
-        if _unreadable_body(scope):
-            message = "The API reads JSON: send Content-Type: application/json (uploads: multipart/form-data)."
-            await error_json(415, "unsupported_media_type", message)(scope, receive, send)
             return
         limit = self.limit_for(scope["path"])
         for name, value in scope.get("headers", []):
