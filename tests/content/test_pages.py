@@ -160,3 +160,24 @@ async def test_a_creators_profile_links_to_the_whole_showcase(client: httpx.Asyn
     assert f'href="/creators/{creator.id}/showcase" data-testid="whole-showcase"' in page.text
     whole = await client.get(f"/creators/{creator.id}/showcase", headers=HTML)
     assert all(f"Cup {n}" in whole.text for n in range(9))
+
+
+async def test_a_post_shows_a_product_off_sale_without_buy_or_share(client: httpx.AsyncClient) -> None:
+    supplier, creator = await actor(client, "supplier"), await actor(client, "creator")
+    product = await make_product(client, supplier, title="Old kettle")
+    post = (
+        await client.post(
+            "/api/v1/posts",
+            headers=creator.headers,
+            json={"kind": "note", "title": "kettles", "product_ids": [product["id"]]},
+        )
+    ).json()
+    fan = await browser_for(client, await actor(client, "consumer"))
+    page = await fan.get(f"/posts/{post['id']}", headers=HTML)
+    assert 'data-testid="buy"' in page.text and 'data-testid="share"' in page.text
+    seller = await browser_for(client, supplier)  # suppliers do not share for a commission
+    assert 'data-testid="share"' not in (await seller.get(f"/posts/{post['id']}", headers=HTML)).text
+    await client.patch(f"/api/v1/products/{product['id']}", headers=supplier.headers, json={"status": "archived"})
+    page = await fan.get(f"/posts/{post['id']}", headers=HTML)
+    assert "Old kettle" in page.text and 'data-testid="off-sale"' in page.text
+    assert 'data-testid="buy"' not in page.text and 'data-testid="share"' not in page.text

@@ -124,7 +124,8 @@ class ShipIn(Strict):
 
 
 class ReturnIn(Strict):
-    reason: Line = Field(max_length=500)
+    # A no-reason return (Consumer Protection Law art. 25): the buyer may give one, or none.
+    reason: str = Field(default="", max_length=500, description="Optional; empty for a no-reason return")
 
 
 class ApproveIn(Strict):
