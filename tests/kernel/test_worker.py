@@ -68,6 +68,46 @@ async def test_relay_and_arq_worker_deliver_events_once(production: Stack) -> No
         assert (await uow.session.scalars(select(OutboxEvent))).one().dispatched_at is not None
 
 
+@pytest.mark.parametrize("stack_session", ["production"], indirect=True)
+async def test_the_worker_keeps_to_each_events_attempt_budget_and_records_failures(
+    production: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Queued deliveries that fail are counted on the event, retried until the event's own
+    budget (not a fixed ten), then marked failed with the last error, never lost."""
+    from datetime import timedelta
+
+    from grassroots.kernel import events
+
+    platform: Platform = production.platform
+    reg = EventRegistry()
+    platform.events = reg
+    tried: list[int] = []
+
+    @reg.on_external("worker.flaky", key="t.flaky", max_attempts=4)
+    async def flaky(_platform: Platform, event: Event) -> None:
+        tried.append(1)
+        raise RuntimeError(f"receiver down ({len(tried)})")
+
+    monkeypatch.setattr(events, "backoff", lambda attempts: timedelta(0))
+    async with platform.unit_of_work() as uow:
+        uow.emit("worker.flaky", {"n": 1})
+    assert production.settings.redis_url
+    pool = await create_pool(RedisSettings.from_dsn(production.settings.redis_url))
+    try:
+        assert await relay_once(platform, pool) == 1
+        kwargs = worker_settings(production.settings, platform)
+        kwargs.update(burst=True, handle_signals=False, poll_delay=0.05, cron_jobs=[])
+        worker = Worker(**kwargs)
+        await asyncio.wait_for(worker.main(), 30)
+        await worker.close()
+    finally:
+        await pool.aclose()
+    assert len(tried) == 4
+    async with platform.unit_of_work(write=False) as uow:
+        row = (await uow.session.scalars(select(OutboxEvent))).one()
+    assert row.attempts == 4 and row.failed_at is not None and "receiver down (4)" in (row.last_error or "")
+
+
 def test_periodic_jobs_become_cron_jobs() -> None:
     async def job(platform: Platform) -> None:
         return None

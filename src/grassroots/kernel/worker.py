@@ -28,7 +28,9 @@ from grassroots.kernel.platform import EVENTS_CHANNEL, Platform
 
 log = logging.getLogger("grassroots.worker")
 
-MAX_TRIES = 10
+# Each event's own attempt budget decides when a delivery is given up (the sandbox's
+# webhooks ask for about three days); this is only arq's ceiling above all of them.
+MAX_TRIES = 1000
 QUEUE = "grassroots:queue"
 
 
@@ -82,11 +84,12 @@ async def deliver_event(ctx: dict[str, Any], event_id: str, handler: str) -> boo
     try:
         return await events.deliver(platform, uuid.UUID(event_id), handler)
     except Exception as exc:
-        tries = int(ctx.get("job_try", 1))
-        await events.record_failure(platform, uuid.UUID(event_id), f"{handler}: {exc!r}")
-        if tries >= MAX_TRIES:
+        # Counted on the event's row (with an attempt the app's eager delivery may have made
+        # first), so the event's budget and backoff hold whichever process tried.
+        attempts, limit = await events.record_queued_failure(platform, uuid.UUID(event_id), f"{handler}: {exc!r}")
+        if attempts >= limit:
             raise
-        raise Retry(defer=events.backoff(tries).total_seconds()) from exc
+        raise Retry(defer=events.backoff(attempts).total_seconds()) from exc
 
 
 def _cron_for(job: Periodic) -> CronJob:
