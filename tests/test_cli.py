@@ -233,3 +233,65 @@ def test_demo_media_are_what_uploads_accept() -> None:
 def test_help_and_version(tmp_path: Path, cmd: list[str]) -> None:
     r = run(cmd, tmp_path)
     assert r.returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "says"),
+    [
+        ("GRASSROOTS_ACCESS_TOKEN_TTL_SECONDS", "-1", "GRASSROOTS_ACCESS_TOKEN_TTL_SECONDS"),
+        ("GRASSROOTS_MAX_BODY_SIZE", "-1", "GRASSROOTS_MAX_BODY_SIZE"),
+        ("GRASSROOTS_DISPLAY_TIMEZONE", "Mars/Olympus", "time zone"),
+        ("GRASSROOTS_REDIS_URL", "notaurl", "redis://"),
+        ("GRASSROOTS_ENV", "prod", "GRASSROOTS_ENV"),
+    ],
+)
+def test_a_bad_setting_stops_the_start_with_its_name(tmp_path: Path, variable: str, value: str, says: str) -> None:
+    r = run(["serve", "--port", "8", "--workers", "2"], tmp_path, **{variable: value})
+    assert r.returncode == 1 and says in r.stderr and "invalid settings" in r.stderr, r.stderr
+    assert "Traceback" not in r.stdout + r.stderr
+
+
+def test_production_needs_a_shared_secret_key(tmp_path: Path) -> None:
+    assert run(["migrate"], tmp_path).returncode == 0
+    r = run(["serve", "--port", "8"], tmp_path, GRASSROOTS_ENV="production")
+    assert r.returncode == 1 and "GRASSROOTS_SECRET_KEY" in r.stderr
+    r = run(["worker"], tmp_path, GRASSROOTS_ENV="production", GRASSROOTS_REDIS_URL="redis://127.0.0.1:1/0")
+    assert r.returncode == 1 and "GRASSROOTS_SECRET_KEY" in r.stderr
+
+
+def test_nobody_to_run_background_work_is_refused(tmp_path: Path) -> None:
+    assert run(["migrate"], tmp_path).returncode == 0
+    r = run(["serve", "--port", "8"], tmp_path, GRASSROOTS_RUN_IN_PROCESS_WORKER="false")
+    assert r.returncode == 1 and "background work" in r.stderr
+
+
+def test_a_port_out_of_range_is_refused(tmp_path: Path) -> None:
+    r = run(["serve", "--port", "70000"], tmp_path)
+    assert r.returncode == 2 and "65535" in r.stdout + r.stderr
+
+
+def test_the_demo_never_erases_a_folder_that_is_not_a_demo(tmp_path: Path) -> None:
+    platform = tmp_path / "platform"
+    platform.mkdir()
+    (platform / "grassroots.db").write_bytes(b"someone's data")
+    r = run(["demo", "--no-serve", "--data-dir", str(platform)], tmp_path)
+    assert r.returncode == 1 and "Pick an empty or new folder" in r.stderr
+    assert (platform / "grassroots.db").read_bytes() == b"someone's data"
+
+
+def test_the_demo_checks_its_port_before_touching_the_folder(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        r = run(["demo", "--data-dir", str(tmp_path / "d"), "--port", str(port)], tmp_path)
+    assert r.returncode == 1 and "Choose another with --port" in r.stderr
+    assert not (tmp_path / "d" / "grassroots.db").exists()
+
+
+def test_create_admin_before_migrate_says_so(tmp_path: Path) -> None:
+    args = ["create-admin", "--email", "root@example.com", "--password", "a-long-admin-pw"]
+    r = run(args, tmp_path, GRASSROOTS_DATA_DIR=str(tmp_path / "new"))
+    assert r.returncode == 1 and "grassroots migrate" in r.stderr and "Traceback" not in r.stderr

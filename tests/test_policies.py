@@ -86,3 +86,11 @@ async def test_production_has_no_test_clock(stack: Stack) -> None:
             r = await c.request(method, "/api/v1/admin/test-clock", headers=headers, json={"advance_seconds": 5})
             assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
         assert "/api/v1/admin/test-clock" not in (await c.get("/openapi.json")).json()["paths"]
+
+
+async def test_every_cookie_is_secure_in_production(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    app = create_app(make_settings(tmp_path, env=Env.production))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as c:
+        r = await c.get("/lang/en?next=/")
+    cookies = r.headers.get_list("set-cookie")
+    assert cookies and all("secure" in cookie.lower() for cookie in cookies), cookies

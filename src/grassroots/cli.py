@@ -8,6 +8,7 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Coroutine
+from contextlib import closing
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -32,6 +33,36 @@ def _fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
+def _settings() -> Settings:
+    """The settings from the environment, or one line per bad variable and exit 1."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        lines = [
+            f"GRASSROOTS_{str(e['loc'][0]).upper() if e['loc'] else '?'}: {e['msg']}"
+            + (f" (got {e['input']!r})" if isinstance(e.get("input"), str | int | float) else "")
+            for e in exc.errors()
+        ]
+        _fail("invalid settings:\n  " + "\n  ".join(lines))
+        raise  # unreachable: _fail exits
+
+
+def _why(exc: BaseException) -> str:
+    """An exception as a reason to print: its message, else its kind (a timeout has none)."""
+    return str(exc) or type(exc).__name__
+
+
+def _need_shared_key(settings: Settings, command: str) -> None:
+    if settings.is_production and not settings.secret_key:
+        _fail(
+            f"`grassroots {command}` in production needs GRASSROOTS_SECRET_KEY, the same on every "
+            "process and host: a key generated per data folder would not verify the others' "
+            "tokens, sessions or webhooks."
+        )
+
+
 async def _schema_problem(settings: Settings) -> str | None:
     from grassroots.kernel.db import Database
     from grassroots.kernel.migrations import schema_status
@@ -40,11 +71,13 @@ async def _schema_problem(settings: Settings) -> str | None:
     try:
         status = await schema_status(db)
     except Exception as exc:  # unreachable or unusable database: say so, no traceback
-        return f"Cannot open the database at {_redact(settings.effective_database_url)}: {exc}"
+        return f"Cannot open the database at {_redact(settings.effective_database_url)}: {_why(exc)}"
     finally:
         await db.dispose()
     if status.up_to_date:
         return None
+    if status.ahead:
+        return f"{status.describe()} Run the release that wrote it (or a newer one)."
     return f"{status.describe()} Run `grassroots migrate` first."
 
 
@@ -75,9 +108,9 @@ def migrate() -> None:
     from grassroots.kernel.db import Database
     from grassroots.kernel.migrations import head_revision, schema_status, upgrade
 
-    settings = Settings()
+    settings = _settings()
     if settings.is_sqlite:
-        settings.ensure_data_dir()
+        _data_dir(settings)
 
     async def run() -> tuple[str | None, str | None]:
         db = Database(settings.effective_database_url)
@@ -91,7 +124,7 @@ def migrate() -> None:
     try:
         before, after = asyncio.run(run())
     except Exception as exc:
-        _fail(f"migration failed on {_redact(settings.effective_database_url)}: {exc}")
+        _fail(f"migration failed on {_redact(settings.effective_database_url)}: {_why(exc)}")
         return
     if before == after:
         console.print(f"Database already at the latest schema ({after}).")
@@ -127,9 +160,9 @@ def _reindex(settings: Settings) -> None:
 @app.command()
 def reindex() -> None:
     """Rebuild the keyword-search index (products, posts, accounts) from the database."""
-    settings = Settings()
+    settings = _settings()
     if settings.is_sqlite:
-        settings.ensure_data_dir()
+        _data_dir(settings)
     _check_schema(settings)
     _reindex(settings)
 
@@ -145,7 +178,9 @@ def create_admin(
     from grassroots.kernel.errors import DomainError
     from grassroots.kernel.platform import Platform
 
-    settings = Settings()
+    settings = _settings()
+    if settings.is_sqlite and not (settings.data_dir / SQLITE_FILE).exists():
+        _fail(f"No platform in {settings.data_dir} yet. Run `grassroots migrate` first.")
     _check_schema(settings)
 
     async def run() -> str:
@@ -168,7 +203,7 @@ def create_admin(
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port")] = 8000,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes (more than 1 needs Redis)")] = 1,
 ) -> None:
     """Run the platform with the configured storage."""
@@ -176,14 +211,21 @@ def serve(
 
     from grassroots.kernel.logs import configure_logging
 
-    settings = Settings()
+    settings = _settings()
     if workers > 1 and not settings.redis_url:
         _fail("More than one worker process needs shared state: set GRASSROOTS_REDIS_URL.")
+    if not settings.redis_url and settings.run_in_process_worker is False:
+        _fail(
+            "GRASSROOTS_RUN_IN_PROCESS_WORKER=false without GRASSROOTS_REDIS_URL leaves nobody to run "
+            "background work (`grassroots worker` needs Redis)."
+        )
+    _need_shared_key(settings, "serve")
     if settings.is_sqlite:
-        settings.ensure_data_dir()
+        _data_dir(settings)
     _check_schema(settings)
     settings.resolved_secret_key()  # create it once, before workers race for it
     configure_logging()
+    metrics_dir = None
     if workers > 1:
         metrics_dir = Path(tempfile.mkdtemp(prefix="grassroots-metrics-"))
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
@@ -192,17 +234,21 @@ def serve(
         f"{'SQLite' if settings.is_sqlite else 'PostgreSQL'}, "
         f"{'Redis' if settings.redis_url else 'in-process state'}, {workers} worker(s))"
     )
-    uvicorn.run(
-        "grassroots.app:create_app",
-        timeout_keep_alive=settings.keep_alive_seconds,
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_config=None,
-        access_log=False,
-        proxy_headers=True,
-    )
+    try:
+        uvicorn.run(
+            "grassroots.app:create_app",
+            timeout_keep_alive=settings.keep_alive_seconds,
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_config=None,
+            access_log=False,
+            proxy_headers=True,
+        )
+    finally:
+        if metrics_dir is not None:  # the workers' metric files die with them
+            shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 @app.command()
@@ -213,9 +259,10 @@ def worker() -> None:
     from grassroots.kernel.logs import configure_logging
     from grassroots.kernel.worker import worker_settings
 
-    settings = Settings()
+    settings = _settings()
     if not settings.redis_url:
         _fail("`grassroots worker` needs GRASSROOTS_REDIS_URL; without Redis, `grassroots serve` runs jobs itself.")
+    _need_shared_key(settings, "worker")
     _check_schema(settings)
     configure_logging()
     console.print("Grassroots worker starting (arq).")
@@ -225,7 +272,7 @@ def worker() -> None:
 @app.command()
 def demo(
     host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port")] = 8000,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port")] = 8000,
     data_dir: Annotated[Path, typer.Option(help="Where the demo platform lives")] = Path("grassroots-demo"),
     seed: Annotated[int, typer.Option(help="Seed for the demo world")] = 42,
     no_serve: Annotated[bool, typer.Option("--no-serve", help="Seed and exit")] = False,
@@ -238,15 +285,18 @@ def demo(
     from grassroots.simulation.service import DemoAccount, seed_demo
 
     data_dir = data_dir.expanduser().resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    _fresh_demo_dir(data_dir)
+    if not no_serve:
+        _port_free(host, port)  # before wiping anything
     for suffix in ("", "-wal", "-shm"):
         (data_dir / f"{SQLITE_FILE}{suffix}").unlink(missing_ok=True)
     shutil.rmtree(data_dir / "media", ignore_errors=True)
     os.environ.update({"GRASSROOTS_DATA_DIR": str(data_dir), "GRASSROOTS_ENV": "development"})
     for var in ("GRASSROOTS_DATABASE_URL", "GRASSROOTS_REDIS_URL", "GRASSROOTS_RUN_IN_PROCESS_WORKER"):
         os.environ.pop(var, None)
-    settings = Settings()
+    settings = _settings()
     load_tasks()
+    (data_dir / DEMO_MARK).write_text("A Grassroots demo: `grassroots demo` rebuilds this folder.\n")
 
     async def build() -> list[DemoAccount]:
         platform = Platform(settings, clock=FixedClock(utcnow()))
@@ -290,6 +340,60 @@ def demo(
 
     configure_logging()
     uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
+
+
+DEMO_MARK = ".grassroots-demo"
+
+
+def _data_dir(settings: Settings) -> Path:
+    try:
+        return settings.ensure_data_dir()
+    except OSError as exc:
+        _fail(f"Cannot use {settings.data_dir} as the data folder: {_why(exc)}")
+        raise  # unreachable: _fail exits
+
+
+def _fresh_demo_dir(data_dir: Path) -> None:
+    """The demo rebuilds its folder: only an empty one, or an earlier demo's, never a platform."""
+    if data_dir.exists() and not data_dir.is_dir():
+        _fail(f"{data_dir} is a file, not a folder.")
+    if data_dir.is_dir() and any(data_dir.iterdir()) and not _is_demo(data_dir):
+        _fail(
+            f"{data_dir} holds something other than a Grassroots demo, which `grassroots demo` would "
+            "erase. Pick an empty or new folder with --data-dir."
+        )
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        _fail(f"Cannot create {data_dir}: {_why(exc)}")
+
+
+def _is_demo(data_dir: Path) -> bool:
+    """Marked as a demo, or one built before the mark existed (its operator's account)."""
+    if (data_dir / DEMO_MARK).exists():
+        return True
+    import sqlite3
+
+    db = data_dir / SQLITE_FILE
+    if not db.is_file():
+        return False
+    try:
+        with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
+            row = conn.execute("SELECT 1 FROM users WHERE email = 'admin@example.com' AND handle = 'ops_desk'")
+            return row.fetchone() is not None
+    except sqlite3.Error:
+        return False
+
+
+def _port_free(host: str, port: int) -> None:
+    import socket
+
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            _fail(f"Cannot listen on {host}:{port}: {_why(exc)}. Choose another with --port.")
 
 
 def _run_fast(work: Coroutine[Any, Any, T]) -> T:

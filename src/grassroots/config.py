@@ -11,6 +11,7 @@ import os
 import secrets
 from enum import StrEnum
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -28,6 +29,8 @@ def default_data_dir() -> Path:
 
 
 SECRET_FILE = "secret_key"  # noqa: S105 - a file name
+DAY = 24 * 3600
+YEAR = 365 * DAY
 SQLITE_FILE = "grassroots.db"
 
 
@@ -41,53 +44,82 @@ class Settings(BaseSettings):
     secret_key: str | None = None
 
     # Identity
-    access_token_ttl_seconds: int = 12 * 3600
-    session_ttl_seconds: int = 14 * 24 * 3600
-    login_ip_limit: int = 30
-    login_ip_window_seconds: int = 300
-    login_account_limit: int = 10
-    login_account_window_seconds: int = 900
-    signup_ip_limit: int = 20
-    signup_ip_window_seconds: int = 3600
+    # Every number has a range: a value outside it stops the platform at start, with the
+    # variable's name, rather than starting it broken (every login refused, every body 413).
+    access_token_ttl_seconds: int = Field(default=12 * 3600, ge=60, le=YEAR)
+    session_ttl_seconds: int = Field(default=14 * 24 * 3600, ge=60, le=YEAR)
+    login_ip_limit: int = Field(default=30, ge=1)
+    login_ip_window_seconds: int = Field(default=300, ge=1, le=DAY)
+    login_account_limit: int = Field(default=10, ge=1)
+    login_account_window_seconds: int = Field(default=900, ge=1, le=DAY)
+    signup_ip_limit: int = Field(default=20, ge=1)
+    signup_ip_window_seconds: int = Field(default=3600, ge=1, le=DAY)
     cookie_secure: bool | None = None  # None: Secure when the request came over https or in production
 
     # Commerce
     default_currency: str = "CNY"
     display_timezone: str = "Asia/Shanghai"  # times on pages; storage is always UTC
     platform_fee_bps: int = Field(default=500, ge=0, le=2000)  # technical service fee, share of goods
-    order_payment_ttl_seconds: int = 15 * 60  # unpaid orders are cancelled after this
-    auto_receive_days: int = 10  # shipped orders count as received after this many days
-    return_window_days: int = 7  # no-reason returns (Consumer Protection Law art. 25)
+    order_payment_ttl_seconds: int = Field(default=15 * 60, ge=1, le=DAY)  # unpaid orders are cancelled after this
+    auto_receive_days: int = Field(default=10, ge=1, le=90)  # shipped orders count as received after this
+    return_window_days: int = Field(default=7, ge=1, le=90)  # no-reason returns (Consumer Protection Law art. 25)
     payments_sandbox: bool | None = None  # None: the sandbox provider is on outside production
     public_url: str | None = None  # where providers deliver webhooks; unset: the app itself
 
     # Content
-    media_max_image_bytes: int = 10 * 1024 * 1024
-    media_max_video_bytes: int = 100 * 1024 * 1024
-    click_window_days: int = 7  # a share-link click attributes orders for this long
-    comment_limit: int = 10  # comments per user per minute
-    comment_window_seconds: int = 60
+    media_max_image_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
+    media_max_video_bytes: int = Field(default=100 * 1024 * 1024, ge=1)
+    click_window_days: int = Field(default=7, ge=1, le=365)  # a share-link click attributes orders for this long
+    comment_limit: int = Field(default=10, ge=1)  # comments per user per minute
+    comment_window_seconds: int = Field(default=60, ge=1, le=DAY)
 
     # HTTP
-    keep_alive_seconds: int = 30  # idle HTTP keep-alive; keep it above a load balancer's idle timeout
-    max_body_size: int = 1024 * 1024  # bytes; upload routes have their own limits (app.body_limits)
+    keep_alive_seconds: int = Field(default=30, ge=1, le=3600)  # idle keep-alive; above a load balancer's timeout
+    max_body_size: int = Field(default=1024 * 1024, ge=1024)  # bytes; upload routes have their own limits
     log_requests: bool = True
 
     # Storage
-    db_pool_size: int = 10
-    db_max_overflow: int = 20
+    db_pool_size: int = Field(default=10, ge=1, le=1000)
+    db_max_overflow: int = Field(default=20, ge=0, le=1000)
     db_echo: bool = False
 
     # Background work
-    outbox_poll_seconds: float = 1.0
+    outbox_poll_seconds: float = Field(default=1.0, gt=0, le=3600)
     # None: run events and jobs inside the app when there is no Redis (embedded mode);
     # with Redis, ``grassroots worker`` processes do it.
     run_in_process_worker: bool | None = None
+
+    @field_validator("data_dir", mode="before")
+    @classmethod
+    def _unset_if_blank(cls, v: object) -> object:
+        # GRASSROOTS_DATA_DIR= (set, but empty) is the default, not the current directory
+        return default_data_dir() if isinstance(v, str) and not v.strip() else v
 
     @field_validator("data_dir")
     @classmethod
     def _expand(cls, v: Path) -> Path:
         return v.expanduser().resolve()
+
+    @field_validator("display_timezone")
+    @classmethod
+    def _known_zone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{v!r} is not a time zone name such as Asia/Shanghai") from None
+        return v
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, v: str | None) -> str | None:
+        if v and not v.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("a Redis URL starts with redis://, rediss:// or unix://")
+        return v or None
+
+    @field_validator("database_url", "public_url", "secret_key")
+    @classmethod
+    def _blank_is_unset(cls, v: str | None) -> str | None:
+        return v or None
 
     @property
     def is_production(self) -> bool:

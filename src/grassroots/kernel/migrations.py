@@ -26,6 +26,10 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
+def _known_revisions() -> set[str]:
+    return {r.revision for r in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+
+
 def _upgrade(conn: Connection, cfg: Config, target: str) -> None:
     cfg.attributes["connection"] = conn
     command.upgrade(cfg, target)
@@ -55,9 +59,16 @@ class SchemaStatus:
     def up_to_date(self) -> bool:
         return self.current == self.head
 
+    @property
+    def ahead(self) -> bool:
+        """The database was migrated by a newer release: a revision this one does not know."""
+        return self.current is not None and self.current not in _known_revisions()
+
     def describe(self) -> str:
         if self.current is None:
             return "The database has no Grassroots schema yet."
+        if self.ahead:
+            return f"The database schema is at revision {self.current}, newer than this release ({self.head})."
         return f"The database schema is at revision {self.current}; this release needs {self.head}."
 
 

@@ -12,6 +12,7 @@ from grassroots.kernel.auth import CurrentUser, MaybeUser, open_access
 from grassroots.kernel.i18n import N_
 from grassroots.web import i18n
 from grassroots.web.actions import PAGE_MESSAGES
+from grassroots.web.session import cookie_secure
 from grassroots.web.templating import gettext, render
 
 router = APIRouter(include_in_schema=False)
@@ -40,7 +41,9 @@ async def role_home(request: Request, user: CurrentUser) -> Response:
 async def switch_language(code: str, request: Request, next: str | None = None) -> Response:
     response = RedirectResponse(safe_next(next), status_code=HTTP_303_SEE_OTHER)
     if code in i18n.LOCALES:
-        response.set_cookie(i18n.LANG_COOKIE, code, max_age=365 * 24 * 3600, samesite="lax", path="/")
+        response.set_cookie(
+            i18n.LANG_COOKIE, code, max_age=365 * 24 * 3600, samesite="lax", secure=cookie_secure(request), path="/"
+        )
     return response
 
 
