@@ -295,3 +295,10 @@ def test_create_admin_before_migrate_says_so(tmp_path: Path) -> None:
     args = ["create-admin", "--email", "root@example.com", "--password", "a-long-admin-pw"]
     r = run(args, tmp_path, GRASSROOTS_DATA_DIR=str(tmp_path / "new"))
     assert r.returncode == 1 and "grassroots migrate" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_a_misspelt_setting_is_pointed_out_and_migrate_names_its_database(tmp_path: Path) -> None:
+    r = run(["migrate"], tmp_path, GRASSROOTS_DATABSE_URL="postgresql+asyncpg://x@127.0.0.1:1/x")
+    assert r.returncode == 0, r.stderr
+    assert "GRASSROOTS_DATABSE_URL is not a Grassroots setting" in r.stderr
+    assert "grassroots.db" in r.stdout  # which database it migrated: the embedded default

@@ -37,6 +37,11 @@ def _settings() -> Settings:
     """The settings from the environment, or one line per bad variable and exit 1."""
     from pydantic import ValidationError
 
+    # A misspelt variable would otherwise be ignored: GRASSROOTS_DATABSE_URL quietly means SQLite.
+    known = {f"GRASSROOTS_{name.upper()}" for name in Settings.model_fields}
+    for name in sorted(os.environ):
+        if name.startswith("GRASSROOTS_") and name not in known and not name.startswith("GRASSROOTS_TEST_"):
+            err.print(f"[yellow]warning:[/] {name} is not a Grassroots setting; it is ignored.")
     try:
         return Settings()
     except ValidationError as exc:
@@ -126,10 +131,11 @@ def migrate() -> None:
     except Exception as exc:
         _fail(f"migration failed on {_redact(settings.effective_database_url)}: {_why(exc)}")
         return
+    where = _redact(settings.effective_database_url)
     if before == after:
-        console.print(f"Database already at the latest schema ({after}).")
+        console.print(f"Database already at the latest schema ({after}): {where}")
     else:
-        console.print(f"Database migrated: {before or 'empty'} → {after}.")
+        console.print(f"Database migrated: {before or 'empty'} → {after}: {where}")
     if before in ("0001", "0002"):  # data from before search existed: index it once
         _reindex(settings)
 
