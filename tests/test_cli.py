@@ -302,3 +302,18 @@ def test_a_misspelt_setting_is_pointed_out_and_migrate_names_its_database(tmp_pa
     assert r.returncode == 0, r.stderr
     assert "GRASSROOTS_DATABSE_URL is not a Grassroots setting" in r.stderr
     assert "grassroots.db" in r.stdout  # which database it migrated: the embedded default
+
+
+def test_the_demo_listens_on_ipv6_too(tmp_path: Path) -> None:
+    import socket
+
+    from grassroots.cli import _port_free
+
+    if not socket.has_ipv6:
+        pytest.skip("no IPv6 on this host")
+    try:
+        with socket.socket(socket.AF_INET6) as s:
+            s.bind(("::1", 0))
+    except OSError:
+        pytest.skip("no IPv6 loopback on this host")
+    _port_free("::1", 0)  # would fail for an IPv4-only probe

@@ -18,7 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 
 from grassroots import __version__
-from grassroots.config import SQLITE_FILE, Settings
+from grassroots.config import SECRET_FILE, SQLITE_FILE, Settings
 
 app = typer.Typer(
     help="Grassroots: content social e-commerce you can run yourself.", no_args_is_help=True, add_completion=False
@@ -40,7 +40,8 @@ def _settings() -> Settings:
     # A misspelt variable would otherwise be ignored: GRASSROOTS_DATABSE_URL quietly means SQLite.
     known = {f"GRASSROOTS_{name.upper()}" for name in Settings.model_fields}
     for name in sorted(os.environ):
-        if name.startswith("GRASSROOTS_") and name not in known and not name.startswith("GRASSROOTS_TEST_"):
+        upper = name.upper()  # settings are read whatever the case of their names
+        if upper.startswith("GRASSROOTS_") and upper not in known and not upper.startswith("GRASSROOTS_TEST_"):
             err.print(f"[yellow]warning:[/] {name} is not a Grassroots setting; it is ignored.")
     try:
         return Settings()
@@ -61,10 +62,14 @@ def _why(exc: BaseException) -> str:
 
 def _need_shared_key(settings: Settings, command: str) -> None:
     if settings.is_production and not settings.secret_key:
+        kept = settings.data_dir / SECRET_FILE
+        keep = (
+            f" To keep today's sessions and webhooks valid, set it to the contents of {kept}." if kept.is_file() else ""
+        )
         _fail(
             f"`grassroots {command}` in production needs GRASSROOTS_SECRET_KEY, the same on every "
             "process and host: a key generated per data folder would not verify the others' "
-            "tokens, sessions or webhooks."
+            "tokens, sessions or webhooks." + keep
         )
 
 
@@ -394,10 +399,15 @@ def _is_demo(data_dir: Path) -> bool:
 def _port_free(host: str, port: int) -> None:
     import socket
 
-    with socket.socket() as probe:
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except OSError as exc:
+        _fail(f"Cannot listen on {host}: {_why(exc)}.")
+        return
+    with socket.socket(family, kind, proto) as probe:  # IPv4 or IPv6, as the host is
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            probe.bind((host, port))
+            probe.bind(address)
         except OSError as exc:
             _fail(f"Cannot listen on {host}:{port}: {_why(exc)}. Choose another with --port.")
 

@@ -92,6 +92,12 @@ async def test_a_bodiless_action_needs_no_content_type(client: httpx.AsyncClient
     assert r.status_code == 204
 
 
+async def test_a_form_posted_to_the_upload_route_is_a_415(client: httpx.AsyncClient) -> None:
+    _, headers = await user_with_token(client, "creator")
+    r = await client.post("/api/v1/media", headers=headers, data={"file": "not a file"})
+    assert_error(r, 415, "unsupported_media_type")
+
+
 async def test_a_wrong_content_type_does_not_hide_a_404_405_or_401(client: httpx.AsyncClient) -> None:
     plain = {"content-type": "text/plain"}
     assert_error(await client.post("/api/v1/no-such-thing", content=b"x", headers=plain), 404, "not_found")

@@ -108,6 +108,52 @@ async def test_the_worker_keeps_to_each_events_attempt_budget_and_records_failur
     assert row.attempts == 4 and row.failed_at is not None and "receiver down (4)" in (row.last_error or "")
 
 
+@pytest.mark.parametrize("stack_session", ["production"], indirect=True)
+async def test_each_handler_has_the_whole_budget_and_jobs_outlive_it(
+    production: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import timedelta
+
+    from grassroots.kernel import events
+
+    platform: Platform = production.platform
+    reg = EventRegistry()
+    platform.events = reg
+    tried: dict[str, int] = {"a": 0, "b": 0}
+
+    @reg.on_external("worker.two", key="t.a", max_attempts=80)
+    async def a(_platform: Platform, event: Event) -> None:
+        tried["a"] += 1
+        raise RuntimeError("a down")
+
+    @reg.on("worker.two", key="t.b")
+    async def b(uow: UnitOfWork, event: Event) -> None:
+        tried["b"] += 1
+        if tried["b"] < 3:
+            raise RuntimeError("b briefly down")
+
+    async with platform.unit_of_work() as uow:
+        uow.emit("worker.two", {})
+    assert production.settings.redis_url
+    pool = await create_pool(RedisSettings.from_dsn(production.settings.redis_url))
+    try:
+        assert await relay_once(platform, pool) == 1
+        async with platform.unit_of_work(write=False) as uow:
+            event_id = (await uow.session.scalars(select(OutboxEvent))).one().id
+        ttl = await pool.pttl(f"arq:job:evt:{event_id}:t.a")
+        assert ttl > events.delivery_span(80).total_seconds() * 1000 - 60_000  # kept for all 80 tries
+        monkeypatch.setattr(events, "backoff", lambda attempts: timedelta(0))
+        kwargs = worker_settings(production.settings, platform)
+        kwargs.update(burst=True, handle_signals=False, poll_delay=0.05, cron_jobs=[])
+        worker = Worker(**kwargs)
+        await asyncio.wait_for(worker.main(), 60)
+        await worker.close()
+    finally:
+        await pool.aclose()
+    # b's two failures did not eat into a's budget, nor a's into b's
+    assert tried == {"a": 80, "b": 3}
+
+
 def test_periodic_jobs_become_cron_jobs() -> None:
     async def job(platform: Platform) -> None:
         return None

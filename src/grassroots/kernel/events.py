@@ -209,22 +209,29 @@ async def record_failure(platform: Platform, event_id: uuid.UUID, error: str) ->
             row.next_attempt_at = uow.now() + backoff(row.attempts)
 
 
-async def record_queued_failure(platform: Platform, event_id: uuid.UUID, error: str) -> tuple[int, int]:
+def delivery_span(attempts: int) -> timedelta:
+    """How long ``attempts`` tries with ``backoff`` between them take, with a day to spare:
+    how long a queued delivery must be kept."""
+    return timedelta(days=1) + sum((backoff(n) for n in range(1, attempts + 1)), timedelta())
+
+
+async def record_queued_failure(platform: Platform, event_id: uuid.UUID, error: str, tries: int) -> int:
     """A failed delivery of an event already handed to the job queue (``grassroots worker``
-    marks events dispatched when it queues them, so ``record_failure`` would skip them):
-    count the attempt and keep its error, and mark the event failed once its attempt budget
-    is spent. Returns (attempts so far, the event's budget)."""
+    marks events dispatched when it queues them, so ``record_failure`` would skip them).
+    ``tries``: how often this handler has now tried. The row counts every failed attempt
+    and keeps the last error, and is marked failed once a handler has spent the event's
+    attempt budget (each handler has the whole budget). Returns the budget."""
     async with platform.unit_of_work() as uow:
         row = await uow.session.get(OutboxEvent, event_id, with_for_update=True)
         if row is None:
-            return MAX_ATTEMPTS, MAX_ATTEMPTS
+            return 0  # nothing left to deliver
         limit = platform.events.max_attempts(row.name)
         row.attempts += 1
         row.last_error = error[:2000]
-        if row.attempts >= limit:
+        if tries >= limit:
             row.failed_at = uow.now()
-            log.error("event %s (%s) failed %d times; giving up: %s", row.id, row.name, row.attempts, error)
-        return row.attempts, limit
+            log.error("event %s (%s) failed %d times; giving up: %s", row.id, row.name, tries, error)
+        return limit
 
 
 async def mark_dispatched(platform: Platform, event_ids: list[uuid.UUID]) -> None:

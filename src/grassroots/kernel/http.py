@@ -119,7 +119,7 @@ def install_error_handlers(app: FastAPI, html: HtmlErrorRenderer | None = None) 
             path.startswith("/api/")
             and any(tuple(e.get("loc", ()))[:1] == ("body",) for e in errors)
             and not _api_reads(request.headers.get("content-type", ""), path)
-            and await request.body()
+            and _sent_a_body(request)
         ):
             # A body the route would read, sent as something else: say so, not that its
             # fields are wrong. Found after routing and authentication, so 404, 405 and
@@ -194,6 +194,12 @@ class BodyTooLarge(StarletteHTTPException):
 
 
 UPLOAD_PATHS = ("/api/v1/media",)  # the API's only multipart endpoints
+
+
+def _sent_a_body(request: Request) -> bool:
+    """From the headers (the body itself may have been consumed by a form parse)."""
+    length = request.headers.get("content-length")
+    return (length is not None and length.strip() not in ("", "0")) or "transfer-encoding" in request.headers
 
 
 def _api_reads(media_type: str, path: str) -> bool:

@@ -39,9 +39,19 @@ async def relay_once(platform: Platform, redis: ArqRedis) -> int:
     async with platform.unit_of_work() as uow:
         batch = await events.claim_pending(uow)
         for event in batch:
+            # Kept in Redis for the whole attempt budget (arq drops a job a day after it was
+            # due by default, which would orphan a webhook with days of retries left), and
+            # told how often the app already tried it (an eager delivery).
+            keep = events.delivery_span(platform.events.max_attempts(event.name))
             for key in platform.events.handlers_for(event.name, event.payload):
                 await redis.enqueue_job(
-                    "deliver_event", str(event.id), key, _job_id=f"evt:{event.id}:{key}", _queue_name=QUEUE
+                    "deliver_event",
+                    str(event.id),
+                    key,
+                    event.attempts,
+                    _job_id=f"evt:{event.id}:{key}",
+                    _queue_name=QUEUE,
+                    _expires=keep,
                 )
             event.dispatched_at = uow.now()
         return len(batch)
@@ -79,17 +89,18 @@ async def relay_loop(platform: Platform, redis: ArqRedis) -> None:
             await listener
 
 
-async def deliver_event(ctx: dict[str, Any], event_id: str, handler: str) -> bool:
+async def deliver_event(ctx: dict[str, Any], event_id: str, handler: str, earlier: int = 0) -> bool:
+    """Deliver one event to one handler; ``earlier``: failed attempts made before it was
+    queued (the app's eager try), so the handler's budget and backoff count them."""
     platform: Platform = ctx["platform"]
     try:
         return await events.deliver(platform, uuid.UUID(event_id), handler)
     except Exception as exc:
-        # Counted on the event's row (with an attempt the app's eager delivery may have made
-        # first), so the event's budget and backoff hold whichever process tried.
-        attempts, limit = await events.record_queued_failure(platform, uuid.UUID(event_id), f"{handler}: {exc!r}")
-        if attempts >= limit:
+        tries = earlier + int(ctx.get("job_try", 1))
+        limit = await events.record_queued_failure(platform, uuid.UUID(event_id), f"{handler}: {exc!r}", tries)
+        if tries >= limit:
             raise
-        raise Retry(defer=events.backoff(attempts).total_seconds()) from exc
+        raise Retry(defer=events.backoff(tries).total_seconds()) from exc
 
 
 def _cron_for(job: Periodic) -> CronJob:
