@@ -16,7 +16,7 @@ from grassroots.kernel.jobs import Periodic
 from grassroots.kernel.models import EventDelivery, OutboxEvent
 from grassroots.kernel.platform import Platform
 from grassroots.kernel.uow import UnitOfWork
-from grassroots.kernel.worker import _cron_for, relay_once, worker_settings
+from grassroots.kernel.worker import RELAY_LEASE, _cron_for, relay_once, worker_settings
 from tests.conftest import Stack
 
 
@@ -65,7 +65,55 @@ async def test_relay_and_arq_worker_deliver_events_once(production: Stack) -> No
     assert sorted(map(str, calls)) == sorted(map(str, [{"n": 7}, {"second": True}]))
     async with platform.unit_of_work(write=False) as uow:
         assert len((await uow.session.scalars(select(EventDelivery))).all()) == 2
+        assert (await uow.session.scalars(select(OutboxEvent))).one().dispatched_at is None  # leased
+    # the next look, once the lease is over, finds every handler delivered: dispatched
+    assert platform.test_clock is not None
+    await platform.test_clock.advance(int(RELAY_LEASE.total_seconds()) + 1)
+    pool = await create_pool(RedisSettings.from_dsn(production.settings.redis_url))
+    try:
+        assert await relay_once(platform, pool) == 1
+    finally:
+        await pool.aclose()
+    async with platform.unit_of_work(write=False) as uow:
         assert (await uow.session.scalars(select(OutboxEvent))).one().dispatched_at is not None
+
+
+@pytest.mark.parametrize("stack_session", ["production"], indirect=True)
+async def test_a_queued_delivery_lost_with_redis_is_queued_again(production: Stack) -> None:
+    """The queue is not the record: a job lost from Redis (a restart without persistence)
+    is queued again when the relay looks at its event after the lease, and delivered once."""
+    platform: Platform = production.platform
+    reg = EventRegistry()
+    platform.events = reg
+    calls: list[int] = []
+
+    @reg.on("worker.lost", key="t.lost")
+    async def handle(uow: UnitOfWork, event: Event) -> None:
+        calls.append(1)
+
+    async with platform.unit_of_work() as uow:
+        uow.emit("worker.lost", {})
+    assert production.settings.redis_url and platform.test_clock is not None
+    pool = await create_pool(RedisSettings.from_dsn(production.settings.redis_url))
+    try:
+        assert await relay_once(platform, pool) == 1
+        await pool.flushdb()  # Redis restarted empty: the queued job is gone
+        assert await relay_once(platform, pool) == 0  # leased: not looked at again yet
+        await platform.test_clock.advance(int(RELAY_LEASE.total_seconds()) + 1)
+        assert await relay_once(platform, pool) == 1  # queued again
+        assert await relay_once(platform, pool) == 0
+        kwargs = worker_settings(production.settings, platform)
+        kwargs.update(burst=True, handle_signals=False, poll_delay=0.05, cron_jobs=[])
+        worker = Worker(**kwargs)
+        await asyncio.wait_for(worker.main(), 20)
+        await worker.close()
+        await platform.test_clock.advance(int(RELAY_LEASE.total_seconds()) + 1)
+        assert await relay_once(platform, pool) == 1  # every handler delivered: dispatched
+        await platform.test_clock.advance(int(RELAY_LEASE.total_seconds()) + 1)
+        assert await relay_once(platform, pool) == 0
+    finally:
+        await pool.aclose()
+    assert calls == [1]
 
 
 @pytest.mark.parametrize("stack_session", ["production"], indirect=True)

@@ -162,6 +162,19 @@ async def claim_pending(uow: UnitOfWork, limit: int = BATCH) -> list[OutboxEvent
     return list((await uow.session.scalars(stmt)).all())
 
 
+async def delivered_handlers(uow: UnitOfWork, event_ids: list[uuid.UUID]) -> dict[uuid.UUID, set[str]]:
+    """The handlers that have delivered each of these events."""
+    if not event_ids:
+        return {}
+    rows = await uow.session.execute(
+        select(EventDelivery.event_id, EventDelivery.handler).where(EventDelivery.event_id.in_(event_ids))
+    )
+    found: dict[uuid.UUID, set[str]] = {}
+    for event_id, handler in rows:
+        found.setdefault(event_id, set()).add(handler)
+    return found
+
+
 async def deliver(platform: Platform, event_id: uuid.UUID, handler_key: str) -> bool:
     """Run one handler for one event. False when it had already run."""
     async with platform.unit_of_work(write=False) as uow:

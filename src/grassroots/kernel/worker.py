@@ -3,9 +3,9 @@
 Each worker process runs arq jobs (event deliveries and the periodic jobs as cron
 jobs) and an outbox relay: it claims committed outbox events with
 ``FOR UPDATE SKIP LOCKED``, enqueues one delivery job per handler with a
-deterministic job id, and marks the events dispatched in the same transaction. The
-relay wakes on the pub/sub kick the app sends after each commit with events, and
-polls as a fallback.
+deterministic job id and leases the event (``relay_once``); it marks an event dispatched
+only once every handler has delivered it. The relay wakes on the pub/sub kick the app
+sends after each commit with events, and polls as a fallback.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import contextlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 from arq import Retry, cron
@@ -34,16 +35,35 @@ MAX_TRIES = 1000
 QUEUE = "grassroots:queue"
 
 
+# A queued event is looked at again this long after: marked dispatched once every handler
+# has delivered, else its missing jobs are queued again. The queue is not the record (a
+# Redis restart, or a job arq let expire, would otherwise lose a payment's webhook).
+RELAY_LEASE = timedelta(minutes=10)
+
+
 async def relay_once(platform: Platform, redis: ArqRedis) -> int:
-    """Move due outbox events onto the queue; returns how many."""
+    """Move due outbox events onto the queue; returns how many events it looked at.
+
+    An event stays undispatched, leased for ``RELAY_LEASE``, until each of its handlers has
+    a delivery row: then the next pass marks it dispatched. Until then every pass queues the
+    handlers without one; arq's job ids make that a no-op for a job still queued, running or
+    waiting to retry, and a new job for one that was lost."""
     async with platform.unit_of_work() as uow:
         batch = await events.claim_pending(uow)
+        delivered = await events.delivered_handlers(uow, [e.id for e in batch])
         for event in batch:
+            missing = [
+                key
+                for key in platform.events.handlers_for(event.name, event.payload)
+                if key not in delivered.get(event.id, set())
+            ]
+            if not missing:
+                event.dispatched_at = uow.now()
+                continue
             # Kept in Redis for the whole attempt budget (arq drops a job a day after it was
-            # due by default, which would orphan a webhook with days of retries left), and
-            # told how often the app already tried it (an eager delivery).
+            # due by default), and told how often the app already tried (an eager delivery).
             keep = events.delivery_span(platform.events.max_attempts(event.name))
-            for key in platform.events.handlers_for(event.name, event.payload):
+            for key in missing:
                 await redis.enqueue_job(
                     "deliver_event",
                     str(event.id),
@@ -53,7 +73,7 @@ async def relay_once(platform: Platform, redis: ArqRedis) -> int:
                     _queue_name=QUEUE,
                     _expires=keep,
                 )
-            event.dispatched_at = uow.now()
+            event.next_attempt_at = uow.now() + RELAY_LEASE
         return len(batch)
 
 
