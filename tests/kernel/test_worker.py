@@ -212,3 +212,39 @@ def test_periodic_jobs_become_cron_jobs() -> None:
     assert every_minute.minute == set(range(60)) and every_minute.second == {0}
     assert every_hour.minute == {0}
     assert every_10s.second == {0, 10, 20, 30, 40, 50}
+
+
+@pytest.mark.parametrize("stack_session", ["production"], indirect=True)
+async def test_a_hanging_delivery_counts_as_a_failed_attempt(
+    production: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import timedelta
+
+    from grassroots.kernel import events, worker
+
+    platform: Platform = production.platform
+    reg = EventRegistry()
+    platform.events = reg
+
+    @reg.on_external("worker.hang", key="t.hang", max_attempts=2)
+    async def hang(_platform: Platform, event: Event) -> None:
+        await asyncio.sleep(30)
+
+    monkeypatch.setattr(worker, "DELIVERY_TIMEOUT", 0.2)
+    monkeypatch.setattr(events, "backoff", lambda attempts: timedelta(0))
+    async with platform.unit_of_work() as uow:
+        uow.emit("worker.hang", {})
+    assert production.settings.redis_url
+    pool = await create_pool(RedisSettings.from_dsn(production.settings.redis_url))
+    try:
+        assert await relay_once(platform, pool) == 1
+        kwargs = worker_settings(production.settings, platform)
+        kwargs.update(burst=True, handle_signals=False, poll_delay=0.05, cron_jobs=[])
+        w = Worker(**kwargs)
+        await asyncio.wait_for(w.main(), 20)
+        await w.close()
+    finally:
+        await pool.aclose()
+    async with platform.unit_of_work(write=False) as uow:
+        row = (await uow.session.scalars(select(OutboxEvent))).one()
+    assert row.attempts == 2 and row.failed_at is not None and "TimeoutError" in (row.last_error or "")

@@ -229,11 +229,11 @@ def delivery_span(attempts: int) -> timedelta:
 
 
 async def record_queued_failure(platform: Platform, event_id: uuid.UUID, error: str, tries: int) -> int:
-    """A failed delivery of an event already handed to the job queue (``grassroots worker``
-    marks events dispatched when it queues them, so ``record_failure`` would skip them).
-    ``tries``: how often this handler has now tried. The row counts every failed attempt
-    and keeps the last error, and is marked failed once a handler has spent the event's
-    attempt budget (each handler has the whole budget). Returns the budget."""
+    """A failed delivery of an event handed to the job queue by ``grassroots worker``'s relay
+    (which leases events while their jobs run). ``tries``: how often this handler has now
+    tried. The row counts every failed attempt and keeps the last error, and is marked failed
+    once a handler has spent the event's attempt budget (each has the whole budget).
+    Returns the budget."""
     async with platform.unit_of_work() as uow:
         row = await uow.session.get(OutboxEvent, event_id, with_for_update=True)
         if row is None:

@@ -33,6 +33,8 @@ log = logging.getLogger("grassroots.worker")
 # webhooks ask for about three days); this is only arq's ceiling above all of them.
 MAX_TRIES = 1000
 QUEUE = "grassroots:queue"
+DELIVERY_TIMEOUT = 240  # seconds one delivery may take (webhook calls time out far sooner)
+JOB_TIMEOUT = DELIVERY_TIMEOUT + 60  # arq's, for any job: ours strikes first
 
 
 # A queued event is looked at again this long after: marked dispatched once every handler
@@ -61,14 +63,16 @@ async def relay_once(platform: Platform, redis: ArqRedis) -> int:
                 event.dispatched_at = uow.now()
                 continue
             # Kept in Redis for the whole attempt budget (arq drops a job a day after it was
-            # due by default), and told how often the app already tried (an eager delivery).
+            # due by default), and told whether the app already tried (a failed eager
+            # delivery, the only try before the queue; the row's count may include other
+            # handlers' failures, which must not eat into this one's budget).
             keep = events.delivery_span(platform.events.max_attempts(event.name))
             for key in missing:
                 await redis.enqueue_job(
                     "deliver_event",
                     str(event.id),
                     key,
-                    event.attempts,
+                    min(event.attempts, 1),
                     _job_id=f"evt:{event.id}:{key}",
                     _queue_name=QUEUE,
                     _expires=keep,
@@ -114,10 +118,17 @@ async def deliver_event(ctx: dict[str, Any], event_id: str, handler: str, earlie
     queued (the app's eager try), so the handler's budget and backoff count them."""
     platform: Platform = ctx["platform"]
     try:
-        return await events.deliver(platform, uuid.UUID(event_id), handler)
+        # Our own deadline, inside arq's: a handler that hangs fails like any other (counted,
+        # retried, given up at its budget) instead of being cancelled uncounted by arq.
+        async with asyncio.timeout(DELIVERY_TIMEOUT):
+            return await events.deliver(platform, uuid.UUID(event_id), handler)
     except Exception as exc:
         tries = earlier + int(ctx.get("job_try", 1))
-        limit = await events.record_queued_failure(platform, uuid.UUID(event_id), f"{handler}: {exc!r}", tries)
+        try:
+            limit = await events.record_queued_failure(platform, uuid.UUID(event_id), f"{handler}: {exc!r}", tries)
+        except Exception:  # the database is away too: retry later rather than end the job
+            log.warning("could not record a failed delivery of %s to %s", event_id, handler, exc_info=True)
+            raise Retry(defer=events.backoff(tries).total_seconds()) from exc
         if tries >= limit:
             raise
         raise Retry(defer=events.backoff(tries).total_seconds()) from exc
@@ -167,6 +178,7 @@ def worker_settings(settings: Settings, platform: Platform | None = None) -> dic
         "on_startup": startup,
         "on_shutdown": shutdown,
         "max_tries": MAX_TRIES,
+        "job_timeout": JOB_TIMEOUT,
         "max_jobs": 50,  # deliveries mostly wait on I/O (webhook calls, the database)
         "handle_signals": True,
     }
