@@ -98,12 +98,18 @@ async def test_checkout_page_places_an_order_and_sends_the_buyer_to_the_provider
     assert len(orders) == 1 and orders[0]["promoter_id"] == creator.id
 
 
-async def test_order_pages_for_the_buyer_and_the_supplier(client: httpx.AsyncClient) -> None:
+async def a_paid_order_for_the_suppliers_browser(client: httpx.AsyncClient) -> tuple[Actor, Actor, dict]:
+    """The supplier, the buyer and a paid order, with ``client`` signed in as the supplier."""
     supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
     product = await make_product(client, supplier)
     order = await place_order(client, buyer, product["skus"][0]["id"])
     await pay_order(client, buyer, order["id"])
     await as_browser(client, supplier)
+    return supplier, buyer, order
+
+
+async def test_order_pages_for_the_buyer_and_the_supplier(client: httpx.AsyncClient) -> None:
+    supplier, buyer, order = await a_paid_order_for_the_suppliers_browser(client)
     page = await client.get("/supplier/orders", headers=HTML)
     assert order["id"] in page.text
     r = await client.post(
@@ -367,11 +373,7 @@ async def test_counts_on_pages_agree_with_their_number(client: httpx.AsyncClient
 
 
 async def test_a_refused_shipment_keeps_what_the_supplier_typed(client: httpx.AsyncClient) -> None:
-    supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
-    product = await make_product(client, supplier)
-    order = await place_order(client, buyer, product["skus"][0]["id"])
-    await pay_order(client, buyer, order["id"])
-    await as_browser(client, supplier)
+    _, _, order = await a_paid_order_for_the_suppliers_browser(client)
     page = await client.get("/supplier/orders", headers=HTML)
     r = await client.post(
         f"/supplier/orders/{order['id']}/ship",

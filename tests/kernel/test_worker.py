@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import pytest
 from arq.connections import RedisSettings, create_pool
 from arq.worker import Worker
 from sqlalchemy import select
 
+from grassroots.kernel import events, worker
 from grassroots.kernel.events import Event, EventRegistry
 from grassroots.kernel.jobs import Periodic
 from grassroots.kernel.models import EventDelivery, OutboxEvent
@@ -18,6 +20,15 @@ from grassroots.kernel.platform import Platform
 from grassroots.kernel.uow import UnitOfWork
 from grassroots.kernel.worker import RELAY_LEASE, _cron_for, relay_once, worker_settings
 from tests.conftest import Stack
+
+
+async def work_until_idle(stack: Stack, seconds: float) -> None:
+    """Run a burst arq worker (no cron jobs) on the stack's platform until the queue is empty."""
+    kwargs = worker_settings(stack.settings, stack.platform)
+    kwargs.update(burst=True, handle_signals=False, poll_delay=0.05, cron_jobs=[])
+    worker = Worker(**kwargs)
+    await asyncio.wait_for(worker.main(), seconds)
+    await worker.close()
 
 
 @pytest.fixture
@@ -35,8 +46,7 @@ async def production(stack: Stack) -> AsyncIterator[Stack]:
 @pytest.mark.parametrize("stack_session", ["production"], indirect=True)
 async def test_relay_and_arq_worker_deliver_events_once(production: Stack) -> None:
     platform: Platform = production.platform
-    reg = EventRegistry()
-    platform.events = reg
+    reg = platform.events = EventRegistry()
     calls: list[dict] = []
 
     @reg.on("worker.ping", key="t.worker")
@@ -55,11 +65,7 @@ async def test_relay_and_arq_worker_deliver_events_once(production: Stack) -> No
     try:
         assert await relay_once(platform, pool) == 1
         assert await relay_once(platform, pool) == 0  # already dispatched
-        kwargs = worker_settings(production.settings, platform)
-        kwargs.update(burst=True, handle_signals=False, poll_delay=0.05, cron_jobs=[])
-        worker = Worker(**kwargs)
-        await asyncio.wait_for(worker.main(), 20)
-        await worker.close()
+        await work_until_idle(production, 20)
     finally:
         await pool.aclose()
     assert sorted(map(str, calls)) == sorted(map(str, [{"n": 7}, {"second": True}]))
@@ -83,8 +89,7 @@ async def test_a_queued_delivery_lost_with_redis_is_queued_again(production: Sta
     """The queue is not the record: a job lost from Redis (a restart without persistence)
     is queued again when the relay looks at its event after the lease, and delivered once."""
     platform: Platform = production.platform
-    reg = EventRegistry()
-    platform.events = reg
+    reg = platform.events = EventRegistry()
     calls: list[int] = []
 
     @reg.on("worker.lost", key="t.lost")
@@ -102,11 +107,7 @@ async def test_a_queued_delivery_lost_with_redis_is_queued_again(production: Sta
         await platform.test_clock.advance(int(RELAY_LEASE.total_seconds()) + 1)
         assert await relay_once(platform, pool) == 1  # queued again
         assert await relay_once(platform, pool) == 0
-        kwargs = worker_settings(production.settings, platform)
-        kwargs.update(burst=True, handle_signals=False, poll_delay=0.05, cron_jobs=[])
-        worker = Worker(**kwargs)
-        await asyncio.wait_for(worker.main(), 20)
-        await worker.close()
+        await work_until_idle(production, 20)
         await platform.test_clock.advance(int(RELAY_LEASE.total_seconds()) + 1)
         assert await relay_once(platform, pool) == 1  # every handler delivered: dispatched
         await platform.test_clock.advance(int(RELAY_LEASE.total_seconds()) + 1)
@@ -122,13 +123,8 @@ async def test_the_worker_keeps_to_each_events_attempt_budget_and_records_failur
 ) -> None:
     """Queued deliveries that fail are counted on the event, retried until the event's own
     budget (not a fixed ten), then marked failed with the last error, never lost."""
-    from datetime import timedelta
-
-    from grassroots.kernel import events
-
     platform: Platform = production.platform
-    reg = EventRegistry()
-    platform.events = reg
+    reg = platform.events = EventRegistry()
     tried: list[int] = []
 
     @reg.on_external("worker.flaky", key="t.flaky", max_attempts=4)
@@ -143,11 +139,7 @@ async def test_the_worker_keeps_to_each_events_attempt_budget_and_records_failur
     pool = await create_pool(RedisSettings.from_dsn(production.settings.redis_url))
     try:
         assert await relay_once(platform, pool) == 1
-        kwargs = worker_settings(production.settings, platform)
-        kwargs.update(burst=True, handle_signals=False, poll_delay=0.05, cron_jobs=[])
-        worker = Worker(**kwargs)
-        await asyncio.wait_for(worker.main(), 30)
-        await worker.close()
+        await work_until_idle(production, 30)
     finally:
         await pool.aclose()
     assert len(tried) == 4
@@ -160,13 +152,8 @@ async def test_the_worker_keeps_to_each_events_attempt_budget_and_records_failur
 async def test_each_handler_has_the_whole_budget_and_jobs_outlive_it(
     production: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from datetime import timedelta
-
-    from grassroots.kernel import events
-
     platform: Platform = production.platform
-    reg = EventRegistry()
-    platform.events = reg
+    reg = platform.events = EventRegistry()
     tried: dict[str, int] = {"a": 0, "b": 0}
 
     @reg.on_external("worker.two", key="t.a", max_attempts=80)
@@ -191,11 +178,7 @@ async def test_each_handler_has_the_whole_budget_and_jobs_outlive_it(
         ttl = await pool.pttl(f"arq:job:evt:{event_id}:t.a")
         assert ttl > events.delivery_span(80).total_seconds() * 1000 - 60_000  # kept for all 80 tries
         monkeypatch.setattr(events, "backoff", lambda attempts: timedelta(0))
-        kwargs = worker_settings(production.settings, platform)
-        kwargs.update(burst=True, handle_signals=False, poll_delay=0.05, cron_jobs=[])
-        worker = Worker(**kwargs)
-        await asyncio.wait_for(worker.main(), 60)
-        await worker.close()
+        await work_until_idle(production, 60)
     finally:
         await pool.aclose()
     # b's two failures did not eat into a's budget, nor a's into b's
@@ -218,13 +201,8 @@ def test_periodic_jobs_become_cron_jobs() -> None:
 async def test_a_hanging_delivery_counts_as_a_failed_attempt(
     production: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from datetime import timedelta
-
-    from grassroots.kernel import events, worker
-
     platform: Platform = production.platform
-    reg = EventRegistry()
-    platform.events = reg
+    reg = platform.events = EventRegistry()
 
     @reg.on_external("worker.hang", key="t.hang", max_attempts=2)
     async def hang(_platform: Platform, event: Event) -> None:
@@ -238,11 +216,7 @@ async def test_a_hanging_delivery_counts_as_a_failed_attempt(
     pool = await create_pool(RedisSettings.from_dsn(production.settings.redis_url))
     try:
         assert await relay_once(platform, pool) == 1
-        kwargs = worker_settings(production.settings, platform)
-        kwargs.update(burst=True, handle_signals=False, poll_delay=0.05, cron_jobs=[])
-        w = Worker(**kwargs)
-        await asyncio.wait_for(w.main(), 20)
-        await w.close()
+        await work_until_idle(production, 20)
     finally:
         await pool.aclose()
     async with platform.unit_of_work(write=False) as uow:
