@@ -185,6 +185,16 @@ async def test_each_handler_has_the_whole_budget_and_jobs_outlive_it(
     assert tried == {"a": 80, "b": 3}
 
 
+def test_a_stopping_worker_lets_a_webhook_call_finish(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from grassroots.kernel.platform import WEBHOOK_TIMEOUT
+    from tests.conftest import make_settings
+
+    settings = make_settings(tmp_path, redis_url="redis://127.0.0.1:6379/15")
+    kwargs = worker_settings(settings, Platform(settings))
+    assert kwargs["job_completion_wait"] > WEBHOOK_TIMEOUT
+    assert kwargs["job_timeout"] > worker.DELIVERY_TIMEOUT
+
+
 def test_periodic_jobs_become_cron_jobs() -> None:
     async def job(platform: Platform) -> None:
         return None

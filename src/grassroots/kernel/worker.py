@@ -35,6 +35,9 @@ MAX_TRIES = 1000
 QUEUE = "grassroots:queue"
 DELIVERY_TIMEOUT = 240  # seconds one delivery may take (webhook calls time out far sooner)
 JOB_TIMEOUT = DELIVERY_TIMEOUT + 60  # arq's, for any job: ours strikes first
+# On SIGTERM, stop taking jobs and let those running finish this long (a webhook call
+# times out well within it) rather than cancel them to be run again.
+SHUTDOWN_WAIT = 30
 
 
 # A queued event is looked at again this long after: marked dispatched once every handler
@@ -179,6 +182,7 @@ def worker_settings(settings: Settings, platform: Platform | None = None) -> dic
         "on_shutdown": shutdown,
         "max_tries": MAX_TRIES,
         "job_timeout": JOB_TIMEOUT,
+        "job_completion_wait": SHUTDOWN_WAIT,
         "max_jobs": 50,  # deliveries mostly wait on I/O (webhook calls, the database)
         "handle_signals": True,
     }
