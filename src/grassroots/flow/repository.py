@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import Integer, Select, case, column, delete, func, select, table, text
+from sqlalchemy import Integer, Select, bindparam, case, column, delete, func, select, table, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from grassroots.flow.models import FlowEvent, SearchDoc
@@ -48,13 +48,13 @@ async def delete_doc(session: AsyncSession, kind: str, ref_id: uuid.UUID) -> Non
 
 async def delete_docs_not_in(session: AsyncSession, kind: str, keep: Select[uuid.UUID]) -> int:
     """Drop the docs of ``kind`` whose ref id ``keep`` (a subquery of ids) does not hold."""
-    gone = list(
-        (await session.scalars(select(SearchDoc.id).where(SearchDoc.kind == kind, SearchDoc.ref_id.not_in(keep)))).all()
-    )
-    for doc_id in gone:
-        await session.execute(delete(SearchDoc).where(SearchDoc.id == doc_id))
+    stale = select(SearchDoc.id).where(SearchDoc.kind == kind, SearchDoc.ref_id.not_in(keep))
+    gone = list((await session.scalars(stale)).all())
+    if gone:
+        await session.execute(delete(SearchDoc).where(SearchDoc.id.in_(gone)))
         if _dialect(session) == "sqlite":
-            await session.execute(text("DELETE FROM search_fts WHERE rowid = :id"), {"id": doc_id})
+            fts = text("DELETE FROM search_fts WHERE rowid IN :ids").bindparams(bindparam("ids", expanding=True))
+            await session.execute(fts, {"ids": gone})
     return len(gone)
 
 

@@ -213,13 +213,20 @@ async def record_failure(platform: Platform, event_id: uuid.UUID, error: str) ->
         row = await uow.session.get(OutboxEvent, event_id)
         if row is None or row.dispatched_at is not None:  # another delivery got there first
             return
-        row.attempts += 1
-        row.last_error = error[:2000]
-        if row.attempts >= platform.events.max_attempts(row.name):
-            row.failed_at = uow.now()
-            log.error("event %s (%s) failed %d times; giving up: %s", row.id, row.name, row.attempts, error)
-        else:
+        if not _count_failure(uow, row, error, row.attempts + 1, platform.events.max_attempts(row.name)):
             row.next_attempt_at = uow.now() + backoff(row.attempts)
+
+
+def _count_failure(uow: UnitOfWork, row: OutboxEvent, error: str, tries: int, limit: int) -> bool:
+    """Count a failed attempt on the event's row and keep its error; at ``limit`` tries, mark
+    the event failed (True: given up)."""
+    row.attempts += 1
+    row.last_error = error[:2000]
+    if tries < limit:
+        return False
+    row.failed_at = uow.now()
+    log.error("event %s (%s) failed %d times; giving up: %s", row.id, row.name, tries, error)
+    return True
 
 
 def delivery_span(attempts: int) -> timedelta:
@@ -239,11 +246,7 @@ async def record_queued_failure(platform: Platform, event_id: uuid.UUID, error: 
         if row is None:
             return 0  # nothing left to deliver
         limit = platform.events.max_attempts(row.name)
-        row.attempts += 1
-        row.last_error = error[:2000]
-        if tries >= limit:
-            row.failed_at = uow.now()
-            log.error("event %s (%s) failed %d times; giving up: %s", row.id, row.name, tries, error)
+        _count_failure(uow, row, error, tries, limit)
         return limit
 
 
