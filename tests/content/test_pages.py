@@ -181,3 +181,33 @@ async def test_a_post_shows_a_product_off_sale_without_buy_or_share(client: http
     page = await fan.get(f"/posts/{post['id']}", headers=HTML)
     assert "Old kettle" in page.text and 'data-testid="off-sale"' in page.text
     assert 'data-testid="buy"' not in page.text and 'data-testid="share"' not in page.text
+
+
+async def test_any_product_can_be_tagged_from_a_link_and_stays_picked_when_the_form_is_refused(
+    client: httpx.AsyncClient,
+) -> None:
+    supplier, creator = await actor(client, "supplier"), await actor(client, "creator")
+    for i in range(30):  # the picker lists the 30 best-paying products of the pool
+        await make_product(client, supplier, title=f"pool item {i}", commission_bps=3000)
+    rare = await make_product(client, supplier, title="低佣金的竹篮", commission_bps=100)
+    draft = await make_product(client, supplier, title="not yet on sale", status="draft")
+    browser = await browser_for(client, creator)
+    assert "低佣金的竹篮" not in (await browser.get("/studio/new", headers=HTML)).text
+
+    form = await browser.get(f"/studio/new?tag={rare['id']}&tag={draft['id']}&tag=junk", headers=HTML)
+    assert form.status_code == 200
+    assert f'value="{rare["id"]}" checked' in form.text and "not yet on sale" not in form.text
+    refused = await browser.post(
+        "/studio/new",
+        headers=HTML,
+        data={"csrf_token": csrf_of(form.text), "kind": "note", "title": " ", "product_ids": rare["id"]},
+    )
+    assert refused.status_code == 422 and f'value="{rare["id"]}" checked' in refused.text
+
+    assert (
+        await client.post("/api/v1/showcase", headers=creator.headers, json={"product_id": rare["id"]})
+    ).status_code == 201
+    showcase = await browser.get("/showcase", headers=HTML)
+    assert f'href="/studio/new?tag={rare["id"]}"' in showcase.text
+    page = await browser.get(f"/products/{rare['id']}", headers=HTML)
+    assert f'href="/studio/new?tag={rare["id"]}"' in page.text

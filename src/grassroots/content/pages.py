@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -12,6 +13,8 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData, UploadFile
 
 from grassroots.affiliate import service as affiliate
+from grassroots.catalog import service as catalog
+from grassroots.catalog.models import Product, ProductStatus
 from grassroots.commerce import service as commerce
 from grassroots.commerce.schemas import source_params
 from grassroots.content import service
@@ -112,17 +115,48 @@ async def studio(request: Request, creator: Creator, uow: UoW, paging: Paging) -
     )
 
 
-async def _picker(uow: UoW, creator: Principal) -> tuple[list[object], list[object]]:
-    showcase, _ = await affiliate.showcase(uow, creator.id, PageParams(None, 50), creator)
-    mine = {e.product.id for e in showcase}
+async def _picker(
+    uow: UoW, creator: Principal, picked: Sequence[uuid.UUID] = ()
+) -> tuple[list[Product], list[Product], list[Product]]:
+    """What the new-post form offers to tag: the products already picked (whatever page of
+    the showcase or pool they are on, so a refused form or a "Post about it" link keeps
+    them), then the newest of the showcase, then the best-paying of the pool."""
+    found = await catalog.products_by_id(uow, list(dict.fromkeys(picked))[: service.MAX_PRODUCTS])
+    chosen = [p for p in found.values() if p.status == ProductStatus.active]
+    shown = {p.id for p in chosen}
+    entries, _ = await affiliate.showcase(uow, creator.id, PageParams(None, 50), creator)
+    mine = [e.product for e in entries if e.product.status == ProductStatus.active and e.product.id not in shown]
+    shown |= {e.product.id for e in entries}
     pool, _ = await affiliate.pool(uow, PageParams(None, 30))
-    return [e.product for e in showcase if e.product.status.value == "active"], [p for p in pool if p.id not in mine]
+    return chosen, mine, [p for p in pool if p.id not in shown]
+
+
+def _tagged(values: Sequence[object]) -> list[uuid.UUID]:
+    ids = []
+    for raw in values:
+        try:
+            ids.append(uuid.UUID(str(raw)))
+        except ValueError:
+            continue
+    return ids
 
 
 @router.get("/studio/new")
 async def new_post(request: Request, creator: Creator, uow: UoW) -> Response:
-    showcase, pool = await _picker(uow, creator)
-    return render(request, "content/new_post.html", {"showcase": showcase, "pool": pool, "form": {}, "error": None})
+    picked = _tagged(request.query_params.getlist("tag"))
+    chosen, showcase, pool = await _picker(uow, creator, picked)
+    return render(
+        request,
+        "content/new_post.html",
+        {
+            "chosen": chosen,
+            "showcase": showcase,
+            "pool": pool,
+            "form": {},
+            "picked": {p.id for p in chosen},
+            "error": None,
+        },
+    )
 
 
 def _uploads(form: FormData, name: str) -> list[UploadFile]:
@@ -138,12 +172,7 @@ async def publish(request: Request, form: CsrfForm, creator: Creator, uow: UoW) 
         "body": text(form, "body", 5000, strip=False),
         "hashtags": text(form, "hashtags", 400),
     }
-    picked: list[uuid.UUID] = []
-    for raw in form.getlist("product_ids"):
-        try:
-            picked.append(uuid.UUID(str(raw)))
-        except ValueError:
-            continue
+    picked = _tagged(form.getlist("product_ids"))
     try:
         async with uow.attempt():
             media_ids = []
@@ -175,11 +204,12 @@ async def publish(request: Request, form: CsrfForm, creator: Creator, uow: UoW) 
             )
             view = await service.create_post(uow, creator, data)
     except DomainError as exc:
-        showcase, pool = await _picker(uow, creator)
+        chosen, showcase, pool = await _picker(uow, creator, picked)
         return render(
             request,
             "content/new_post.html",
             {
+                "chosen": chosen,
                 "showcase": showcase,
                 "pool": pool,
                 "form": values,
@@ -189,7 +219,7 @@ async def publish(request: Request, form: CsrfForm, creator: Creator, uow: UoW) 
             status=422,
         )
     except ValidationError:  # the body model refused a field (a blank title, too many tags or products)
-        showcase, pool = await _picker(uow, creator)
+        chosen, showcase, pool = await _picker(uow, creator, picked)
         _ = gettext(request)
         if not values["title"].strip():
             message = _("Give the post a title.")
@@ -199,6 +229,7 @@ async def publish(request: Request, form: CsrfForm, creator: Creator, uow: UoW) 
             request,
             "content/new_post.html",
             {
+                "chosen": chosen,
                 "showcase": showcase,
                 "pool": pool,
                 "form": values,
