@@ -317,3 +317,13 @@ def test_the_demo_listens_on_ipv6_too(tmp_path: Path) -> None:
     except OSError:
         pytest.skip("no IPv6 loopback on this host")
     _port_free("::1", 0)  # would fail for an IPv4-only probe
+
+
+def test_serve_and_worker_refuse_an_unreachable_redis(tmp_path: Path) -> None:
+    assert run(["migrate"], tmp_path).returncode == 0
+    gone = "redis://:hunter2@127.0.0.1:1/0"
+    for args in (["serve", "--port", "8"], ["worker"]):
+        r = run(args, tmp_path, GRASSROOTS_REDIS_URL=gone)
+        out = r.stdout + r.stderr
+        assert r.returncode == 1 and "Redis at redis://:***@127.0.0.1:1/0 does not answer" in r.stderr, out
+        assert "Traceback" not in out and "hunter2" not in out

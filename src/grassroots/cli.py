@@ -106,6 +106,28 @@ def _check_schema(settings: Settings) -> None:
         _fail(problem)
 
 
+async def _redis_problem(url: str) -> str | None:
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(url, socket_connect_timeout=5, socket_timeout=5)
+    try:
+        await client.ping()
+    except Exception as exc:  # unreachable, refused, wrong password: say so, no traceback
+        return f"Redis at {_redact(url)} does not answer: {_why(exc)}"
+    finally:
+        await client.aclose()
+    return None
+
+
+def _check_redis(settings: Settings) -> None:
+    """Sessions, rate limits and background work live in Redis when it is configured: refuse
+    to start without it rather than serve errors (a supervisor restarts us once it is up)."""
+    if settings.redis_url:
+        problem = asyncio.run(_redis_problem(settings.redis_url))
+        if problem:
+            _fail(problem)
+
+
 @app.command()
 def version() -> None:
     """Print the version."""
@@ -234,6 +256,7 @@ def serve(
     if settings.is_sqlite:
         _data_dir(settings)
     _check_schema(settings)
+    _check_redis(settings)
     settings.resolved_secret_key()  # create it once, before workers race for it
     configure_logging()
     metrics_dir = None
@@ -275,6 +298,7 @@ def worker() -> None:
         _fail("`grassroots worker` needs GRASSROOTS_REDIS_URL; without Redis, `grassroots serve` runs jobs itself.")
     _need_shared_key(settings, "worker")
     _check_schema(settings)
+    _check_redis(settings)
     configure_logging()
     console.print("Grassroots worker starting (arq).")
     Worker(**worker_settings(settings)).run()
