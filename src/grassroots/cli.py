@@ -120,7 +120,7 @@ async def _redis_problem(url: str) -> str | None:
 
 
 def _check_redis(settings: Settings) -> None:
-    """Sessions, rate limits and background work live in Redis when it is configured: refuse
+    """Rate limits, feed snapshots and background work live in Redis when it is configured: refuse
     to start without it rather than serve errors (a supervisor restarts us once it is up)."""
     if settings.redis_url:
         problem = asyncio.run(_redis_problem(settings.redis_url))
