@@ -295,3 +295,15 @@ async def test_a_refused_comment_stays_in_its_box(
     assert (
         "commenting too fast" in back.text and long.strip() in back.text and "scene=feed" in refused.headers["location"]
     )
+    assert "draft=" not in refused.headers["location"]  # kept for its author, not in the address
+
+    others = await browser_for(client, (await world(client))[1])
+    assert long.strip() not in (await others.get(f"/posts/{post['id']}", headers=HTML)).text
+    planted = await browser.get(f"/posts/{post['id']}?draft=send+money+to+x", headers=HTML)
+    assert "send money to x" not in planted.text and long.strip() in planted.text
+
+    monkeypatch.setattr(stack.settings, "comment_limit", 100)
+    sent = await browser.post(f"/posts/{post['id']}/comments", data={**form, "body": long}, headers=referer)
+    assert sent.headers["location"].endswith("#comments")
+    after = await browser.get(f"/posts/{post['id']}", headers=HTML)
+    assert after.text.count(long.strip()) == 1  # shown once, as the comment; the box is empty again

@@ -80,6 +80,7 @@ async def post_page(request: Request, post_id: uuid.UUID, viewer: MaybeUser, uow
             "comments": [c for c in comments if not (pinned and c.comment.id == pinned.comment.id)],
             "next_cursor": next_cursor,
             "buy_query": urlencode(source),
+            "draft": await social.draft(uow, viewer, post_id),
             # the next comments keep the visit's scene and share link, so Buy still credits them
             "comments_base": f"/posts/{post_id}?"
             + urlencode([(k, incoming[k]) for k in ("scene", "share") if k in incoming]),

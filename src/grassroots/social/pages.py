@@ -93,10 +93,14 @@ async def comment(request: Request, post_id: uuid.UUID, form: CsrfForm, user: Cu
     body = text(form, "body", 1000)
     reply_to = uuid_field(form, "reply_to")
     path, _, query = _back(request, f"/posts/{post_id}").split("#")[0].partition("?")
-    kept = [(k, v) for k, v in parse_qsl(query) if k != "draft"]
+    kept = [(k, v) for k, v in parse_qsl(query) if k != "draft"]  # older pages carried the draft here
     back = path + ("?" + urlencode(kept) if kept else "")
-    # Refused (too fast, or blank): back with the comment still in its box, not lost.
-    retry = path + "?" + urlencode([*kept, ("draft", body)]) if body and reply_to is None else back
+    await service.forget_draft(uow, user, post_id)
+
+    async def keep() -> None:  # refused (too fast, or blank): the comment waits in its box, not lost
+        if body and reply_to is None:
+            await service.keep_draft(uow, user, post_id, body)
+
     return await act(
         request,
         uow,
@@ -104,7 +108,7 @@ async def comment(request: Request, post_id: uuid.UUID, form: CsrfForm, user: Cu
         redirect=back + "#comments",
         done=N_("Comment posted."),
         messages=ERRORS,
-        on_error=retry + "#comments",
+        on_failure=keep,
     )
 
 

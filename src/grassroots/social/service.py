@@ -189,6 +189,28 @@ async def favorite_post_ids(uow: UnitOfWork, user: Principal, params: PageParams
 
 # ------------------------------------------------------------------ comments
 
+DRAFT_SECONDS = 30 * 60
+
+
+def _draft_key(author_id: uuid.UUID, post_id: uuid.UUID) -> str:
+    return f"comment-draft:{author_id.hex}:{post_id.hex}"
+
+
+async def keep_draft(uow: UnitOfWork, author: Principal, post_id: uuid.UUID, body: str) -> None:
+    """Keep a refused comment (sent too fast) for its author's next look at the post. Kept
+    here, not in the page's address, so no link can put words in someone's comment box."""
+    await uow.state.kv.set(_draft_key(author.id, post_id), body[:1000], DRAFT_SECONDS)
+
+
+async def draft(uow: UnitOfWork, viewer: Principal | None, post_id: uuid.UUID) -> str:
+    if viewer is None:
+        return ""
+    return await uow.state.kv.get(_draft_key(viewer.id, post_id)) or ""
+
+
+async def forget_draft(uow: UnitOfWork, author: Principal, post_id: uuid.UUID) -> None:
+    await uow.state.kv.delete(_draft_key(author.id, post_id))
+
 
 async def comment(
     uow: UnitOfWork, author: Principal, post_id: uuid.UUID, body: str, reply_to: uuid.UUID | None = None

@@ -67,15 +67,19 @@ async def act(
     done: str | None = None,
     messages: Mapping[str, str] | None = None,
     on_error: str | None = None,
+    on_failure: Callable[[], Awaitable[object]] | None = None,
 ) -> Response:
     """Await ``action`` inside a savepoint and redirect: with ``done`` (a msgid) flashed on
     success, or the error flashed (and everything the action wrote undone) on failure.
     ``redirect`` may depend on the action's result; ``on_error`` is where a failure goes
-    (default: ``redirect``, or this path when ``redirect`` depends on the result)."""
+    (default: ``redirect``, or this path when ``redirect`` depends on the result), after
+    ``on_failure`` ran (to keep what the person typed)."""
     try:
         async with uow.attempt():
             result = await action
     except DomainError as exc:
+        if on_failure is not None:
+            await on_failure()
         response = see_other(on_error or (redirect if isinstance(redirect, str) else request.url.path))
         flash(request, response, error_text(request, exc, messages), "error")
         return response
