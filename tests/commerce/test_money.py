@@ -13,6 +13,7 @@ from grassroots.commerce.models import Order
 from grassroots.kernel.clock import FixedClock
 from grassroots.kernel.ids import new_id
 from grassroots.kernel.platform import Platform
+from grassroots.payments import sandbox
 from tests.conftest import Actor, actor, advance, drain, earnings, make_admin, make_product, pay_order, place_order
 
 
@@ -140,8 +141,11 @@ async def test_a_payment_that_arrives_after_expiry_is_refunded(client: httpx.Asy
     order = await place_order(client, buyer, product["skus"][0]["id"])
     pay = (await client.post(f"/api/v1/orders/{order['id']}/pay", headers=buyer.headers, json={})).json()
     await advance(client, 16 * 60)
-    await tasks.expire_unpaid_orders(platform)
-    await client.post(f"/sandbox/payments/{pay['payment_id']}/confirm")  # the buyer paid anyway, too late
+    # The buyer pressed Pay just as the shop expired the order: the provider took the money,
+    # and its webhook arrives for a cancelled order.
+    async with platform.unit_of_work() as uow:
+        await sandbox.confirm(uow, uuid.UUID(pay["payment_id"]))
+        assert await commerce.expire(uow, uuid.UUID(order["id"]))
     await drain(client)
     assert (await client.get(f"/api/v1/orders/{order['id']}", headers=buyer.headers)).json()["status"] == "cancelled"
     payment = (await client.get(f"/api/v1/payments/{pay['payment_id']}", headers=buyer.headers)).json()
@@ -150,6 +154,33 @@ async def test_a_payment_that_arrives_after_expiry_is_refunded(client: httpx.Asy
     assert all(a["balance_minor"] == 0 for a in tb["accounts"])  # money in, money back out
     assert {a["account"] for a in tb["accounts"]} == {"clearing", "refunds_payable"}
     assert (await earnings(client, supplier))["pending_minor"] == 0
+
+
+async def test_a_checkout_closes_with_its_order(client: httpx.AsyncClient, platform: Platform) -> None:
+    """A pay page still open in another tab takes no money once the order is cancelled or
+    expired: the shop closes the checkout at the provider too."""
+    supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
+    sku = (await make_product(client, supplier, stock=5))["skus"][0]["id"]
+    cancelled = await place_order(client, buyer, sku)
+    expired = await place_order(client, buyer, sku)
+    pays = {}
+    for order in (cancelled, expired):
+        r = await client.post(f"/api/v1/orders/{order['id']}/pay", headers=buyer.headers, json={})
+        pays[order["id"]] = r.json()["payment_id"]
+    assert (await client.post(f"/api/v1/orders/{cancelled['id']}/cancel", headers=buyer.headers)).is_success
+    await advance(client, 16 * 60)
+    assert await tasks.expire_unpaid_orders(platform) == 1
+    for order in (cancelled, expired):
+        payment_id = pays[order["id"]]
+        page = await client.get(f"/sandbox/payments/{payment_id}", headers={"accept": "text/html"})
+        assert page.status_code == 200 and "Expired" in page.text and "/confirm" not in page.text
+        r = await client.post(f"/sandbox/payments/{payment_id}/confirm")
+        assert (r.status_code, r.json()["error"]["code"]) == (409, "checkout_closed")
+        await drain(client)
+        payment = (await client.get(f"/api/v1/payments/{payment_id}", headers=buyer.headers)).json()
+        assert payment["status"] == "expired"
+        got = (await client.get(f"/api/v1/orders/{order['id']}", headers=buyer.headers)).json()
+        assert got["status"] == "cancelled"
 
 
 async def test_each_party_sees_only_its_own_money(client: httpx.AsyncClient) -> None:

@@ -86,6 +86,7 @@ class SandboxChargeStatus(StrEnum):
     open = "open"
     captured = "captured"
     declined = "declined"
+    expired = "expired"  # the shop closed the checkout (order cancelled or expired)
 
 
 class SandboxCharge(Base):

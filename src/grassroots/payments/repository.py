@@ -51,17 +51,24 @@ async def transition(
     return bool(getattr(result, "rowcount", 0))
 
 
-async def expire_open(session: AsyncSession, order_id: uuid.UUID, *, skip_locked: bool = False) -> None:
-    """Expire the order's pending payments. ``skip_locked`` (PostgreSQL; SQLite has one
-    writer) passes over a row another transaction holds instead of waiting for it."""
+async def expire_open(
+    session: AsyncSession, order_id: uuid.UUID, *, skip_locked: bool = False
+) -> list[tuple[uuid.UUID, str, str | None]]:
+    """Expire the order's pending payments; (id, provider, provider_ref) of each. ``skip_locked``
+    (PostgreSQL; SQLite has one writer) passes over a row another transaction holds
+    instead of waiting for it."""
     open_ = (Payment.order_id == order_id, Payment.status == PaymentStatus.pending)
     stmt = update(Payment).values(status=PaymentStatus.expired)
     if skip_locked:
         free = select(Payment.id).where(*open_).with_for_update(skip_locked=True)
         stmt = stmt.where(Payment.id.in_(free.scalar_subquery()), *open_)
-        await session.execute(stmt.execution_options(synchronize_session="fetch"))
+        sync = "fetch"
     else:
-        await session.execute(stmt.where(*open_).execution_options(synchronize_session="evaluate"))
+        stmt = stmt.where(*open_)
+        sync = "evaluate"
+    returning = stmt.returning(Payment.id, Payment.provider, Payment.provider_ref)
+    rows = await session.execute(returning.execution_options(synchronize_session=sync))
+    return [(r.id, r.provider, r.provider_ref) for r in rows]
 
 
 async def get_refund(session: AsyncSession, refund_id: uuid.UUID) -> Refund | None:

@@ -93,6 +93,10 @@ class SandboxProvider:
             _event(uow, "refund.succeeded", data)
         return record.id
 
+    async def expire_checkout(self, uow: UnitOfWork, payment_id: uuid.UUID, provider_ref: str | None) -> None:
+        # The same conditional UPDATE as Pay and Decline: whichever commits first wins.
+        await repository.close_open_charge(uow.session, payment_id, SandboxChargeStatus.expired)
+
     def parse_webhook(self, headers: Mapping[str, str], body: bytes, secret: str) -> ProviderEvent:
         header = headers.get(SIGNATURE_HEADER, "")
         parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)

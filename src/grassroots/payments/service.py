@@ -59,6 +59,11 @@ class PaymentProvider(Protocol):
         """Ask the provider to return ``refund.amount_minor``; the outcome arrives by webhook."""
         ...
 
+    async def expire_checkout(self, uow: UnitOfWork, payment_id: uuid.UUID, provider_ref: str | None) -> None:
+        """Close the hosted checkout so the buyer can no longer pay it. A payment the buyer
+        already made still arrives by webhook (and is refunded if the order is gone)."""
+        ...
+
     def parse_webhook(self, headers: Mapping[str, str], body: bytes, secret: str) -> ProviderEvent:
         """Verify the signature and freshness of a delivery and decode it, or raise BadRequest."""
         ...
@@ -135,8 +140,15 @@ async def start_payment(
 
 
 async def expire_open_payments(uow: UnitOfWork, order_id: uuid.UUID, *, skip_locked: bool = False) -> None:
-    """Close the order's open checkouts; ``skip_locked`` leaves one a webhook is settling."""
-    await repository.expire_open(uow.session, order_id, skip_locked=skip_locked)
+    """Close the order's open checkouts, here and at their providers (a page still open in
+    another tab must not take the money); ``skip_locked`` leaves one a webhook is settling."""
+    known = providers(uow)
+    for payment_id, provider_name, provider_ref in await repository.expire_open(
+        uow.session, order_id, skip_locked=skip_locked
+    ):
+        chosen = known.get(provider_name)
+        if chosen is not None:  # a provider since switched off has no page to close
+            await chosen.expire_checkout(uow, payment_id, provider_ref)
 
 
 async def get_payment(uow: UnitOfWork, payment_id: uuid.UUID, viewer: Principal | None = None) -> Payment:
