@@ -11,10 +11,12 @@ import pytest
 from sqlalchemy import func, select
 
 from grassroots.catalog.models import Sku
+from grassroots.commerce import service as commerce
 from grassroots.commerce.models import Order
+from grassroots.kernel.auth import Principal, Role
 from grassroots.kernel.platform import Platform
 from grassroots.payments.models import Payment
-from tests.conftest import ADDRESS, Actor, actor, drain, make_product, pay_order, place_order
+from tests.conftest import ADDRESS, Actor, actor, advance, drain, make_product, pay_order, place_order
 from tests.web.test_pages import HTML, csrf_of, web_login
 
 
@@ -305,3 +307,36 @@ async def test_the_product_page_rounds_its_rating_half_up(client: httpx.AsyncCli
     page = await client.get(f"/products/{product['id']}", headers=HTML)
     shown = re.search(r'class="stat">([^<]*)</span><span class="stars">([^<]*)<', page.text)
     assert shown and shown.groups() == ("4.5", "★★★★★")
+
+
+async def test_settlement_never_completes_an_order_whose_return_it_has_not_seen(
+    client: httpx.AsyncClient, platform: Platform
+) -> None:
+    """A return requested at the window's last instant, still committing when settlement
+    chose its batch: settlement waits for the order's lock and sees the request."""
+    if platform.db.dialect != "postgresql":
+        pytest.skip("SQLite serialises writers: settlement waits for the return's whole transaction")
+    supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
+    product = await make_product(client, supplier)
+    order = await place_order(client, buyer, product["skus"][0]["id"])
+    await pay_order(client, buyer, order["id"])
+    ship = {"carrier": "SF", "tracking_number": "SF1"}
+    assert (await client.post(f"/api/v1/orders/{order['id']}/ship", headers=supplier.headers, json=ship)).is_success
+    assert (await client.post(f"/api/v1/orders/{order['id']}/receive", headers=buyer.headers)).is_success
+    await advance(client, 7 * 86400 - 3)  # three seconds before the window closes
+    me = Principal(id=uuid.UUID(buyer.id), role=Role.consumer, handle=buyer.handle, email=buyer.email)
+
+    async def settle() -> list[uuid.UUID]:
+        async with platform.unit_of_work() as uow:
+            return (await commerce.settle_batch(uow))[0]
+
+    async with platform.unit_of_work() as uow:
+        await commerce.request_return(uow, me, uuid.UUID(order["id"]), "too big")  # inside the window
+        await advance(client, 10)  # the window closes while the request commits
+        settling = asyncio.create_task(settle())
+        await asyncio.sleep(0.5)
+    assert await settling == []
+    got = (await client.get(f"/api/v1/orders/{order['id']}", headers=buyer.headers)).json()
+    assert got["status"] == "received"
+    returns = (await client.get("/api/v1/returns", headers=buyer.headers)).json()["items"]
+    assert [r["status"] for r in returns] == ["requested"]

@@ -167,6 +167,13 @@ async def return_for_order(session: AsyncSession, order_id: uuid.UUID) -> Return
     return (await session.scalars(select(ReturnRequest).where(ReturnRequest.order_id == order_id))).one_or_none()
 
 
+async def has_open_return(session: AsyncSession, order_id: uuid.UUID) -> bool:
+    stmt = select(ReturnRequest.id).where(
+        ReturnRequest.order_id == order_id, ReturnRequest.status == ReturnStatus.requested
+    )
+    return (await session.scalar(stmt)) is not None
+
+
 async def add_unique(session: AsyncSession, obj: ReturnRequest | Review) -> bool:
     """Insert; False when the order already has one (a unique order_id)."""
     try:

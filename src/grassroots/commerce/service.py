@@ -551,6 +551,7 @@ async def _decide(uow: UnitOfWork, request: ReturnRequest, status: ReturnStatus,
 
 async def reject_return(uow: UnitOfWork, supplier: Principal, return_id: uuid.UUID, note: str) -> ReturnRequest:
     request = await _returns_order(uow, supplier, return_id)
+    await get_order(uow, request.order_id, supplier, for_update=True)  # order first, then the return
     await _decide(uow, request, ReturnStatus.rejected, decision_note=note.strip())
     uow.emit("commerce.return_rejected", {"return_id": request.id, "order_id": request.order_id})
     return request
@@ -668,14 +669,20 @@ async def settle_batch(uow: UnitOfWork) -> tuple[list[uuid.UUID], bool]:
     settled = []
     due = await repository.due_for_settlement(uow.session, cutoff, BATCH)
     for order_id in due:
+        # The order first, as a return request locks it; then a fresh look for its return:
+        # one requested at the window's last instant, committed while we waited for the
+        # lock, is not in the snapshot that chose this batch, and keeps the order open.
+        order = await repository.get(uow.session, order_id, for_update=True)
+        if order is None or order.status != OrderStatus.received:
+            continue
+        if await repository.has_open_return(uow.session, order_id):
+            continue
         moved = await repository.transition(
             uow.session, order_id, [OrderStatus.received], OrderStatus.completed, completed_at=uow.now()
         )
         if not moved:
             continue
         await ledger.post_settlement(uow, order_id)
-        order = await repository.get(uow.session, order_id)
-        assert order is not None
         commission = order_split(order).promoter.amount if order.promoter_id else 0
         uow.emit(
             "commerce.order_settled",
