@@ -6,7 +6,7 @@ import re
 
 import httpx
 
-from tests.conftest import ADDRESS, Actor, actor, drain, make_product, pay_order, place_order
+from tests.conftest import ADDRESS, Actor, actor, advance, drain, make_product, pay_order, place_order
 from tests.web.test_pages import HTML, csrf_of, web_login
 
 
@@ -383,3 +383,35 @@ async def test_a_refused_shipment_keeps_what_the_supplier_typed(client: httpx.As
     assert r.status_code == 303
     back = await client.get(r.headers["location"], headers=HTML)
     assert "Enter the carrier and the tracking number." in back.text and 'value="SF Express"' in back.text
+
+
+async def test_the_checkout_form_sent_again_leads_to_the_order_it_placed(client: httpx.AsyncClient) -> None:
+    """The phone's back button shows the old form; sending it again places nothing new and
+    never strands the shopper on an error: paid, expired or changed, it shows that order."""
+    supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
+    sku = (await make_product(client, supplier, stock=5))["skus"][0]["id"]
+    await as_browser(client, buyer)
+
+    async def orders() -> list[dict]:
+        return (await client.get("/api/v1/orders", headers=buyer.headers)).json()["items"]
+
+    paid_form = await checkout_form(client, sku)
+    pay_url = (await client.post("/checkout", data=paid_form, headers=HTML)).headers["location"]
+    assert (await client.post(pay_url + "/confirm", headers=HTML)).status_code == 303
+    await drain(client)
+    expired_form = await checkout_form(client, sku)
+    assert (await client.post("/checkout", data=expired_form, headers=HTML)).status_code == 303
+    await advance(client, 16 * 60)  # unpaid past its deadline (the expiry job has not run yet)
+    changed_form = await checkout_form(client, sku)
+    assert (await client.post("/checkout", data=changed_form, headers=HTML)).status_code == 303
+    placed = {o["id"] for o in await orders()}
+    assert len(placed) == 3
+
+    for form in (paid_form, expired_form, {**changed_form, "line1": "corrected street 9"}):
+        again = await client.post("/checkout", data=form, headers=HTML)
+        assert again.status_code == 303, again.text[:300]
+        order_id = again.headers["location"].removeprefix("/orders/")
+        assert order_id in placed
+        page = await client.get(again.headers["location"], headers=HTML)
+        assert "You placed this order already" in page.text
+    assert {o["id"] for o in await orders()} == placed

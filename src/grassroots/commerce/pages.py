@@ -124,15 +124,17 @@ async def place_order(request: Request, form: CsrfForm, shopper: Shopper, uow: U
     quantity = max(1, min(99, integer(form, "qty", 1) or 1))
     source = source_params({k: text(form, k, 64) for k in SOURCE_PARAMS})
     values = {k: text(form, k, 200) for k in ("name", "phone", "line1", "city", "country")}
+    token = text(form, "token", 64)
     error = None
     try:
         address = AddressIn(**values)
     except ValueError:
         error = _("Fill in the name, a phone number, the address, the city and the country.")
+    replayed: uuid.UUID | None = None  # the order this form placed before (sent again: back button)
     if error is None and sku_id is not None:
         try:
             async with uow.attempt():
-                order, _created = await service.create_order(
+                order, created = await service.create_order(
                     uow,
                     shopper,
                     OrderIn(
@@ -140,13 +142,23 @@ async def place_order(request: Request, form: CsrfForm, shopper: Shopper, uow: U
                         shipping_address=address,
                         source=source_in(source),
                     ),
-                    text(form, "token", 64),
+                    token,
                     affiliate.valid_visitor(request.cookies.get(affiliate.VISITOR_COOKIE)),
                     stock_now=True,  # a shortage re-renders this form
                 )
+                if not created:
+                    replayed = order.id
+                    if order.status != OrderStatus.pending_payment:
+                        return _already_placed(request, order.id)
                 payment = await service.pay(uow, shopper, order.id, "sandbox")
                 return see_other(payment.redirect_url)
         except DomainError as exc:
+            if replayed is not None:  # it can no longer be paid (it expired just now): show it
+                return _already_placed(request, replayed)
+            if exc.code == "idempotency_key_reused":  # sent again with changes: that order stands
+                earlier = await service.order_for_key(uow, shopper, token)
+                if earlier is not None:
+                    return _already_placed(request, earlier.id)
             if exc.code == "invalid_source":
                 source = {}
             error = error_text(request, exc, ERRORS)
@@ -162,12 +174,19 @@ async def place_order(request: Request, form: CsrfForm, shopper: Shopper, uow: U
         {
             **ctx,
             "source": source,
-            "token": text(form, "token", 64) or secrets.token_urlsafe(16),
+            "token": token or secrets.token_urlsafe(16),
             "values": values,
             "error": error,
         },
         status=422,
     )
+
+
+def _already_placed(request: Request, order_id: uuid.UUID) -> Response:
+    response = see_other(f"/orders/{order_id}")
+    _ = gettext(request)
+    flash(request, response, _("You placed this order already; here it is."), "info")
+    return response
 
 
 # ------------------------------------------------------------------ the shopper's orders

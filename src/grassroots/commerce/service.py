@@ -167,6 +167,12 @@ async def _attribution(
     return found
 
 
+async def order_for_key(uow: UnitOfWork, buyer: Principal, idempotency_key: str) -> Order | None:
+    """The order this buyer already placed with this key (with whatever body), if any."""
+    found = await idempotency.resource_for(uow, IDEMPOTENCY_SCOPE, buyer.id, idempotency_key.strip())
+    return await repository.get(uow.session, found) if found is not None else None
+
+
 async def create_order(
     uow: UnitOfWork,
     buyer: Principal,

@@ -88,6 +88,14 @@ async def claim(
     return row.resource_id
 
 
+async def resource_for(uow: UnitOfWork, scope: str, owner_id: uuid.UUID, key: str) -> uuid.UUID | None:
+    """What a claimed key created, whatever body it came with (None: not claimed)."""
+    stmt = select(IdempotencyKey.resource_id).where(
+        IdempotencyKey.scope == scope, IdempotencyKey.owner_id == owner_id, IdempotencyKey.key == key
+    )
+    return await uow.session.scalar(stmt)
+
+
 async def purge(uow: UnitOfWork) -> int:
     result = await uow.session.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < uow.now() - RETENTION))
     return int(getattr(result, "rowcount", 0) or 0)
