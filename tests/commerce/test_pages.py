@@ -415,3 +415,35 @@ async def test_the_checkout_form_sent_again_leads_to_the_order_it_placed(client:
         page = await client.get(again.headers["location"], headers=HTML)
         assert "You placed this order already" in page.text
     assert {o["id"] for o in await orders()} == placed
+
+
+async def test_pay_now_on_an_out_of_date_order_page_shows_the_order(client: httpx.AsyncClient) -> None:
+    supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
+    sku = (await make_product(client, supplier))["skus"][0]["id"]
+    paid, expired = await place_order(client, buyer, sku), await place_order(client, buyer, sku)
+    await as_browser(client, buyer)
+    page = await client.get(f"/orders/{paid['id']}", headers=HTML)
+    await pay_order(client, buyer, paid["id"])  # in another tab
+    await advance(client, 16 * 60)  # the other one's payment deadline passes
+    for order in (paid, expired):
+        r = await client.post(f"/orders/{order['id']}/pay", data={"csrf_token": csrf_of(page.text)}, headers=HTML)
+        assert (r.status_code, r.headers["location"]) == (303, f"/orders/{order['id']}")
+        assert (await client.get(r.headers["location"], headers=HTML)).status_code == 200
+
+
+async def test_a_form_sent_after_the_session_ended_comes_back_to_its_page_after_login(
+    client: httpx.AsyncClient,
+) -> None:
+    supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
+    order = await place_order(client, buyer, (await make_product(client, supplier))["skus"][0]["id"])
+    await as_browser(client, buyer)
+    page = await client.get(f"/orders/{order['id']}", headers=HTML)
+    assert (await client.post("/api/v1/me/revoke-sessions", headers=buyer.headers)).status_code == 204
+    cancel = f"/orders/{order['id']}/cancel"
+    page_url = f"/orders/{order['id']}?x=1"
+    for referer, back in ((f"http://testserver{page_url}", page_url), (None, "/home")):
+        headers = {**HTML, "referer": referer} if referer else HTML
+        r = await client.post(cancel, data={"csrf_token": csrf_of(page.text)}, headers=headers)
+        assert r.status_code == 303 and r.headers["location"].startswith("/login?next=")
+        login = await client.get(r.headers["location"], headers=HTML)
+        assert f'name="next" value="{back}"' in login.text

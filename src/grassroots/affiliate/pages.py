@@ -18,9 +18,8 @@ from grassroots.kernel.errors import NotFound
 from grassroots.kernel.i18n import N_
 from grassroots.kernel.pagination import Paging
 from grassroots.web import nav
-from grassroots.web.actions import act
+from grassroots.web.actions import act, safe_next
 from grassroots.web.forms import text, uuid_field
-from grassroots.web.pages import safe_next
 from grassroots.web.session import CsrfForm, cookie_secure
 from grassroots.web.templating import render
 

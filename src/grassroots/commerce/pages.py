@@ -259,7 +259,7 @@ async def pay(request: Request, order_id: uuid.UUID, form: CsrfForm, shopper: Sh
         return (await service.pay(uow, shopper, order_id, "sandbox")).redirect_url
 
     failed = f"/orders/{order_id}"
-    return await act(request, uow, go(), redirect=lambda url: url or failed, messages=ERRORS)
+    return await act(request, uow, go(), redirect=lambda url: url or failed, messages=ERRORS, on_error=failed)
 
 
 @router.post("/orders/{order_id}/cancel")

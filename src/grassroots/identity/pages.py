@@ -17,9 +17,8 @@ from grassroots.kernel.errors import DomainError
 from grassroots.kernel.i18n import N_
 from grassroots.kernel.pagination import Paging
 from grassroots.web import nav
-from grassroots.web.actions import see_other
+from grassroots.web.actions import safe_next, see_other
 from grassroots.web.forms import text
-from grassroots.web.pages import safe_next
 from grassroots.web.session import CsrfForm, clear_session, flash, set_session
 from grassroots.web.templating import gettext, render
 

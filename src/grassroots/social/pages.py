@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from typing import Annotated
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
@@ -17,9 +17,8 @@ from grassroots.kernel.i18n import N_
 from grassroots.kernel.pagination import PageParams, Paging
 from grassroots.social import service
 from grassroots.web import nav
-from grassroots.web.actions import act
+from grassroots.web.actions import act, form_page, safe_next
 from grassroots.web.forms import text, uuid_field
-from grassroots.web.pages import safe_next
 from grassroots.web.session import CsrfForm
 from grassroots.web.templating import register_global, render
 
@@ -46,15 +45,6 @@ register_global(
 )
 
 
-def _back(request: Request, fallback: str) -> str:
-    """The page the form was on (its path and query), if it is one of ours to go to."""
-    try:
-        ref = urlsplit(request.headers.get("referer", ""))
-    except ValueError:  # a malformed header (``http://[``) is no page to go back to
-        return fallback
-    return safe_next(ref.path + (f"?{ref.query}" if ref.query else "") or None, fallback)
-
-
 @router.get("/u/{user_id}")
 async def profile(request: Request, user_id: uuid.UUID, viewer: MaybeUser, uow: UoW, paging: Paging) -> Response:
     person = await service.profile(uow, user_id, viewer)
@@ -79,20 +69,20 @@ async def follow(request: Request, user_id: uuid.UUID, form: CsrfForm, user: Cur
 @router.post("/posts/{post_id}/like")
 async def like(request: Request, post_id: uuid.UUID, form: CsrfForm, user: CurrentUser, uow: UoW) -> Response:
     action = service.unlike if text(form, "action") == "unlike" else service.like
-    return await act(request, uow, action(uow, user, post_id), redirect=_back(request, f"/posts/{post_id}"))
+    return await act(request, uow, action(uow, user, post_id), redirect=form_page(request, f"/posts/{post_id}"))
 
 
 @router.post("/posts/{post_id}/favorite")
 async def favorite(request: Request, post_id: uuid.UUID, form: CsrfForm, user: CurrentUser, uow: UoW) -> Response:
     action = service.unfavorite if text(form, "action") == "unfavorite" else service.favorite
-    return await act(request, uow, action(uow, user, post_id), redirect=_back(request, f"/posts/{post_id}"))
+    return await act(request, uow, action(uow, user, post_id), redirect=form_page(request, f"/posts/{post_id}"))
 
 
 @router.post("/posts/{post_id}/comments")
 async def comment(request: Request, post_id: uuid.UUID, form: CsrfForm, user: CurrentUser, uow: UoW) -> Response:
     body = text(form, "body", 1000)
     reply_to = uuid_field(form, "reply_to")
-    path, _, query = _back(request, f"/posts/{post_id}").split("#")[0].partition("?")
+    path, _, query = form_page(request, f"/posts/{post_id}").split("#")[0].partition("?")
     kept = [(k, v) for k, v in parse_qsl(query) if k != "draft"]  # older pages carried the draft here
     back = path + ("?" + urlencode(kept) if kept else "")
     await service.forget_draft(uow, user, post_id)
@@ -115,7 +105,7 @@ async def comment(request: Request, post_id: uuid.UUID, form: CsrfForm, user: Cu
 @router.post("/comments/{comment_id}/pin")
 async def pin(request: Request, comment_id: uuid.UUID, form: CsrfForm, user: CurrentUser, uow: UoW) -> Response:
     action = service.unpin if text(form, "action") == "unpin" else service.pin
-    return await act(request, uow, action(uow, user, comment_id), redirect=_back(request, "/feed"))
+    return await act(request, uow, action(uow, user, comment_id), redirect=form_page(request, "/feed"))
 
 
 @router.post("/comments/{comment_id}/delete")
@@ -126,7 +116,7 @@ async def delete_comment(
         request,
         uow,
         service.delete_comment(uow, user, comment_id),
-        redirect=_back(request, "/feed"),
+        redirect=form_page(request, "/feed"),
         done=N_("Comment deleted."),
     )
 

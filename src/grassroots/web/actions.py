@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
@@ -58,6 +59,22 @@ def error_text(request: Request, exc: DomainError, messages: Mapping[str, str] |
     return str(gettext(request)(msgid))
 
 
+def safe_next(target: str | None, default: str = "/") -> str:
+    """Only same-site paths: no scheme, no host, no protocol-relative ``//``."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    return target
+
+
+def form_page(request: Request, fallback: str) -> str:
+    """The page a form was sent from (its path and query), if it is one of ours to go to."""
+    try:
+        ref = urlsplit(request.headers.get("referer", ""))
+    except ValueError:  # a malformed header (``http://[``) is no page to go back to
+        return fallback
+    return safe_next(ref.path + (f"?{ref.query}" if ref.query else "") or None, fallback)
+
+
 async def act(
     request: Request,
     uow: UnitOfWork,
@@ -72,7 +89,7 @@ async def act(
     """Await ``action`` inside a savepoint and redirect: with ``done`` (a msgid) flashed on
     success, or the error flashed (and everything the action wrote undone) on failure.
     ``redirect`` may depend on the action's result; ``on_error`` is where a failure goes
-    (default: ``redirect``, or this path when ``redirect`` depends on the result), after
+    (default: ``redirect``, or the form's page when ``redirect`` depends on the result), after
     ``on_failure`` ran (to keep what the person typed)."""
     try:
         async with uow.attempt():
@@ -80,7 +97,7 @@ async def act(
     except DomainError as exc:
         if on_failure is not None:
             await on_failure()
-        response = see_other(on_error or (redirect if isinstance(redirect, str) else request.url.path))
+        response = see_other(on_error or (redirect if isinstance(redirect, str) else form_page(request, "/home")))
         flash(request, response, error_text(request, exc, messages), "error")
         return response
     response = see_other(redirect if isinstance(redirect, str) else redirect(result))

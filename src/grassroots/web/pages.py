@@ -11,18 +11,11 @@ from starlette.status import HTTP_303_SEE_OTHER
 from grassroots.kernel.auth import CurrentUser, MaybeUser, open_access
 from grassroots.kernel.i18n import N_
 from grassroots.web import i18n
-from grassroots.web.actions import PAGE_MESSAGES
+from grassroots.web.actions import PAGE_MESSAGES, form_page, safe_next
 from grassroots.web.session import cookie_secure
 from grassroots.web.templating import gettext, render
 
 router = APIRouter(include_in_schema=False)
-
-
-def safe_next(target: str | None, default: str = "/") -> str:
-    """Only same-site paths: no scheme, no host, no protocol-relative ``//``."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return default
-    return target
 
 
 @router.get("/")
@@ -63,7 +56,11 @@ ERROR_TITLES = {
 
 async def html_error(request: Request, status: int, code: str, message: str) -> Response:
     if status == 401:
+        # Back to this page after logging in; after a form (a POST address answers no GET),
+        # to the page the form was on.
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        if request.method not in ("GET", "HEAD"):
+            target = form_page(request, "/home")
         return RedirectResponse(f"/login?next={quote(target, safe='/')}", status_code=HTTP_303_SEE_OTHER)
     _ = gettext(request)
     title = _(ERROR_TITLES.get(status, SOMETHING_WRONG))
