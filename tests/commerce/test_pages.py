@@ -447,3 +447,17 @@ async def test_a_form_sent_after_the_session_ended_comes_back_to_its_page_after_
         assert r.status_code == 303 and r.headers["location"].startswith("/login?next=")
         login = await client.get(r.headers["location"], headers=HTML)
         assert f'name="next" value="{back}"' in login.text
+
+
+async def test_ship_sent_twice_is_done_once_and_not_reported_as_refused(client: httpx.AsyncClient) -> None:
+    _, _, order = await a_paid_order_for_the_suppliers_browser(client)
+    page = await client.get("/supplier/orders", headers=HTML)
+    data = {"csrf_token": csrf_of(page.text), "carrier": "SF", "tracking_number": "SF123"}
+    for _ in range(2):  # a double tap: the phone shows the second answer
+        r = await client.post(f"/supplier/orders/{order['id']}/ship", data=data, headers=HTML)
+        assert r.headers["location"] == "/supplier/orders?status=paid"
+        assert "Marked as shipped." in (await client.get(r.headers["location"], headers=HTML)).text
+    other = await client.post(
+        f"/supplier/orders/{order['id']}/ship", data={**data, "tracking_number": "SF999"}, headers=HTML
+    )
+    assert "not possible" in (await client.get(other.headers["location"], headers=HTML)).text

@@ -348,10 +348,25 @@ async def ship(request: Request, order_id: uuid.UUID, form: CsrfForm, supplier: 
         response = see_other(retry)
         flash(request, response, _("Enter the carrier and the tracking number."), "error")
         return response
+
+    async def go() -> object:
+        try:
+            async with uow.attempt():
+                return await service.ship(uow, supplier, order_id, carrier, tracking)
+        except DomainError as exc:
+            order = await service.get_order(uow, order_id, supplier)
+            if exc.code == "invalid_state" and (order.status, order.carrier, order.tracking_number) == (
+                OrderStatus.shipped,
+                carrier,
+                tracking,
+            ):
+                return order  # the same form sent twice (a double tap): done, not refused
+            raise
+
     return await act(
         request,
         uow,
-        service.ship(uow, supplier, order_id, carrier, tracking),
+        go(),
         redirect="/supplier/orders?status=paid",
         done=N_("Marked as shipped."),
         messages=ERRORS,
