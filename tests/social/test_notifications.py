@@ -201,3 +201,31 @@ async def test_an_order_without_a_promoter_earns_no_commission_notice(client: ht
     await pay_order(client, buyer, direct["id"])
     assert (await inbox(client, shopper))["items"] == []
     assert (await inbox(client, supplier))["items"] == []
+
+
+async def test_no_page_links_to_a_deleted_post(client: httpx.AsyncClient) -> None:
+    """Notifications and share links keep their history, but neither names nor links a
+    post its author deleted (the link would be a 404, the title no longer theirs to show)."""
+    from tests.commerce.test_regressions import browser_for
+    from tests.web.test_pages import HTML
+
+    supplier, creator, fan = (
+        await actor(client, "supplier"),
+        await actor(client, "creator"),
+        await actor(client, "consumer"),
+    )
+    product = await make_product(client, supplier)
+    post = await make_post(client, creator, title="Spring tea 春茶", product_ids=[product["id"]])
+    await say(client, fan, post["id"], "nice")
+    r = await client.post(
+        "/api/v1/share-links", headers=fan.headers, json={"product_id": product["id"], "post_id": post["id"]}
+    )
+    assert r.status_code in (200, 201), r.text
+    assert (await client.delete(f"/api/v1/posts/{post['id']}", headers=creator.headers)).is_success
+    page = await inbox(client, creator)
+    assert page["items"] and all(n["post_title"] is None for n in page["items"])
+    notices = (await (await browser_for(client, creator)).get("/notifications", headers=HTML)).text
+    links = (await (await browser_for(client, fan)).get("/me/share-links", headers=HTML)).text
+    for text in (notices, links):
+        assert f"/posts/{post['id']}" not in text and "Spring tea" not in text
+    assert "via a deleted post" in links

@@ -179,6 +179,7 @@ async def my_share_links(
 ) -> Response:
     links, next_cursor = await service.my_links(uow, user, paging)
     products = await catalog.listed_products(uow, list({x.product_id for x in links}))
+    live_posts = await content.live_post_ids(uow, list({x.post_id for x in links if x.post_id}))
     base = (uow.settings.public_url or str(request.base_url)).rstrip("/")
     return render(
         request,
@@ -186,6 +187,7 @@ async def my_share_links(
         {
             "links": links,
             "products": products,
+            "live_posts": live_posts,
             "next_cursor": next_cursor,
             "new": new,
             "base": base,

@@ -118,11 +118,15 @@ async def author_totals(session: AsyncSession, author_id: uuid.UUID) -> tuple[in
     return int(row[0]), int(row[1])
 
 
-async def titles(session: AsyncSession, post_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
+async def titles(
+    session: AsyncSession, post_ids: Sequence[uuid.UUID], *, live_only: bool = False
+) -> dict[uuid.UUID, str]:
     if not post_ids:
         return {}
-    rows = await session.execute(select(Post.id, Post.title).where(Post.id.in_(set(post_ids))))
-    return {row[0]: row[1] for row in rows}
+    stmt = select(Post.id, Post.title).where(Post.id.in_(set(post_ids)))
+    if live_only:
+        stmt = stmt.where(Post.deleted_at.is_(None))
+    return {row[0]: row[1] for row in await session.execute(stmt)}
 
 
 async def page_by_authors(

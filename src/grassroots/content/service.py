@@ -328,8 +328,9 @@ async def author_totals(uow: UnitOfWork, author_id: uuid.UUID) -> tuple[int, int
     return await repository.author_totals(uow.session, author_id)
 
 
-async def titles(uow: UnitOfWork, post_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
-    return await repository.titles(uow.session, post_ids)
+async def titles(uow: UnitOfWork, post_ids: Sequence[uuid.UUID], *, live_only: bool = False) -> dict[uuid.UUID, str]:
+    """Post titles by id; ``live_only`` leaves out deleted posts (where a link would lead)."""
+    return await repository.titles(uow.session, post_ids, live_only=live_only)
 
 
 async def posts_by_authors(

@@ -79,7 +79,7 @@ class NotificationOut(BaseModel):
     actor_id: uuid.UUID | None
     actor_handle: str | None
     post_id: uuid.UUID | None
-    post_title: str | None
+    post_title: str | None = Field(description="null when there is no post or its author deleted it")
     order_id: uuid.UUID | None
     data: dict[str, Any]
     created_at: datetime

@@ -386,7 +386,7 @@ async def notifications(
 ) -> tuple[list[NotificationView], str | None]:
     rows, next_cursor = await repository.notifications_page(uow.session, user.id, params, unread_only)
     handles = await identity.handles(uow, list({n.actor_id for n in rows if n.actor_id}))
-    titles = await content.titles(uow, list({n.post_id for n in rows if n.post_id}))
+    titles = await content.titles(uow, list({n.post_id for n in rows if n.post_id}), live_only=True)
     return [
         NotificationView(
             n, handles.get(n.actor_id) if n.actor_id else None, titles.get(n.post_id) if n.post_id else None
