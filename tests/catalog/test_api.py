@@ -3,7 +3,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.conftest import ADDRESS, actor, make_product
+from tests.conftest import ADDRESS, actor, make_product, place_order
 
 
 def code(r: httpx.Response) -> str:
@@ -205,3 +205,17 @@ async def test_the_product_filter_ignores_case_in_every_script(client: httpx.Asy
     await make_product(client, supplier, title="Чай Été tea")
     r = await client.get("/api/v1/products", params={"q": q})
     assert r.status_code == 200 and [p["title"] for p in r.json()["items"]] == ["Чай Été tea"]
+
+
+async def test_stock_set_from_a_stale_count_is_refused(client: httpx.AsyncClient) -> None:
+    supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
+    sku = (await make_product(client, supplier, stock=10))["skus"][0]["id"]
+    await place_order(client, buyer, sku, 3)  # takes 3 after the supplier read 10
+    r = await client.put(
+        f"/api/v1/skus/{sku}/stock", headers=supplier.headers, json={"stock": 15, "expected_stock": 10}
+    )
+    assert (r.status_code, code(r), r.json()["error"]["fields"]) == (409, "stock_changed", {"stock": "7"})
+    r = await client.put(f"/api/v1/skus/{sku}/stock", headers=supplier.headers, json={"stock": 12, "expected_stock": 7})
+    assert (r.status_code, r.json()["stock"]) == (200, 12)
+    r = await client.put(f"/api/v1/skus/{sku}/stock", headers=supplier.headers, json={"stock": 5})  # outright
+    assert (r.status_code, r.json()["stock"]) == (200, 5)

@@ -7,7 +7,7 @@ import re
 import httpx
 
 from tests.commerce.test_regressions import browser_for, new_product
-from tests.conftest import actor, make_product
+from tests.conftest import actor, make_product, place_order
 from tests.web.test_pages import HTML, csrf_of
 
 
@@ -131,3 +131,55 @@ async def test_share_and_earn_is_offered_to_those_who_earn_by_sharing(client: ht
         c = await browser_for(client, supplier if role == "supplier" else await actor(client, role))
         page = await c.get(f"/products/{product['id']}", headers=HTML)
         assert ('data-testid="share-form"' in page.text) is offered, role
+
+
+def _shown(page: str, name: str) -> str:
+    found = re.search(rf'name="{name}" value="([^"]*)"', page)
+    assert found, name
+    return found.group(1)
+
+
+async def test_a_stale_stock_form_does_not_put_back_what_orders_took(client: httpx.AsyncClient) -> None:
+    supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
+    product = await make_product(client, supplier, stock=10)
+    sku = product["skus"][0]["id"]
+    c = await browser_for(client, supplier)
+    page = await c.get(f"/supplier/products/{product['id']}", headers=HTML)
+    form = {"csrf_token": csrf_of(page.text), "stock": "15", "shown": _shown(page.text, "shown")}  # 5 delivered
+    await place_order(client, buyer, sku, 3)  # meanwhile
+    r = await c.post(f"/supplier/skus/{sku}/stock", data=form, headers=HTML)
+    assert (await client.get(f"/api/v1/products/{product['id']}")).json()["skus"][0]["stock"] == 7
+    again = await c.get(r.headers["location"], headers=HTML)
+    assert "changed the stock of one cup to 7" in again.text and _shown(again.text, "shown") == "7"
+    r = await c.post(f"/supplier/skus/{sku}/stock", data={**form, "stock": "12", "shown": "7"}, headers=HTML)
+    assert "Stock updated." in (await c.get(r.headers["location"], headers=HTML)).text
+    assert (await client.get(f"/api/v1/products/{product['id']}")).json()["skus"][0]["stock"] == 12
+    await c.aclose()
+
+
+async def test_saving_an_old_tab_keeps_a_status_changed_since(client: httpx.AsyncClient) -> None:
+    supplier = await actor(client, "supplier")
+    product = await make_product(client, supplier)
+    c = await browser_for(client, supplier)
+    stale = await c.get(f"/supplier/products/{product['id']}", headers=HTML)
+    form = {
+        "csrf_token": csrf_of(stale.text),
+        "title": product["title"],
+        "description": "Hand-thrown.",
+        "commission": "20",
+        "status": "active",
+        "status_shown": _shown(stale.text, "status_shown"),
+    }
+    await c.post(f"/supplier/products/{product['id']}", data={**form, "status": "archived"}, headers=HTML)  # tab 2
+    r = await c.post(f"/supplier/products/{product['id']}", data=form, headers=HTML)  # tab 1: a typo fixed
+    assert r.status_code == 303
+    got = (await client.get(f"/api/v1/products/{product['id']}", headers=supplier.headers)).json()
+    assert (got["status"], got["description"]) == ("archived", "Hand-thrown.")
+    fresh = await c.get(f"/supplier/products/{product['id']}", headers=HTML)
+    await c.post(
+        f"/supplier/products/{product['id']}",
+        data={**form, "csrf_token": csrf_of(fresh.text), "status_shown": _shown(fresh.text, "status_shown")},
+        headers=HTML,
+    )
+    assert (await client.get(f"/api/v1/products/{product['id']}")).json()["status"] == "active"  # chosen on purpose
+    await c.aclose()

@@ -73,4 +73,6 @@ async def update_product(product_id: uuid.UUID, body: ProductPatch, supplier: Su
 
 @router.put("/skus/{sku_id}/stock", response_model=SkuOut)
 async def set_stock(sku_id: uuid.UUID, body: StockIn, supplier: SupplierUser, uow: UoW) -> SkuOut:
-    return SkuOut.model_validate(await service.set_stock(uow, supplier, sku_id, body.stock))
+    return SkuOut.model_validate(
+        await service.set_stock(uow, supplier, sku_id, body.stock, expected=body.expected_stock)
+    )

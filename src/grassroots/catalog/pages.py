@@ -194,6 +194,9 @@ def _error_text(request: Request, exc: DomainError) -> str:
     return texts.get(exc.code, exc.message)
 
 
+PRODUCT_STATUSES = ("active", "draft", "archived")
+
+
 @router.get("/supplier/products/{product_id}")
 async def edit_product(request: Request, product_id: uuid.UUID, supplier: SupplierPage, uow: UoW) -> Response:
     product = await service.owned_product(uow, supplier, product_id)
@@ -207,6 +210,9 @@ async def update_product(
     _ = gettext(request)
     bps = percent_to_bps(text(form, "commission", 10))
     status = text(form, "status", 10)
+    # A status left as the page showed it is no change: saving an old tab must not put a
+    # product withdrawn since then back on sale.
+    changed = status if status in PRODUCT_STATUSES and status != text(form, "status_shown", 10) else None
     errors: dict[str, str] = {}
     if bps is None:
         errors["commission"] = _("Enter the commission as a percentage, like 12.5.")
@@ -222,7 +228,7 @@ async def update_product(
                         # an emptied box clears it; a form without the field leaves it be
                         description=text(form, "description", 5000) if "description" in form else None,
                         commission_bps=bps,
-                        status=status if status in ("active", "draft", "archived") else None,
+                        status=changed,
                     ),
                 )
         except DomainError as exc:
@@ -230,7 +236,8 @@ async def update_product(
     if errors:
         product = await service.owned_product(uow, supplier, product_id)
         typed = {k: text(form, k, limit) for k, limit in (("title", 200), ("description", 5000), ("commission", 10))}
-        context = {"product": product, "errors": errors, "typed": {**typed, "status": status}}
+        shown = text(form, "status_shown", 10)
+        context = {"product": product, "errors": errors, "typed": {**typed, "status": status, "status_shown": shown}}
         return render(request, "catalog/product_edit.html", context, status=422)
     response = see_other(f"/supplier/products/{product_id}")
     flash(request, response, _("Saved."))
@@ -245,7 +252,19 @@ async def set_stock(request: Request, sku_id: uuid.UUID, form: CsrfForm, supplie
         response = see_other(f"/supplier/products/{(await service.owned_sku(uow, supplier, sku_id)).product_id}")
         flash(request, response, _("Stock is a whole number, zero or more."), "error")
         return response
-    sku = await service.set_stock(uow, supplier, sku_id, stock)
+    shown = whole_number(text(form, "shown", 10), 10**7)  # what the form showed
+    try:
+        async with uow.attempt():
+            sku = await service.set_stock(uow, supplier, sku_id, stock, expected=shown)
+    except DomainError as exc:
+        if exc.code != "stock_changed":
+            raise
+        sku = await service.owned_sku(uow, supplier, sku_id)
+        response = see_other(f"/supplier/products/{sku.product_id}")
+        message = _("Orders changed the stock of %(sku)s to %(now)s since this page was opened. Set it again.")
+        now = (exc.fields or {}).get("stock", str(sku.stock))
+        flash(request, response, message % {"sku": sku.name, "now": now}, "error")
+        return response
     response = see_other(f"/supplier/products/{sku.product_id}")
     flash(request, response, _("Stock updated."))
     return response

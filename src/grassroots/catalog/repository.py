@@ -122,8 +122,13 @@ async def release(session: AsyncSession, sku_id: uuid.UUID, quantity: int) -> No
     await session.execute(_RELEASE, {"sku_id": sku_id, "quantity": quantity})
 
 
-async def set_stock(session: AsyncSession, sku_id: uuid.UUID, stock: int) -> None:
-    await session.execute(update(Sku).where(Sku.id == sku_id).values(stock=stock))
+async def set_stock(session: AsyncSession, sku_id: uuid.UUID, stock: int, expected: int | None = None) -> bool:
+    """Set the stock, only from ``expected`` when given; whether it was set."""
+    stmt = update(Sku).where(Sku.id == sku_id).values(stock=stock)
+    if expected is not None:
+        stmt = stmt.where(Sku.stock == expected)
+    result = await session.execute(stmt)
+    return bool(getattr(result, "rowcount", 0))
 
 
 async def stock_of(session: AsyncSession, sku_id: uuid.UUID) -> int:

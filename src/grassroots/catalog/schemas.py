@@ -44,6 +44,14 @@ class ProductPatch(Strict):
 
 class StockIn(Strict):
     stock: int = Field(ge=0, le=10**7, strict=True)
+    expected_stock: int | None = Field(
+        default=None,
+        ge=0,
+        le=10**7,
+        strict=True,
+        description="Set only if the stock still is this (409 stock_changed otherwise): orders may have taken "
+        "some since it was read.",
+    )
 
 
 class SkuOut(BaseModel):

@@ -207,9 +207,19 @@ async def owned_sku(uow: UnitOfWork, supplier: Principal, sku_id: uuid.UUID) -> 
     return sku
 
 
-async def set_stock(uow: UnitOfWork, supplier: Principal, sku_id: uuid.UUID, stock: int) -> Sku:
+async def set_stock(
+    uow: UnitOfWork, supplier: Principal, sku_id: uuid.UUID, stock: int, *, expected: int | None = None
+) -> Sku:
+    """Set a SKU's stock; with ``expected``, only if it still is that (a form filled in
+    before orders took some would otherwise put back what they took): else 409 ``stock_changed``."""
     sku = await owned_sku(uow, supplier, sku_id)
-    await repository.set_stock(uow.session, sku_id, stock)
+    if not await repository.set_stock(uow.session, sku_id, stock, expected):
+        now = await repository.stock_of(uow.session, sku_id)
+        raise Conflict(
+            f"The stock changed to {now} since you looked; set it again from there.",
+            code="stock_changed",
+            fields={"stock": str(now)},
+        )
     await uow.session.refresh(sku)
     return sku
 
