@@ -106,6 +106,19 @@ def test_feed_like_comment_buy_from_a_post_and_through_a_share_link(browser: Any
     page.get_by_label("Add a comment").fill("求链接！<b>bold?</b>")
     page.get_by_test_id("comment-submit").click()
     assert page.get_by_test_id("comment-body").first.inner_text() == "求链接！<b>bold?</b>"
+    # A second tap while the first is on its way sends nothing (this page stops both here).
+    page.get_by_label("Add a comment").fill("双击也只发一次")
+    sent = page.evaluate(
+        """() => {
+          const form = document.querySelector("[data-testid=comment-submit]").form;
+          let sent = 0;
+          window.addEventListener("submit", (e) => { if (!e.defaultPrevented) sent++; e.preventDefault(); });
+          form.requestSubmit();
+          form.requestSubmit();
+          return sent;
+        }"""
+    )
+    assert sent == 1
     no_horizontal_scroll(page)
     shot(page, "post-phone")
 

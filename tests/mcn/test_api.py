@@ -102,3 +102,18 @@ async def test_bad_offers(client: httpx.AsyncClient) -> None:
         json={"creator_id": "01a20000-0000-7000-8000-000000000000", "share_bps": 100},
     )
     assert (r.status_code, code(r)) == (404, "creator_not_found")
+
+
+async def test_an_offer_sent_twice_waits_for_one_answer(client: httpx.AsyncClient) -> None:
+    mcn, creator = await actor(client, "mcn"), await actor(client, "creator")
+    first = await offer(client, mcn, creator)
+    for share in (3000, 2000):  # the same offer again (a double tap), or new terms
+        r = await client.post(
+            "/api/v1/mcn/contracts", headers=mcn.headers, json={"creator_id": creator.id, "share_bps": share}
+        )
+        assert (r.status_code, code(r)) == (409, "offer_pending")
+    await offer(client, await actor(client, "mcn"), creator)  # another MCN may offer too
+    await client.post(f"/api/v1/mcn/contracts/{first['id']}/terminate", headers=mcn.headers)
+    assert (await offer(client, mcn, creator, 2000))["share_bps"] == 2000  # once ended, new terms
+    listed = (await client.get("/api/v1/mcn/contracts", headers=mcn.headers)).json()["items"]
+    assert sorted(c["status"] for c in listed) == ["pending", "terminated"]

@@ -36,6 +36,7 @@ ERRORS = {
     "invalid_share": N_("The share is between 0.01% and 90% of the creator's commission."),
     "already_contracted": N_("You already have an active contract; end it before accepting another."),
     "invalid_state": N_("That is not possible for this contract any more."),
+    "offer_pending": N_("Your offer to this creator is waiting for their answer; end it to offer other terms."),
 }
 
 

@@ -17,6 +17,13 @@ async def get(session: AsyncSession, contract_id: uuid.UUID) -> Contract | None:
     return await session.get(Contract, contract_id)
 
 
+async def pending_between(session: AsyncSession, mcn_id: uuid.UUID, creator_id: uuid.UUID) -> bool:
+    stmt = select(Contract.id).where(
+        Contract.mcn_id == mcn_id, Contract.creator_id == creator_id, Contract.status == ContractStatus.pending
+    )
+    return (await session.scalar(stmt.limit(1))) is not None
+
+
 async def add(session: AsyncSession, contract: Contract) -> None:
     session.add(contract)
     await session.flush()

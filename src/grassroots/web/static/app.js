@@ -21,6 +21,18 @@
       if (!window.confirm(form.dataset.confirm)) e.preventDefault();
     });
   });
+  // A form is sent once: a second tap while the next page loads (which would publish a
+  // post, a comment or an offer twice) does nothing. Coming back to the page (the back
+  // button restores it from the cache) makes its forms sendable again.
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    if (e.defaultPrevented || (form.getAttribute("method") || "get").toLowerCase() !== "post") return;
+    if (form.dataset.sending) { e.preventDefault(); return; }
+    form.dataset.sending = "1";
+  });
+  window.addEventListener("pageshow", function () {
+    document.querySelectorAll("form[data-sending]").forEach(function (f) { delete f.dataset.sending; });
+  });
   // Copy buttons next to read-only fields (share links).
   document.querySelectorAll("[data-copy]").forEach(function (btn) {
     btn.addEventListener("click", function () {
