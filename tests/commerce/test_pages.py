@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import httpx
 
 from tests.conftest import ADDRESS, Actor, actor, advance, drain, make_product, pay_order, place_order
 from tests.web.test_pages import HTML, csrf_of, web_login
+
+
+async def browser_for(client: httpx.AsyncClient, who: Actor) -> httpx.AsyncClient:
+    from tests.commerce.test_regressions import browser_for as signed_in
+
+    return await signed_in(client, who)
 
 
 async def as_browser(client: httpx.AsyncClient, who: Actor) -> None:
@@ -450,7 +457,7 @@ async def test_a_form_sent_after_the_session_ended_comes_back_to_its_page_after_
 
 
 async def test_ship_sent_twice_is_done_once_and_not_reported_as_refused(client: httpx.AsyncClient) -> None:
-    _, _, order = await a_paid_order_for_the_suppliers_browser(client)
+    supplier, _, order = await a_paid_order_for_the_suppliers_browser(client)
     page = await client.get("/supplier/orders", headers=HTML)
     data = {"csrf_token": csrf_of(page.text), "carrier": "SF", "tracking_number": "SF123"}
     for _ in range(2):  # a double tap: the phone shows the second answer
@@ -461,3 +468,15 @@ async def test_ship_sent_twice_is_done_once_and_not_reported_as_refused(client: 
         f"/supplier/orders/{order['id']}/ship", data={**data, "tracking_number": "SF999"}, headers=HTML
     )
     assert "not possible" in (await client.get(other.headers["location"], headers=HTML)).text
+
+    # Two at once: the later one finds the order shipped by the other while it waited.
+    buyer = await actor(client, "consumer")
+    order = await place_order(client, buyer, (await make_product(client, supplier))["skus"][0]["id"])
+    await pay_order(client, buyer, order["id"])
+    tabs = [await browser_for(client, supplier) for _ in range(2)]
+    forms = [{**data, "csrf_token": csrf_of((await t.get("/supplier/orders", headers=HTML)).text)} for t in tabs]
+    ship = f"/supplier/orders/{order['id']}/ship"
+    both = await asyncio.gather(*(t.post(ship, data=f, headers=HTML) for t, f in zip(tabs, forms, strict=True)))
+    for tab, r in zip(tabs, both, strict=True):
+        assert "Marked as shipped." in (await tab.get(r.headers["location"], headers=HTML)).text
+        await tab.aclose()

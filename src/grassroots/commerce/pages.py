@@ -354,7 +354,8 @@ async def ship(request: Request, order_id: uuid.UUID, form: CsrfForm, supplier: 
             async with uow.attempt():
                 return await service.ship(uow, supplier, order_id, carrier, tracking)
         except DomainError as exc:
-            order = await service.get_order(uow, order_id, supplier)
+            # read it again for real (locked, so as it is now): a tap racing this one shipped it
+            order = await service.get_order(uow, order_id, supplier, for_update=True)
             if exc.code == "invalid_state" and (order.status, order.carrier, order.tracking_number) == (
                 OrderStatus.shipped,
                 carrier,
