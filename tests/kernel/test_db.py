@@ -30,6 +30,37 @@ async def test_migrations_match_the_models(platform: Platform) -> None:
         assert await conn.run_sync(diff) == []
 
 
+async def test_0005_ends_all_but_the_newest_of_duplicate_offers(client, platform: Platform) -> None:  # type: ignore[no-untyped-def]
+    from alembic import command
+
+    from grassroots.kernel.migrations import alembic_config
+    from tests.conftest import actor, drain
+
+    def downgrade(conn) -> None:  # type: ignore[no-untyped-def]
+        cfg = alembic_config()
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0004")
+
+    async with platform.db.engine.begin() as conn:
+        await conn.run_sync(downgrade)
+    try:
+        mcn, creator = await actor(client, "mcn"), await actor(client, "creator")
+        for share in (1000, 2000, 3000):  # what an older release let through
+            r = await client.post(
+                "/api/v1/mcn/contracts", headers=mcn.headers, json={"creator_id": creator.id, "share_bps": share}
+            )
+            assert r.status_code == 201, r.text
+        await drain(client)  # their notifications, before the migration takes the database
+    finally:
+        await upgrade(platform.db)
+    contracts = (await client.get("/api/v1/mcn/contracts", headers=creator.headers)).json()["items"]
+    assert sorted((c["share_bps"], c["status"]) for c in contracts) == [
+        (1000, "terminated"),
+        (2000, "terminated"),
+        (3000, "pending"),
+    ]
+
+
 async def test_schema_status_reports_behind_and_current(tmp_path) -> None:  # type: ignore[no-untyped-def]
     db = Database(f"sqlite+aiosqlite:///{tmp_path / 'x.db'}")
     try:

@@ -42,4 +42,13 @@ class Contract(Base):
             sqlite_where=text("status = 'active'"),
             postgresql_where=text("status = 'active'"),
         ),
+        # An MCN has one unanswered offer to a creator at a time (a second is 409 offer_pending).
+        Index(
+            "uq_mcn_contracts_one_pending_offer",
+            "mcn_id",
+            "creator_id",
+            unique=True,
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
     )

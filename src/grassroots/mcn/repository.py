@@ -17,16 +17,14 @@ async def get(session: AsyncSession, contract_id: uuid.UUID) -> Contract | None:
     return await session.get(Contract, contract_id)
 
 
-async def pending_between(session: AsyncSession, mcn_id: uuid.UUID, creator_id: uuid.UUID) -> bool:
-    stmt = select(Contract.id).where(
-        Contract.mcn_id == mcn_id, Contract.creator_id == creator_id, Contract.status == ContractStatus.pending
-    )
-    return (await session.scalar(stmt.limit(1))) is not None
-
-
-async def add(session: AsyncSession, contract: Contract) -> None:
-    session.add(contract)
-    await session.flush()
+async def add(session: AsyncSession, contract: Contract) -> bool:
+    """Insert; False when this MCN's earlier offer to the creator is still unanswered."""
+    try:
+        async with session.begin_nested():
+            session.add(contract)
+    except IntegrityError:
+        return False
+    return True
 
 
 async def activate(session: AsyncSession, contract_id: uuid.UUID, at: datetime) -> str:

@@ -34,11 +34,6 @@ async def offer(uow: UnitOfWork, mcn: Principal, creator_id: uuid.UUID, share_bp
         raise Invalid(
             "Contracts are offered to creators.", code="not_a_creator", fields={"creator_id": "not a creator"}
         )
-    if await repository.pending_between(uow.session, mcn.id, creator_id):  # sent twice, or new terms
-        raise Conflict(
-            "This creator has not answered your earlier offer yet; end it to offer other terms.",
-            code="offer_pending",
-        )
     contract = Contract(
         id=new_id(),
         mcn_id=mcn.id,
@@ -47,7 +42,11 @@ async def offer(uow: UnitOfWork, mcn: Principal, creator_id: uuid.UUID, share_bp
         status=ContractStatus.pending,
         created_at=uow.now(),
     )
-    await repository.add(uow.session, contract)
+    if not await repository.add(uow.session, contract):  # sent twice, or new terms
+        raise Conflict(
+            "This creator has not answered your earlier offer yet; end it to offer other terms.",
+            code="offer_pending",
+        )
     uow.emit("mcn.contract_offered", {"contract_id": contract.id, "mcn_id": mcn.id, "creator_id": creator_id})
     return contract
 

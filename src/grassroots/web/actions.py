@@ -34,7 +34,7 @@ PAGE_MESSAGES = {
     "sku_not_found": N_("No such product option."),
     "payment_not_found": N_("No such payment."),
     "checkout_not_found": N_("No such checkout."),
-    "checkout_closed": N_("This checkout is closed: it was already paid or declined."),
+    "checkout_closed": N_("This checkout is closed: it was paid or declined already, or its order was cancelled."),
     "refund_not_found": N_("No such refund."),
     "return_not_found": N_("No such return request."),
     "contract_not_found": N_("No such contract."),
