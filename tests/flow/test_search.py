@@ -79,6 +79,33 @@ async def test_cursors_out_of_range_are_a_clear_400(client: httpx.AsyncClient) -
         assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_cursor"
     r = await client.get("/api/v1/feed", params={"cursor": encode_cursor(["v", 2**63])})
     assert r.status_code == 400
+    loner = await actor(client, "consumer")  # follows nobody: the cursor is still checked
+    r = await client.get("/api/v1/feed", params={"tab": "following", "cursor": "bad"}, headers=loner.headers)
+    assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_cursor"
+
+
+async def test_search_ends_at_its_depth_limit_instead_of_refusing_its_own_cursor(
+    client: httpx.AsyncClient,
+    platform,  # type: ignore[no-untyped-def]
+) -> None:
+    import uuid
+
+    from sqlalchemy import insert
+
+    from grassroots.flow.models import SearchDoc
+    from grassroots.flow.service import MAX_SEARCH_OFFSET
+    from grassroots.kernel.pagination import encode_cursor
+
+    async with platform.unit_of_work() as uow:
+        doc = {"kind": "user", "title": "zz", "text": "zz", "popularity": 0, "created_at": uow.now()}
+        await uow.session.execute(insert(SearchDoc), [{**doc, "ref_id": uuid.uuid4()} for _ in range(10_030)])
+    cursor: str | None = encode_cursor([MAX_SEARCH_OFFSET - 40])
+    pages = 0
+    while cursor:
+        r = await client.get("/api/v1/search", params={"q": "zz", "type": "users", "limit": 20, "cursor": cursor})
+        assert r.status_code == 200, r.text
+        cursor, pages = r.json()["next_cursor"], pages + 1
+    assert pages == 3  # 9,960, 9,980 and 10,000: the list ends there
 
 
 async def test_reindex_rebuilds_search_from_the_data(client: httpx.AsyncClient, platform) -> None:  # type: ignore[no-untyped-def]

@@ -132,8 +132,7 @@ async def titles(
 async def page_by_authors(
     session: AsyncSession, author_ids: Sequence[uuid.UUID], params: PageParams
 ) -> tuple[list[Post], str | None]:
-    if not author_ids:
-        return [], None
+    # No early return for nobody followed: ``paginate`` still checks the cursor (an empty IN matches nothing).
     stmt = select(Post).where(Post.author_id.in_(set(author_ids)), Post.deleted_at.is_(None))
     return await paginate(session, stmt, params, [Post.id])
 

@@ -456,7 +456,8 @@ async def search(uow: UnitOfWork, q: str, type_: str, params: PageParams) -> Sea
         if not isinstance(offset, int) or isinstance(offset, bool) or not 0 <= offset <= MAX_SEARCH_OFFSET:
             raise BadRequest("The cursor is not one this list gave out.", code="invalid_cursor")
     hits = await repository.search(uow.session, _KINDS[type_], terms, offset, params.limit + 1)
-    next_cursor = encode_cursor([offset + params.limit]) if len(hits) > params.limit else None
+    more = len(hits) > params.limit and offset + params.limit <= MAX_SEARCH_OFFSET  # the list ends at the cap
+    next_cursor = encode_cursor([offset + params.limit]) if more else None
     ids = [h[0] for h in hits[: params.limit]]
     out = SearchResults([], [], [], next_cursor)
     if type_ == "products":
