@@ -307,3 +307,48 @@ async def test_a_refused_comment_stays_in_its_box(
     assert sent.headers["location"].endswith("#comments")
     after = await browser.get(f"/posts/{post['id']}", headers=HTML)
     assert after.text.count(long.strip()) == 1  # shown once, as the comment; the box is empty again
+
+
+async def test_every_reply_can_be_read_past_the_first_twenty(client: httpx.AsyncClient) -> None:
+    from tests.commerce.test_regressions import browser_for
+    from tests.web.test_pages import HTML, csrf_of
+
+    author, a, b, post = await world(client)
+    top = await say(client, a, post["id"], "Which glaze is this?")
+    fans = [author, b, *[await actor(client, "consumer") for _ in range(3)]]
+    sent = [(await say(client, fans[i % 5], post["id"], f"reply {i}", reply_to=top["id"]))["id"] for i in range(25)]
+    listed = (await client.get(f"/api/v1/posts/{post['id']}/comments")).json()["items"][0]
+    assert (listed["reply_count"], len(listed["replies"])) == (25, 20)
+
+    got, cursor = [], None
+    while True:
+        params = {"limit": 10} | ({"cursor": cursor} if cursor else {})
+        r = await client.get(f"/api/v1/comments/{top['id']}/replies", params=params)
+        assert r.status_code == 200, r.text
+        got += [c["id"] for c in r.json()["items"]]
+        if not (cursor := r.json()["next_cursor"]):
+            break
+    assert got == sent  # all of them, oldest first, once each
+    for bad in (sent[0], str(uuid.uuid4())):  # a reply has no thread of its own; nor has nothing
+        r = await client.get(f"/api/v1/comments/{bad}/replies")
+        assert (r.status_code, r.json()["error"]["code"]) == (404, "comment_not_found")
+
+    browser = await browser_for(client, b)
+    page = (await browser.get(f"/posts/{post['id']}", headers=HTML)).text
+    assert f'href="/comments/{top["id"]}"' in page and "All 25 replies" in page
+    thread = await browser.get(f"/comments/{top['id']}", headers=HTML)
+    assert thread.status_code == 200 and "reply 19" in thread.text and "reply 20" not in thread.text
+    nxt = thread.text.split(f"/comments/{top['id']}?cursor=")[1].split('"')[0]
+    assert "reply 24" in (await browser.get(f"/comments/{top['id']}?cursor={nxt}", headers=HTML)).text
+    r = await browser.post(
+        f"/posts/{post['id']}/comments",
+        data={"csrf_token": csrf_of(thread.text), "body": "from the thread", "reply_to": top["id"]},
+        headers={**HTML, "referer": f"http://testserver/comments/{top['id']}"},
+    )
+    assert r.headers["location"].startswith(f"/comments/{top['id']}")  # back where it was written
+
+    assert (await client.delete(f"/api/v1/comments/{top['id']}", headers=a.headers)).status_code == 204
+    page = (await browser.get(f"/posts/{post['id']}", headers=HTML)).text
+    assert "This comment was deleted." in page and "Which glaze is this?" not in page
+    thread = (await browser.get(f"/comments/{top['id']}", headers=HTML)).text
+    assert "This comment was deleted." in thread and "Which glaze is this?" not in thread

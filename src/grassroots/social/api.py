@@ -188,6 +188,14 @@ async def list_comments(post_id: uuid.UUID, viewer: MaybeUser, uow: UoW, paging:
     )
 
 
+@router.get("/comments/{comment_id}/replies", response_model=Page[CommentOut])
+async def list_replies(comment_id: uuid.UUID, viewer: MaybeUser, uow: UoW, paging: Paging) -> Page[CommentOut]:
+    """Every reply to a top-level comment, oldest first (a post's comments carry the first
+    20 and ``reply_count``)."""
+    _, rows, next_cursor = await service.replies(uow, comment_id, paging)
+    return Page(items=[comment_out(c) for c in rows], next_cursor=next_cursor)
+
+
 @router.delete("/comments/{comment_id}", status_code=204)
 async def delete_comment(comment_id: uuid.UUID, user: CurrentUser, uow: UoW) -> Response:
     await service.delete_comment(uow, user, comment_id)

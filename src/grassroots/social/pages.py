@@ -121,6 +121,13 @@ async def delete_comment(
     )
 
 
+@router.get("/comments/{comment_id}")
+async def thread(request: Request, comment_id: uuid.UUID, viewer: MaybeUser, uow: UoW, paging: Paging) -> Response:
+    """A comment and all its replies (a post shows the first few), oldest first."""
+    top, replies, next_cursor = await service.replies(uow, comment_id, paging)
+    return render(request, "social/thread.html", {"top": top, "replies": replies, "next_cursor": next_cursor})
+
+
 @router.get("/notifications")
 async def notifications(
     request: Request, user: CurrentUser, uow: UoW, paging: Paging, unread: Annotated[bool, Query()] = False

@@ -135,19 +135,27 @@ async def pinned_comment(session: AsyncSession, post_id: uuid.UUID) -> Comment |
 async def replies_of(
     session: AsyncSession, parent_ids: Sequence[uuid.UUID], limit: int
 ) -> dict[uuid.UUID, list[Comment]]:
+    """The first ``limit`` live replies of each comment, oldest first (cut in SQL)."""
     out: dict[uuid.UUID, list[Comment]] = {pid: [] for pid in parent_ids}
     if not parent_ids:
         return out
-    rows = await session.scalars(
-        select(Comment)
-        .where(Comment.parent_id.in_(set(parent_ids)), Comment.deleted_at.is_(None))
-        .order_by(Comment.parent_id, Comment.id)
+    place = func.row_number().over(partition_by=Comment.parent_id, order_by=Comment.id).label("place")
+    ranked = (
+        select(Comment, place).where(Comment.parent_id.in_(set(parent_ids)), Comment.deleted_at.is_(None)).subquery()
     )
+    reply = aliased(Comment, ranked)
+    rows = await session.scalars(select(reply).where(ranked.c.place <= limit).order_by(ranked.c.parent_id, ranked.c.id))
     for c in rows:
-        bucket = out[c.parent_id]  # type: ignore[index]
-        if len(bucket) < limit:
-            bucket.append(c)
+        out[c.parent_id].append(c)  # type: ignore[index]
     return out
+
+
+async def replies_page(
+    session: AsyncSession, parent_id: uuid.UUID, params: PageParams
+) -> tuple[list[Comment], str | None]:
+    """A comment's live replies, oldest first (a thread reads in order)."""
+    stmt = select(Comment).where(Comment.parent_id == parent_id, Comment.deleted_at.is_(None))
+    return await paginate(session, stmt, params, [Comment.id], descending=False)
 
 
 async def reply_counts(session: AsyncSession, parent_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:

@@ -295,6 +295,29 @@ async def comments(
     return (view(pinned) if pinned else None), [view(c) for c in rows], next_cursor
 
 
+async def replies(
+    uow: UnitOfWork, comment_id: uuid.UUID, params: PageParams
+) -> tuple[CommentView, list[CommentView], str | None]:
+    """A top-level comment (with its reply count) and a page of its replies, oldest first:
+    all of them, where the post shows only the first ``REPLIES_SHOWN``."""
+    parent = await repository.get_comment(uow.session, comment_id)
+    if parent is None or parent.parent_id is not None:
+        raise NotFound("No such comment.", code="comment_not_found")
+    await content.live_post(uow, parent.post_id)
+    rows, next_cursor = await repository.replies_page(uow.session, comment_id, params)
+    count = (await repository.reply_counts(uow.session, [comment_id])).get(comment_id, 0)
+    people = {parent.author_id} | {r.author_id for r in rows} | {r.reply_to_user_id for r in rows if r.reply_to_user_id}
+    handles = await identity.handles(uow, list(people))
+
+    def view(c: Comment) -> CommentView:
+        to = handles.get(c.reply_to_user_id) if c.reply_to_user_id else None
+        return CommentView(c, handles.get(c.author_id, "?"), to)
+
+    top = view(parent)
+    top.reply_count = count
+    return top, [view(r) for r in rows], next_cursor
+
+
 async def _comment_on_live_post(uow: UnitOfWork, comment_id: uuid.UUID) -> tuple[Comment, uuid.UUID]:
     """The comment and its post's author, for a change to it. The post's row is locked
     first: pins and deletions on one post take turns (two pins at once would otherwise
