@@ -31,18 +31,10 @@ async def test_migrations_match_the_models(platform: Platform) -> None:
 
 
 async def test_0005_ends_all_but_the_newest_of_duplicate_offers(client, platform: Platform) -> None:  # type: ignore[no-untyped-def]
-    from alembic import command
 
-    from grassroots.kernel.migrations import alembic_config
     from tests.conftest import actor, drain
 
-    def downgrade(conn) -> None:  # type: ignore[no-untyped-def]
-        cfg = alembic_config()
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0004")
-
-    async with platform.db.engine.begin() as conn:
-        await conn.run_sync(downgrade)
+    await downgrade_to(platform, "0004")
     try:
         mcn, creator = await actor(client, "mcn"), await actor(client, "creator")
         for share in (1000, 2000, 3000):  # what an older release let through
@@ -120,11 +112,23 @@ def test_utc_now_is_aware() -> None:
     assert SystemClock().now().tzinfo == UTC
 
 
-async def test_downgrading_0003_keeps_orders_and_their_items(client, platform: Platform) -> None:  # type: ignore[no-untyped-def]
+async def downgrade_to(platform: Platform, revision: str) -> None:
     from alembic import command
-    from sqlalchemy import text
 
     from grassroots.kernel.migrations import alembic_config
+
+    def downgrade(conn) -> None:  # type: ignore[no-untyped-def]
+        cfg = alembic_config()
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, revision)
+
+    async with platform.db.engine.begin() as conn:
+        await conn.run_sync(downgrade)
+
+
+async def test_downgrading_0003_keeps_orders_and_their_items(client, platform: Platform) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import text
+
     from tests.conftest import actor, make_product, pay_order, place_order
 
     supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
@@ -132,13 +136,7 @@ async def test_downgrading_0003_keeps_orders_and_their_items(client, platform: P
     order = await place_order(client, buyer, product["skus"][0]["id"])
     await pay_order(client, buyer, order["id"])
 
-    def downgrade(conn) -> None:  # type: ignore[no-untyped-def]
-        cfg = alembic_config()
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0002")
-
-    async with platform.db.engine.begin() as conn:
-        await conn.run_sync(downgrade)
+    await downgrade_to(platform, "0002")
     try:
         async with platform.db.engine.connect() as conn:
             assert (await conn.execute(text("SELECT count(*) FROM order_items"))).scalar() == 1

@@ -142,22 +142,30 @@ def _tagged(values: Sequence[object]) -> list[uuid.UUID]:
     return ids
 
 
+async def _post_form(
+    request: Request,
+    uow: UoW,
+    creator: Principal,
+    picked: list[uuid.UUID],
+    values: dict[str, str],
+    error: str | None = None,
+) -> Response:
+    """The new-post form: empty, or sent back with what was typed and picked and why."""
+    chosen, showcase, pool = await _picker(uow, creator, picked)
+    context = {
+        "chosen": chosen,
+        "showcase": showcase,
+        "pool": pool,
+        "form": values,
+        "picked": set(picked) if error else {p.id for p in chosen},
+        "error": error,
+    }
+    return render(request, "content/new_post.html", context, status=422 if error else 200)
+
+
 @router.get("/studio/new")
 async def new_post(request: Request, creator: Creator, uow: UoW) -> Response:
-    picked = _tagged(request.query_params.getlist("tag"))
-    chosen, showcase, pool = await _picker(uow, creator, picked)
-    return render(
-        request,
-        "content/new_post.html",
-        {
-            "chosen": chosen,
-            "showcase": showcase,
-            "pool": pool,
-            "form": {},
-            "picked": {p.id for p in chosen},
-            "error": None,
-        },
-    )
+    return await _post_form(request, uow, creator, _tagged(request.query_params.getlist("tag")), {})
 
 
 def _uploads(form: FormData, name: str) -> list[UploadFile]:
@@ -205,40 +213,14 @@ async def publish(request: Request, form: CsrfForm, creator: Creator, uow: UoW) 
             )
             view = await service.create_post(uow, creator, data)
     except DomainError as exc:
-        chosen, showcase, pool = await _picker(uow, creator, picked)
-        return render(
-            request,
-            "content/new_post.html",
-            {
-                "chosen": chosen,
-                "showcase": showcase,
-                "pool": pool,
-                "form": values,
-                "picked": set(picked),
-                "error": error_text(request, exc, ERRORS),
-            },
-            status=422,
-        )
+        return await _post_form(request, uow, creator, picked, values, error_text(request, exc, ERRORS))
     except ValidationError:  # the body model refused a field (a blank title, too many tags or products)
-        chosen, showcase, pool = await _picker(uow, creator, picked)
         _ = gettext(request)
         if not values["title"].strip():
             message = _("Give the post a title.")
         else:
             message = _("Use at most 10 products and 10 hashtags, and a title of up to 100 characters.")
-        return render(
-            request,
-            "content/new_post.html",
-            {
-                "chosen": chosen,
-                "showcase": showcase,
-                "pool": pool,
-                "form": values,
-                "picked": set(picked),
-                "error": message,
-            },
-            status=422,
-        )
+        return await _post_form(request, uow, creator, picked, values, message)
     response = see_other(f"/posts/{view.post.id}")
     _ = gettext(request)
     flash(request, response, _("Published."))
