@@ -174,6 +174,7 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     app.include_router(flow_pages.router)
     app.include_router(content_pages.router)
     app.include_router(social_pages.router)
+    app.include_router(payments_pages.admin_router)
     if settings.sandbox_enabled:
         app.include_router(payments_pages.router)
     app.mount("/static", StaticFiles(directory=str(files("grassroots.web") / "static")), name="static")

@@ -480,3 +480,42 @@ async def test_ship_sent_twice_is_done_once_and_not_reported_as_refused(client: 
     for tab, r in zip(tabs, both, strict=True):
         assert "Marked as shipped." in (await tab.get(r.headers["location"], headers=HTML)).text
         await tab.aclose()
+
+
+async def test_the_supplier_or_an_operator_refunds_an_order_from_its_page(client: httpx.AsyncClient) -> None:
+    from tests.conftest import make_admin
+
+    supplier, buyer, order = await a_paid_order_for_the_suppliers_browser(client)
+    page = await client.get(f"/orders/{order['id']}", headers=HTML)
+    assert 'action="/orders/' + order["id"] + '/refund"' in page.text
+    blank = await client.post(
+        f"/orders/{order['id']}/refund", data={"csrf_token": csrf_of(page.text), "reason": " "}, headers=HTML
+    )
+    assert "Say why the order is refunded." in (await client.get(blank.headers["location"], headers=HTML)).text
+    r = await client.post(
+        f"/orders/{order['id']}/refund", data={"csrf_token": csrf_of(page.text), "reason": "out of stock"}, headers=HTML
+    )
+    assert "Refunded. The money goes back to the buyer." in (await client.get(r.headers["location"], headers=HTML)).text
+    assert (await client.get(f"/api/v1/orders/{order['id']}", headers=buyer.headers)).json()["status"] == "refunded"
+    again = await client.post(
+        f"/orders/{order['id']}/refund", data={"csrf_token": csrf_of(page.text), "reason": "twice"}, headers=HTML
+    )
+    assert "not possible" in (await client.get(again.headers["location"], headers=HTML)).text
+
+    other = await place_order(client, buyer, (await make_product(client, supplier))["skus"][0]["id"])
+    await pay_order(client, buyer, other["id"])
+    await as_browser(client, buyer)  # the buyer has no refund button and cannot post one
+    page = await client.get(f"/orders/{other['id']}", headers=HTML)
+    assert "/refund" not in page.text
+    r = await client.post(
+        f"/orders/{other['id']}/refund", data={"csrf_token": csrf_of(page.text), "reason": "x"}, headers=HTML
+    )
+    assert r.status_code == 403
+    admin = await make_admin(client)
+    await as_browser(client, Actor(admin["id"], admin["email"], admin["handle"], "admin", {}))
+    page = await client.get(f"/orders/{other['id']}", headers=HTML)
+    r = await client.post(
+        f"/orders/{other['id']}/refund", data={"csrf_token": csrf_of(page.text), "reason": "counterfeit"}, headers=HTML
+    )
+    assert r.headers["location"] == f"/orders/{other['id']}"
+    assert (await client.get(f"/api/v1/orders/{other['id']}", headers=buyer.headers)).json()["status"] == "refunded"

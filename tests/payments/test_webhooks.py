@@ -19,7 +19,7 @@ from grassroots.payments import repository
 from grassroots.payments.models import Payment, SandboxRefund
 from grassroots.payments.sandbox import WEBHOOK_EVENT, sign
 from grassroots.payments.service import webhook_secret
-from tests.conftest import actor, advance, drain, make_admin, make_product, pay_order, place_order
+from tests.conftest import Actor, actor, advance, drain, make_admin, make_product, pay_order, place_order
 
 WEBHOOK = "/api/v1/payments/sandbox/webhook"
 
@@ -263,3 +263,51 @@ async def test_an_amount_that_is_not_an_integer_is_malformed(
     r = await client.post(WEBHOOK, content=body, headers=signed(platform, body))
     assert (r.status_code, r.json()["error"]["code"]) == (400, "webhook_malformed")
     assert await status(client, order, buyer) == "pending_payment"
+
+
+async def test_an_operator_finds_failed_refunds_and_sends_them_again(client: httpx.AsyncClient) -> None:
+    from tests.commerce.test_regressions import browser_for
+    from tests.web.test_pages import HTML, csrf_of
+
+    order, admin_h = await refund_refused_by_the_issuer(client)
+    listed = (await client.get("/api/v1/admin/refunds", params={"status": "failed"}, headers=admin_h)).json()
+    (failed,) = listed["items"]
+    assert (failed["order_id"], failed["status"], failed["amount_minor"]) == (order["id"], "failed", 10_000)
+    assert failed["failure_reason"] and failed["completed_at"]
+    assert (await client.get("/api/v1/admin/refunds", params={"status": "pending"}, headers=admin_h)).json() == {
+        "items": [],
+        "next_cursor": None,
+    }
+    for role in ("supplier", "consumer", "creator", "mcn"):
+        who = await actor(client, role)
+        assert (await client.get("/api/v1/admin/refunds", headers=who.headers)).status_code == 403
+        page = await (await browser_for(client, who)).get("/admin/refunds", headers=HTML)
+        assert page.status_code == 403
+
+    admin = await make_admin(client)
+    browser = await browser_for(client, Actor(admin["id"], admin["email"], admin["handle"], "admin", {}))
+    order_page = await browser.get(f"/orders/{order['id']}", headers=HTML)
+    assert f'action="/admin/refunds/{failed["id"]}/retry"' in order_page.text
+    worklist = await browser.get("/admin/refunds", headers=HTML)
+    assert f'action="/admin/refunds/{failed["id"]}/retry"' in worklist.text and 'href="/admin/refunds"' in worklist.text
+    platform: Platform = client._transport.app.state.platform  # type: ignore[attr-defined]
+    async with platform.unit_of_work() as uow:
+        refund = await repository.get_refund(uow.session, uuid.UUID(failed["id"]))
+        assert refund is not None
+        charge = await repository.sandbox_charge_for(uow.session, refund.payment_id)
+        assert charge is not None
+        charge.fail_refunds = False  # the issuer accepts it this time
+    r = await browser.post(
+        f"/admin/refunds/{failed['id']}/retry", data={"csrf_token": csrf_of(worklist.text)}, headers=HTML
+    )
+    assert r.headers["location"] == "/admin/refunds?status=failed"
+    after = await browser.get(r.headers["location"], headers=HTML)
+    assert "Sent to the payment provider again." in after.text and failed["id"] not in after.text
+    await drain(client)
+    done = (await client.get("/api/v1/admin/refunds", params={"status": "succeeded"}, headers=admin_h)).json()
+    assert [x["id"] for x in done["items"]] == [failed["id"]]
+    again = await browser.post(
+        f"/admin/refunds/{failed['id']}/retry", data={"csrf_token": csrf_of(worklist.text)}, headers=HTML
+    )
+    shown = (await browser.get(again.headers["location"], headers=HTML)).text
+    assert "Sent to the payment provider again." not in shown  # not failed any more: refused

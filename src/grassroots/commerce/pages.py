@@ -37,6 +37,7 @@ router = APIRouter(include_in_schema=False)
 Shopper = Annotated[Principal, Depends(require(Role.consumer))]
 Supplier = Annotated[Principal, Depends(require(Role.supplier))]
 OrderViewer = Annotated[Principal, Depends(require(Role.consumer, Role.supplier, Role.admin))]
+SupplierOrAdmin = Annotated[Principal, Depends(require(Role.supplier, Role.admin))]
 
 nav.register("/orders", N_("Orders"), (Role.consumer,), order=20)
 nav.register("/supplier/orders", N_("Orders"), (Role.supplier,), order=20)
@@ -224,6 +225,10 @@ async def order_page(
             "review": review,
             "is_buyer": viewer.id == order.buyer_id,
             "is_supplier": viewer.id == order.supplier_id,
+            # After-sales: the order's supplier or an operator refunds it in full.
+            "can_refund": (viewer.id == order.supplier_id or viewer.role == Role.admin)
+            and order.status in service.REFUNDABLE,
+            "is_admin": viewer.role == Role.admin,
             "sees_address": service.sees_address(order, viewer),
             "window_ends": window_ends if returnable else None,  # perishables: no window to show
             # Items link to their product only while it is on sale (else the link is a 404).
@@ -260,6 +265,19 @@ async def pay(request: Request, order_id: uuid.UUID, form: CsrfForm, shopper: Sh
 
     failed = f"/orders/{order_id}"
     return await act(request, uow, go(), redirect=lambda url: url or failed, messages=ERRORS, on_error=failed)
+
+
+@router.post("/orders/{order_id}/refund")
+async def refund(request: Request, order_id: uuid.UUID, form: CsrfForm, actor: SupplierOrAdmin, uow: UoW) -> Response:
+    """After-sales refund in full, by the order's supplier or an operator."""
+    reason = text(form, "reason", 200)
+    if not reason:
+        response = see_other(f"/orders/{order_id}")
+        _ = gettext(request)
+        flash(request, response, _("Say why the order is refunded."), "error")
+        return response
+    action = service.refund(uow, actor, order_id, reason)
+    return await _order_action(request, uow, order_id, action, N_("Refunded. The money goes back to the buyer."))
 
 
 @router.post("/orders/{order_id}/cancel")

@@ -12,7 +12,9 @@ from fastapi.responses import RedirectResponse
 from grassroots.kernel.auth import AdminUser, Principal, Role, open_access, require
 from grassroots.kernel.deps import UoW
 from grassroots.kernel.errors import Invalid
+from grassroots.kernel.pagination import Page, Paging
 from grassroots.payments import sandbox, service
+from grassroots.payments.models import RefundStatus
 from grassroots.payments.schemas import PaymentOut, RefundOut, SandboxActionIn, SandboxChargeOut, WebhookAck
 
 router = APIRouter(prefix="/api/v1", tags=["payments"])
@@ -32,6 +34,15 @@ async def webhook(provider: str, request: Request, uow: UoW) -> WebhookAck:
     a repeated event id changes nothing (``duplicate``)."""
     status = await service.handle_webhook(uow, provider, request.headers, await request.body())
     return WebhookAck(status=status)
+
+
+@router.get("/admin/refunds", response_model=Page[RefundOut])
+async def list_refunds(
+    _admin: AdminUser, uow: UoW, paging: Paging, status: RefundStatus | None = None
+) -> Page[RefundOut]:
+    """Every refund, newest first; ``status=failed``: the ones the provider refused, to send again."""
+    rows, next_cursor = await service.list_refunds(uow, paging, status)
+    return Page(items=[RefundOut.model_validate(r) for r in rows], next_cursor=next_cursor)
 
 
 @router.post("/admin/refunds/{refund_id}/retry", response_model=RefundOut)

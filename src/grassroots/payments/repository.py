@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import ReturningUpdate
 
 from grassroots.kernel.db import insert_if_absent
+from grassroots.kernel.pagination import PageParams, paginate
 from grassroots.payments.models import (
     Payment,
     PaymentStatus,
@@ -73,6 +74,15 @@ async def expire_open(
 
 async def get_refund(session: AsyncSession, refund_id: uuid.UUID) -> Refund | None:
     return await session.get(Refund, refund_id)
+
+
+async def refunds_page(
+    session: AsyncSession, params: PageParams, status: RefundStatus | None
+) -> tuple[list[Refund], str | None]:
+    stmt = select(Refund)
+    if status is not None:
+        stmt = stmt.where(Refund.status == status)
+    return await paginate(session, stmt, params, [Refund.id])
 
 
 async def refunds_for_order(session: AsyncSession, order_id: uuid.UUID) -> list[Refund]:

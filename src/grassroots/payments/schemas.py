@@ -35,6 +35,8 @@ class RefundOut(BaseModel):
     currency: str
     reason: str
     failure_reason: str | None
+    created_at: datetime
+    completed_at: datetime | None
 
 
 class WebhookAck(BaseModel):

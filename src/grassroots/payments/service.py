@@ -22,6 +22,7 @@ from grassroots.kernel.db import insert_new
 from grassroots.kernel.errors import BadRequest, Conflict, Invalid, NotFound
 from grassroots.kernel.ids import new_id
 from grassroots.kernel.money import Money
+from grassroots.kernel.pagination import PageParams
 from grassroots.kernel.uow import UnitOfWork
 from grassroots.payments import repository
 from grassroots.payments.models import Payment, PaymentStatus, Refund, RefundStatus
@@ -160,6 +161,13 @@ async def get_payment(uow: UnitOfWork, payment_id: uuid.UUID, viewer: Principal 
 
 async def payments_for_order(uow: UnitOfWork, order_id: uuid.UUID) -> list[Payment]:
     return await repository.payments_for_order(uow.session, order_id)
+
+
+async def list_refunds(
+    uow: UnitOfWork, params: PageParams, status: RefundStatus | None = None
+) -> tuple[list[Refund], str | None]:
+    """Every refund, newest first (an operator's worklist: the failed ones to send again)."""
+    return await repository.refunds_page(uow.session, params, status)
 
 
 async def refunds_for_order(uow: UnitOfWork, order_id: uuid.UUID) -> list[Refund]:
