@@ -16,14 +16,15 @@ from grassroots.web import i18n
 SRC = Path(grassroots.__file__).parent
 METHOD_MAP = [("**.py", "python"), ("**/templates/**.html", "jinja2")]
 OPTIONS = {"**/templates/**.html": {"extensions": "jinja2.ext.i18n", "trimmed": "true"}}
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None, "pgettext": ((1, "c"), 2)}
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 
-def extracted() -> set[str]:
+def extracted() -> set[tuple[str, str | None]]:
+    """(msgid, context) of every string pages show."""
     found = set()
-    for _file, _line, message, _comments, _ctx in extract_from_dir(str(SRC), METHOD_MAP, OPTIONS, keywords=KEYWORDS):
-        found.add(message if isinstance(message, str) else message[0])
+    for _file, _line, message, _comments, ctx in extract_from_dir(str(SRC), METHOD_MAP, OPTIONS, keywords=KEYWORDS):
+        found.add((message if isinstance(message, str) else message[0], ctx))
     return found
 
 
@@ -33,8 +34,8 @@ def test_every_page_string_has_a_chinese_translation() -> None:
     with (SRC / "web/locale/zh_Hans/LC_MESSAGES/messages.po").open("rb") as fh:
         catalog = read_po(fh)
     missing, fuzzy, bad_format = [], [], []
-    for msgid in sorted(messages):
-        entry = catalog.get(msgid)
+    for msgid, ctx in sorted(messages, key=lambda m: (m[0], m[1] or "")):
+        entry = catalog.get(msgid, context=ctx)
         if entry is None or not entry.string:
             missing.append(msgid)
         elif entry.fuzzy:
@@ -93,3 +94,26 @@ def test_percentages_from_basis_points() -> None:
 async def test_common_page_errors_read_in_chinese(client: httpx.AsyncClient, path: str, chinese: str) -> None:
     r = await client.get(path, headers={"accept": "text/html", "accept-language": "zh-CN"})
     assert 400 <= r.status_code < 500 and chinese in r.text
+
+
+async def test_words_that_mean_two_things_read_right_in_chinese(client: httpx.AsyncClient) -> None:
+    """ "Following" on a button is a state (已关注), on the feed a tab (关注); "Pending" money
+    awaits settlement (待结算), a pending offer an answer (待处理)."""
+    from tests.commerce.test_regressions import browser_for
+    from tests.conftest import actor
+    from tests.content.test_posts import make_post
+
+    zh = {"accept": "text/html", "accept-language": "zh-CN"}
+    creator, fan, mcn = await actor(client, "creator"), await actor(client, "consumer"), await actor(client, "mcn")
+    post = await make_post(client, creator, title="青瓷 Celadon")
+    assert (await client.post(f"/api/v1/users/{creator.id}/follow", headers=fan.headers)).is_success
+    offer = {"creator_id": creator.id, "share_bps": 2000}
+    assert (await client.post("/api/v1/mcn/contracts", headers=mcn.headers, json=offer)).status_code == 201
+    fan_browser, creator_browser = await browser_for(client, fan), await browser_for(client, creator)
+    profile = (await fan_browser.get(f"/u/{creator.id}", headers=zh)).text
+    assert re.search(r'data-testid="follow">\s*已关注\s*<', profile)
+    page = (await fan_browser.get(f"/posts/{post['id']}", headers=zh)).text
+    assert "<title>青瓷 Celadon · Grassroots</title>" in page and "已关注" in page
+    assert ">关注<" in (await fan_browser.get("/feed", headers=zh)).text  # the tab
+    assert "待处理" in (await creator_browser.get("/mcn/contracts", headers=zh)).text
+    assert "待结算" in (await creator_browser.get("/earnings", headers=zh)).text

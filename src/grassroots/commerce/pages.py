@@ -130,7 +130,10 @@ async def place_order(request: Request, form: CsrfForm, shopper: Shopper, uow: U
     try:
         address = AddressIn(**values)
     except ValueError:
-        error = _("Fill in the name, a phone number, the address, the city and the country.")
+        error = _(
+            "Fill in the name, a phone number (digits, with + and spaces if you like), the address, the city "
+            "and the country."
+        )
     replayed: uuid.UUID | None = None  # the order this form placed before (sent again: back button)
     if error is None and sku_id is not None:
         try:

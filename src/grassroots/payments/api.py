@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from typing import Annotated
+from urllib.parse import parse_qsl, urlencode
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import RedirectResponse
@@ -54,6 +55,10 @@ async def retry_refund(refund_id: uuid.UUID, _admin: AdminUser, uow: UoW) -> Ref
 
 def _sandbox_answer(request: Request, charge_status: str, payment_id: uuid.UUID, return_url: str) -> Response:
     if "text/html" in request.headers.get("accept", ""):
+        if charge_status != "captured":  # a provider's cancel URL: nothing to confirm, say nothing of it
+            path, _, query = return_url.partition("?")
+            kept = [(k, v) for k, v in parse_qsl(query) if k != "processing"]
+            return_url = path + ("?" + urlencode(kept) if kept else "")
         return RedirectResponse(return_url, status_code=303)  # back to the shop, as a real provider does
     return Response(
         SandboxChargeOut(payment_id=payment_id, status=charge_status, return_url=return_url).model_dump_json(),

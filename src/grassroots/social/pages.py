@@ -30,6 +30,7 @@ ERRORS = {
     "rate_limited": N_("You are commenting too fast; wait a moment."),
     "cannot_follow_self": N_("You cannot follow yourself."),
     "validation_error": N_("Write something before you send it."),
+    "invalid_reply_to": N_("That comment was deleted; reply to another one."),
 }
 register_global(
     "notification_labels",

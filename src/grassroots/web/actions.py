@@ -41,6 +41,7 @@ PAGE_MESSAGES = {
     "creator_not_found": N_("No such creator."),
     "user_not_found": N_("No such account."),
     "post_not_found": N_("No such post."),
+    "comment_not_found": N_("No such comment: it may have been deleted."),
     "share_link_not_found": N_("This share link does not exist."),
     "validation_error": N_("Some fields are missing or invalid."),
     "invalid_cursor": N_("That page of the list no longer exists. Start again from the first page."),

@@ -1,6 +1,13 @@
 // Small progressive enhancements. Every page works without this file.
 (function () {
   "use strict";
+  document.documentElement.classList.add("js");
+  // Messages float at the foot of the screen (see app.css) for a few seconds.
+  var flashes = document.querySelector(".flashes");
+  if (flashes) {
+    setTimeout(function () { if (flashes.parentNode) flashes.parentNode.removeChild(flashes); },
+      flashes.querySelector(".flash-error") ? 12000 : 6000);
+  }
   // Show/hide toggles for password fields.
   document.querySelectorAll("input[type=password][data-toggle]").forEach(function (input) {
     var btn = document.createElement("button");
