@@ -303,11 +303,13 @@ async def test_an_operator_finds_failed_refunds_and_sends_them_again(client: htt
     assert r.headers["location"] == "/admin/refunds?status=failed"
     after = await browser.get(r.headers["location"], headers=HTML)
     assert "Sent to the payment provider again." in after.text and failed["id"] not in after.text
+    pending = (await client.get("/api/v1/admin/refunds", params={"status": "pending"}, headers=admin_h)).json()
+    assert [(x["id"], x["failure_reason"], x["completed_at"]) for x in pending["items"]] == [(failed["id"], None, None)]
     await drain(client)
     done = (await client.get("/api/v1/admin/refunds", params={"status": "succeeded"}, headers=admin_h)).json()
     assert [x["id"] for x in done["items"]] == [failed["id"]]
     again = await browser.post(
         f"/admin/refunds/{failed['id']}/retry", data={"csrf_token": csrf_of(worklist.text)}, headers=HTML
     )
-    shown = (await browser.get(again.headers["location"], headers=HTML)).text
-    assert "Sent to the payment provider again." not in shown  # not failed any more: refused
+    shown = (await browser.get(again.headers["location"], headers={**HTML, "accept-language": "zh-CN"})).text
+    assert "这笔退款已重新发起过" in shown  # not failed any more: refused, in the reader's language

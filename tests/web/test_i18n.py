@@ -100,7 +100,7 @@ async def test_words_that_mean_two_things_read_right_in_chinese(client: httpx.As
     """ "Following" on a button is a state (已关注), on the feed a tab (关注); "Pending" money
     awaits settlement (待结算), a pending offer an answer (待处理)."""
     from tests.commerce.test_regressions import browser_for
-    from tests.conftest import actor
+    from tests.conftest import actor, make_product, pay_order, place_order
     from tests.content.test_posts import make_post
 
     zh = {"accept": "text/html", "accept-language": "zh-CN"}
@@ -116,4 +116,12 @@ async def test_words_that_mean_two_things_read_right_in_chinese(client: httpx.As
     assert "<title>青瓷 Celadon · Grassroots</title>" in page and "已关注" in page
     assert ">关注<" in (await fan_browser.get("/feed", headers=zh)).text  # the tab
     assert "待处理" in (await creator_browser.get("/mcn/contracts", headers=zh)).text
-    assert "待结算" in (await creator_browser.get("/earnings", headers=zh)).text
+    supplier = await actor(client, "supplier")
+    product = await make_product(client, supplier)
+    assert (
+        await client.post("/api/v1/showcase", headers=creator.headers, json={"product_id": product["id"]})
+    ).status_code == 201
+    order = await place_order(client, fan, product["skus"][0]["id"], source={"creator_id": creator.id})
+    await pay_order(client, fan, order["id"])  # a commission pending settlement
+    earnings = (await creator_browser.get("/earnings", headers=zh)).text
+    assert re.search(r'class="label">待结算</div>\s*<div class="value[^"]*" data-testid="pending"', earnings)

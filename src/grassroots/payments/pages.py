@@ -22,6 +22,10 @@ from grassroots.web.templating import render
 router = APIRouter(include_in_schema=False)  # the sandbox's hosted page: only while it is on
 admin_router = APIRouter(include_in_schema=False)
 nav.register("/admin/refunds", N_("Refunds"), (Role.admin,), order=30)
+RETRY_ERRORS = {
+    "invalid_state": N_("This refund is no longer waiting to be sent again: it was sent already."),
+    "provider_unavailable": N_("Its payment provider is switched off here; switch it on to send the refund."),
+}
 TABS = [("failed", N_("To send again")), ("pending", N_("Pending")), ("succeeded", N_("Succeeded"))]
 
 
@@ -46,4 +50,5 @@ async def refunds(request: Request, _admin: AdminUser, uow: UoW, paging: Paging,
 async def retry_refund(request: Request, refund_id: uuid.UUID, form: CsrfForm, _admin: AdminUser, uow: UoW) -> Response:
     back = safe_next(text(form, "next", 300), "/admin/refunds?status=failed")
     done = N_("Sent to the payment provider again.")
-    return await act(request, uow, service.retry_refund(uow, refund_id), redirect=back, done=done)
+    action = service.retry_refund(uow, refund_id)
+    return await act(request, uow, action, redirect=back, done=done, messages=RETRY_ERRORS)

@@ -214,7 +214,7 @@ async def retry_refund(uow: UnitOfWork, refund_id: uuid.UUID) -> Refund:
         raise Conflict(f"The {payment.provider} provider is not available.", code="provider_unavailable")
     # Conditional: of two retries at once, one reaches the provider; the other is told so.
     if not await repository.transition_refund(
-        uow.session, failed.id, {RefundStatus.failed}, RefundStatus.pending, failure_reason=None
+        uow.session, failed.id, {RefundStatus.failed}, RefundStatus.pending, failure_reason=None, completed_at=None
     ):
         raise Conflict("The refund is already being retried.", code="invalid_state")
     await uow.session.refresh(failed)
