@@ -308,8 +308,9 @@ async def test_an_operator_finds_failed_refunds_and_sends_them_again(client: htt
     await drain(client)
     done = (await client.get("/api/v1/admin/refunds", params={"status": "succeeded"}, headers=admin_h)).json()
     assert [x["id"] for x in done["items"]] == [failed["id"]]
+    zh = {**HTML, "accept-language": "zh-CN"}
     again = await browser.post(
-        f"/admin/refunds/{failed['id']}/retry", data={"csrf_token": csrf_of(worklist.text)}, headers=HTML
+        f"/admin/refunds/{failed['id']}/retry", data={"csrf_token": csrf_of(worklist.text)}, headers=zh
     )
-    shown = (await browser.get(again.headers["location"], headers={**HTML, "accept-language": "zh-CN"})).text
+    shown = (await browser.get(again.headers["location"], headers=zh)).text
     assert "这笔退款已重新发起过" in shown  # not failed any more: refused, in the reader's language
