@@ -173,6 +173,7 @@ async def test_a_failed_refund_can_be_retried_by_an_operator(client: httpx.Async
         charge.fail_refunds = False  # the issuer accepts it this time
     retried = await client.post(f"/api/v1/admin/refunds/{refunds[0].id}/retry", headers=admin_h)
     assert retried.status_code == 200 and retried.json()["status"] == "pending"
+    assert (retried.json()["failure_reason"], retried.json()["completed_at"]) == (None, None)  # not done yet
     await drain(client)
     tb = (await client.get("/api/v1/admin/ledger/trial-balance", headers=admin_h)).json()
     assert all(a["balance_minor"] == 0 for a in tb["accounts"] if a["account"] in ("refunds_payable", "clearing"))
@@ -303,8 +304,6 @@ async def test_an_operator_finds_failed_refunds_and_sends_them_again(client: htt
     assert r.headers["location"] == "/admin/refunds?status=failed"
     after = await browser.get(r.headers["location"], headers=HTML)
     assert "Sent to the payment provider again." in after.text and failed["id"] not in after.text
-    pending = (await client.get("/api/v1/admin/refunds", params={"status": "pending"}, headers=admin_h)).json()
-    assert [(x["id"], x["failure_reason"], x["completed_at"]) for x in pending["items"]] == [(failed["id"], None, None)]
     await drain(client)
     done = (await client.get("/api/v1/admin/refunds", params={"status": "succeeded"}, headers=admin_h)).json()
     assert [x["id"] for x in done["items"]] == [failed["id"]]

@@ -192,7 +192,7 @@ def _error_text(request: Request, exc: DomainError) -> str:
         "invalid_currency": _("Unknown currency."),
     }
     if exc.code == "validation_error" and any(k.endswith(".name") for k in (exc.fields or {})):
-        return _("Each SKU needs a name of its own.")
+        return str(_("Each SKU needs a name of its own."))
     return texts.get(exc.code, exc.message)
 
 

@@ -39,6 +39,7 @@ from grassroots.identity import service as identity
 from grassroots.kernel import idempotency
 from grassroots.kernel.auth import Principal, Role
 from grassroots.kernel.errors import Conflict, Forbidden, Invalid, NotFound
+from grassroots.kernel.i18n import N_
 from grassroots.kernel.ids import new_id
 from grassroots.kernel.money import Money
 from grassroots.kernel.pagination import PageParams
@@ -51,6 +52,9 @@ from grassroots.payments.models import Payment, Refund
 log = logging.getLogger("grassroots.commerce")
 
 IDEMPOTENCY_SCOPE = "orders.create"
+# Refund reasons the platform writes itself (pages show them translated; people's own as typed).
+RETURN_REASON = N_("no-reason return")
+LATE_PAYMENT_REASON = N_("payment arrived after the order was cancelled")
 REFUNDABLE = (OrderStatus.paid, OrderStatus.shipped, OrderStatus.received, OrderStatus.completed)
 
 
@@ -334,7 +338,7 @@ async def on_payment_succeeded(uow: UnitOfWork, payment: Payment) -> None:
         await ledger.post_late_payment(
             uow, order_id=order.id, payment_id=payment.id, amount=Money(payment.amount_minor, payment.currency)
         )
-        await payments.refund(uow, payment, "payment arrived after the order was cancelled")
+        await payments.refund(uow, payment, LATE_PAYMENT_REASON)
         return
     split = order_split(order)
     await ledger.post_payment(
@@ -545,7 +549,7 @@ async def approve_return(uow: UnitOfWork, supplier: Principal, return_id: uuid.U
     request = await _returns_order(uow, supplier, return_id)
     order = await get_order(uow, request.order_id, supplier, for_update=True)  # order first, then the return
     await _decide(uow, request, ReturnStatus.approved, restock=restock)
-    await _refund(uow, order, "no-reason return", restock=restock)
+    await _refund(uow, order, RETURN_REASON, restock=restock)
     return request
 
 
