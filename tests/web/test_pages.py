@@ -200,6 +200,26 @@ async def test_csrf_tokens_are_bound_to_the_session(client: httpx.AsyncClient) -
     assert r.status_code == 403
 
 
+async def test_over_https_a_planted_nonce_cannot_log_a_browser_in(client: httpx.AsyncClient) -> None:
+    """Before login the token binds only the nonce: one planted from a sibling subdomain or a
+    plain-http page, with the attacker's own token, would log the victim into the attacker's
+    account. Over HTTPS the nonce is a ``__Host-`` cookie, which neither can set."""
+    attacker = await signup(client)
+    secure = httpx.AsyncClient(transport=client._transport, base_url="https://testserver")
+    page = await secure.get("/login", headers=HTML)
+    assert "__Host-gr_csrf" in page.headers["set-cookie"] and "Secure" in page.headers["set-cookie"]
+    nonce, token = secure.cookies["__Host-gr_csrf"], csrf_of(page.text)
+    form = {"csrf_token": token, "email": attacker["email"], "password": PASSWORD, "next": "/home"}
+    victim = httpx.AsyncClient(transport=client._transport, base_url="https://testserver")
+    victim.cookies.set("gr_csrf", nonce)  # what a subdomain or an http page can plant
+    assert (await victim.post("/login", data=form, headers=HTML)).status_code == 403
+    assert "gr_session" not in victim.cookies
+    r = await secure.post("/login", data=form, headers=HTML)  # the attacker's own browser logs in
+    assert (r.status_code, r.headers["location"]) == (303, "/home")
+    await secure.aclose()
+    await victim.aclose()
+
+
 @pytest.mark.parametrize("token", ["é", "\x00", "🌱" * 10])
 async def test_odd_csrf_values_are_a_403_not_a_500(client: httpx.AsyncClient, token: str) -> None:
     await client.get("/login", headers=HTML)

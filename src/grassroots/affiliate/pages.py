@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from grassroots.affiliate import service
 from grassroots.catalog import service as catalog
 from grassroots.content import service as content
-from grassroots.kernel.auth import CurrentUser, MaybeUser, Principal, Role, require
+from grassroots.kernel.auth import CurrentUser, MaybeUser, Principal, Role, cookie_secure, require
 from grassroots.kernel.deps import UoW
 from grassroots.kernel.errors import NotFound
 from grassroots.kernel.i18n import N_
@@ -20,7 +20,7 @@ from grassroots.kernel.pagination import Paging
 from grassroots.web import nav
 from grassroots.web.actions import act, safe_next
 from grassroots.web.forms import text, uuid_field
-from grassroots.web.session import CsrfForm, cookie_secure
+from grassroots.web.session import CsrfForm
 from grassroots.web.templating import render
 
 router = APIRouter(include_in_schema=False)

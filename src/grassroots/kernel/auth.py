@@ -65,8 +65,23 @@ def csrf_expected(secret: str, nonce: str, session: str | None) -> str:
     return base64.urlsafe_b64encode(mac.digest()).decode().rstrip("=")
 
 
+def cookie_secure(request: Request) -> bool:
+    """Whether cookies carry Secure: as configured, else over HTTPS and in production."""
+    settings = request.app.state.platform.settings
+    if settings.cookie_secure is not None:
+        return bool(settings.cookie_secure)
+    return request.url.scheme == "https" or bool(settings.is_production)
+
+
+def csrf_cookie(request: Request) -> str:
+    """The nonce cookie's name. With Secure cookies it is a ``__Host-`` one, which only this
+    host over HTTPS can set: a sibling subdomain or a plain-http page cannot plant a nonce
+    whose token the attacker knows (which would let a foreign form log the browser in)."""
+    return "__Host-" + CSRF_COOKIE if cookie_secure(request) else CSRF_COOKIE
+
+
 def csrf_ok(request: Request, submitted: str | None) -> bool:
-    nonce = request.cookies.get(CSRF_COOKIE)
+    nonce = request.cookies.get(csrf_cookie(request))
     if not nonce or not submitted:
         return False
     secret: str = request.app.state.platform.secret_key

@@ -8,11 +8,10 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.status import HTTP_303_SEE_OTHER
 
-from grassroots.kernel.auth import CurrentUser, MaybeUser, open_access
+from grassroots.kernel.auth import CurrentUser, MaybeUser, cookie_secure, open_access
 from grassroots.kernel.i18n import N_
 from grassroots.web import i18n
 from grassroots.web.actions import PAGE_MESSAGES, form_page, safe_next
-from grassroots.web.session import cookie_secure
 from grassroots.web.templating import gettext, render
 
 router = APIRouter(include_in_schema=False)

@@ -14,7 +14,7 @@ from fastapi import Depends, Request
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
-from grassroots.kernel.auth import CSRF_COOKIE, CSRF_FIELD, SESSION_COOKIE, csrf_expected, csrf_ok
+from grassroots.kernel.auth import CSRF_FIELD, SESSION_COOKIE, cookie_secure, csrf_cookie, csrf_expected, csrf_ok
 from grassroots.kernel.errors import Forbidden
 from grassroots.kernel.platform import Platform
 
@@ -26,17 +26,10 @@ def platform_of(request: Request) -> Platform:
     return platform
 
 
-def cookie_secure(request: Request) -> bool:
-    configured = platform_of(request).settings.cookie_secure
-    if configured is not None:
-        return configured
-    return request.url.scheme == "https" or platform_of(request).settings.is_production
-
-
 def csrf_token(request: Request) -> str:
     """The token forms and scripts send back, derived from the browser's nonce cookie (minted,
     and remembered for the response, when absent) and its current session."""
-    nonce = request.cookies.get(CSRF_COOKIE) or getattr(request.state, "new_csrf", None)
+    nonce = request.cookies.get(csrf_cookie(request)) or getattr(request.state, "new_csrf", None)
     if not nonce:
         nonce = secrets.token_urlsafe(32)
         request.state.new_csrf = nonce
@@ -46,7 +39,8 @@ def csrf_token(request: Request) -> str:
 def persist_csrf(request: Request, response: Response) -> None:
     nonce = getattr(request.state, "new_csrf", None)
     if nonce:
-        response.set_cookie(CSRF_COOKIE, nonce, httponly=True, samesite="lax", secure=cookie_secure(request), path="/")
+        name = csrf_cookie(request)
+        response.set_cookie(name, nonce, httponly=True, samesite="lax", secure=cookie_secure(request), path="/")
 
 
 async def csrf_form(request: Request) -> FormData:
