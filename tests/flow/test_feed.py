@@ -116,3 +116,12 @@ async def test_view_events_count_once_per_viewer_and_drop_unknown_posts(client: 
     assert bad.status_code == 422
     too_many = await client.post("/api/v1/events", json={"events": [{"type": "view", "post_id": p["id"]}] * 101})
     assert too_many.status_code == 422
+
+    # A visitor cookie is any string the browser sends, a member's id too: it never stands for them.
+    other = await post(client, creator, "watch me too")
+    view = {"events": [{"type": "view", "post_id": other["id"]}]}
+    async with httpx.AsyncClient(transport=client._transport, base_url=client.base_url) as anonymous:
+        anonymous.cookies.set("gr_visitor", viewer.id)
+        assert (await anonymous.post("/api/v1/events", json=view)).status_code == 202
+    assert (await client.post("/api/v1/events", json=view, headers=viewer.headers)).status_code == 202
+    assert (await client.get(f"/api/v1/posts/{other['id']}")).json()["counters"]["views"] == 2

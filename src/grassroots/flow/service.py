@@ -394,7 +394,8 @@ async def record_events(
     live = await content.live_post_ids(uow, [e.post_id for e in events])
     kept = [e for e in events if e.post_id in live]
     now = uow.now()
-    viewer_key = str(viewer.id) if viewer else visitor_id
+    # Members and visitors in separate key spaces: a visitor cookie may be any string, even a member's id.
+    viewer_key = f"u:{viewer.id}" if viewer else (f"v:{visitor_id}" if visitor_id else None)
     views: dict[uuid.UUID, int] = {}
     for e in kept:
         if (
