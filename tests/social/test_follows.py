@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -144,3 +145,14 @@ async def test_profile_counts_posts_and_likes_and_keeps_the_bio(client: httpx.As
     assert (await client.put("/api/v1/me/profile", json={"bio": "anon"})).status_code == 401
     r = await client.get(f"/api/v1/users/{uuid.uuid4()}")
     assert r.status_code == 404 and code(r) == "user_not_found"
+
+
+async def test_a_first_bio_saved_twice_at_once_is_saved(client: httpx.AsyncClient) -> None:
+    for _ in range(3):
+        who = await actor(client, "creator")
+        saves = await asyncio.gather(
+            *(client.put("/api/v1/me/profile", headers=who.headers, json={"bio": f"bio {j}"}) for j in range(4))
+        )
+        assert [r.status_code for r in saves] == [200] * 4, [r.text for r in saves]
+        bio = (await client.get(f"/api/v1/users/{who.id}")).json()["bio"]
+        assert bio in {f"bio {j}" for j in range(4)}

@@ -20,6 +20,7 @@ from grassroots.content import service as content
 from grassroots.identity import service as identity
 from grassroots.identity.models import User
 from grassroots.kernel.auth import Principal, Role
+from grassroots.kernel.db import insert_if_absent
 from grassroots.kernel.errors import Forbidden, Invalid, NotFound, RateLimited
 from grassroots.kernel.ids import new_id
 from grassroots.kernel.pagination import PageParams
@@ -116,13 +117,12 @@ async def profile(uow: UnitOfWork, user_id: uuid.UUID, viewer: Principal | None)
 
 
 async def update_profile(uow: UnitOfWork, user: Principal, bio: str) -> Profile:
+    # Insert-or-nothing first: two first saves at once must not both try to create the row.
+    await insert_if_absent(uow.session, Profile, user_id=user.id, bio=bio.strip(), updated_at=uow.now())
     record = await repository.get_profile(uow.session, user.id)
-    if record is None:
-        record = Profile(user_id=user.id, bio=bio.strip(), updated_at=uow.now())
-        await repository.add(uow.session, record)
-    else:
-        record.bio = bio.strip()
-        record.updated_at = uow.now()
+    assert record is not None
+    record.bio = bio.strip()
+    record.updated_at = uow.now()
     return record
 
 
