@@ -345,7 +345,9 @@ async def test_every_reply_can_be_read_past_the_first_twenty(client: httpx.Async
         data={"csrf_token": csrf_of(thread.text), "body": "from the thread", "reply_to": top["id"]},
         headers={**HTML, "referer": f"http://testserver/comments/{top['id']}"},
     )
-    assert r.headers["location"].startswith(f"/comments/{top['id']}")  # back where it was written
+    assert r.headers["location"].startswith(f"/comments/{top['id']}?from=")  # back where it was written,
+    landed = (await browser.get(r.headers["location"].split("#")[0], headers=HTML)).text
+    assert "from the thread" in landed and "reply 0" not in landed  # on the page that shows it (the 26th)
 
     assert (await client.delete(f"/api/v1/comments/{top['id']}", headers=a.headers)).status_code == 204
     page = (await browser.get(f"/posts/{post['id']}", headers=HTML)).text

@@ -16,6 +16,7 @@ from grassroots.kernel.deps import UoW
 from grassroots.kernel.i18n import N_
 from grassroots.kernel.pagination import PageParams, Paging
 from grassroots.social import service
+from grassroots.social.models import Comment
 from grassroots.web import nav
 from grassroots.web.actions import act, form_page, safe_next
 from grassroots.web.forms import text, uuid_field
@@ -92,11 +93,19 @@ async def comment(request: Request, post_id: uuid.UUID, form: CsrfForm, user: Cu
         if body and reply_to is None:
             await service.keep_draft(uow, user, post_id, body)
 
+    def shown(made: Comment) -> str:
+        # From a thread's page, to the page of that thread that starts with the new reply
+        # (a long thread's first page does not hold it); elsewhere back to the comments.
+        if made.parent_id is not None and path == f"/comments/{made.parent_id}":
+            return f"{path}?from={made.id}#reply-{made.id}"
+        return back + "#comments"
+
     return await act(
         request,
         uow,
         service.comment(uow, user, post_id, body, reply_to),
-        redirect=back + "#comments",
+        redirect=shown,
+        on_error=back + "#comments",
         done=N_("Comment posted."),
         messages=ERRORS,
         on_failure=keep,
@@ -123,9 +132,17 @@ async def delete_comment(
 
 
 @router.get("/comments/{comment_id}")
-async def thread(request: Request, comment_id: uuid.UUID, viewer: MaybeUser, uow: UoW, paging: Paging) -> Response:
-    """A comment and all its replies (a post shows the first few), oldest first."""
-    top, replies, next_cursor = await service.replies(uow, comment_id, paging)
+async def thread(
+    request: Request,
+    comment_id: uuid.UUID,
+    viewer: MaybeUser,
+    uow: UoW,
+    paging: Paging,
+    from_: Annotated[uuid.UUID | None, Query(alias="from")] = None,
+) -> Response:
+    """A comment and all its replies (a post shows the first few), oldest first; ``from``
+    starts the page at one reply (where a new reply is shown to its author)."""
+    top, replies, next_cursor = await service.replies(uow, comment_id, paging, since=from_)
     return render(request, "social/thread.html", {"top": top, "replies": replies, "next_cursor": next_cursor})
 
 

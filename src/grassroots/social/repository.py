@@ -151,10 +151,12 @@ async def replies_of(
 
 
 async def replies_page(
-    session: AsyncSession, parent_id: uuid.UUID, params: PageParams
+    session: AsyncSession, parent_id: uuid.UUID, params: PageParams, *, since: uuid.UUID | None = None
 ) -> tuple[list[Comment], str | None]:
-    """A comment's live replies, oldest first (a thread reads in order)."""
+    """A comment's live replies, oldest first (a thread reads in order), from ``since`` on."""
     stmt = select(Comment).where(Comment.parent_id == parent_id, Comment.deleted_at.is_(None))
+    if since is not None:
+        stmt = stmt.where(Comment.id >= since)
     return await paginate(session, stmt, params, [Comment.id], descending=False)
 
 

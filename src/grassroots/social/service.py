@@ -296,15 +296,16 @@ async def comments(
 
 
 async def replies(
-    uow: UnitOfWork, comment_id: uuid.UUID, params: PageParams
+    uow: UnitOfWork, comment_id: uuid.UUID, params: PageParams, *, since: uuid.UUID | None = None
 ) -> tuple[CommentView, list[CommentView], str | None]:
     """A top-level comment (with its reply count) and a page of its replies, oldest first:
-    all of them, where the post shows only the first ``REPLIES_SHOWN``."""
+    all of them, where the post shows only the first ``REPLIES_SHOWN``. ``since``: the page
+    starts at that reply."""
     parent = await repository.get_comment(uow.session, comment_id)
     if parent is None or parent.parent_id is not None:
         raise NotFound("No such comment.", code="comment_not_found")
     await content.live_post(uow, parent.post_id)
-    rows, next_cursor = await repository.replies_page(uow.session, comment_id, params)
+    rows, next_cursor = await repository.replies_page(uow.session, comment_id, params, since=since)
     count = (await repository.reply_counts(uow.session, [comment_id])).get(comment_id, 0)
     people = {parent.author_id} | {r.author_id for r in rows} | {r.reply_to_user_id for r in rows if r.reply_to_user_id}
     handles = await identity.handles(uow, list(people))
