@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 
 import pytest
-from arq.connections import RedisSettings, create_pool
+from arq.connections import ArqRedis, RedisSettings, create_pool
 from arq.worker import Worker
 from sqlalchemy import select
 
@@ -29,6 +30,22 @@ async def work_until_idle(stack: Stack, seconds: float) -> None:
     worker = Worker(**kwargs)
     await asyncio.wait_for(worker.main(), seconds)
     await worker.close()
+
+
+@asynccontextmanager
+async def arq_pool(stack: Stack) -> AsyncIterator[ArqRedis]:
+    assert stack.settings.redis_url
+    pool = await create_pool(RedisSettings.from_dsn(stack.settings.redis_url))
+    try:
+        yield pool
+    finally:
+        await pool.aclose()
+
+
+async def the_event(platform: Platform) -> OutboxEvent:
+    """The one outbox row a test emitted, as stored now."""
+    async with platform.unit_of_work(write=False) as uow:
+        return (await uow.session.scalars(select(OutboxEvent))).one()
 
 
 @pytest.fixture
@@ -60,14 +77,10 @@ async def test_relay_and_arq_worker_deliver_events_once(production: Stack) -> No
     async with platform.unit_of_work() as uow:
         uow.emit("worker.ping", {"n": 7})
 
-    assert production.settings.redis_url
-    pool = await create_pool(RedisSettings.from_dsn(production.settings.redis_url))
-    try:
+    async with arq_pool(production) as pool:
         assert await relay_once(platform, pool) == 1
         assert await relay_once(platform, pool) == 0  # already dispatched
         await work_until_idle(production, 20)
-    finally:
-        await pool.aclose()
     assert sorted(map(str, calls)) == sorted(map(str, [{"n": 7}, {"second": True}]))
     async with platform.unit_of_work(write=False) as uow:
         assert len((await uow.session.scalars(select(EventDelivery))).all()) == 2
@@ -75,13 +88,9 @@ async def test_relay_and_arq_worker_deliver_events_once(production: Stack) -> No
     # the next look, once the lease is over, finds every handler delivered: dispatched
     assert platform.test_clock is not None
     await platform.test_clock.advance(int(RELAY_LEASE.total_seconds()) + 1)
-    pool = await create_pool(RedisSettings.from_dsn(production.settings.redis_url))
-    try:
+    async with arq_pool(production) as pool:
         assert await relay_once(platform, pool) == 1
-    finally:
-        await pool.aclose()
-    async with platform.unit_of_work(write=False) as uow:
-        assert (await uow.session.scalars(select(OutboxEvent))).one().dispatched_at is not None
+    assert (await the_event(platform)).dispatched_at is not None
 
 
 @pytest.mark.parametrize("stack_session", ["production"], indirect=True)
@@ -98,9 +107,8 @@ async def test_a_queued_delivery_lost_with_redis_is_queued_again(production: Sta
 
     async with platform.unit_of_work() as uow:
         uow.emit("worker.lost", {})
-    assert production.settings.redis_url and platform.test_clock is not None
-    pool = await create_pool(RedisSettings.from_dsn(production.settings.redis_url))
-    try:
+    assert platform.test_clock is not None
+    async with arq_pool(production) as pool:
         assert await relay_once(platform, pool) == 1
         await pool.flushdb()  # Redis restarted empty: the queued job is gone
         assert await relay_once(platform, pool) == 0  # leased: not looked at again yet
@@ -112,8 +120,6 @@ async def test_a_queued_delivery_lost_with_redis_is_queued_again(production: Sta
         assert await relay_once(platform, pool) == 1  # every handler delivered: dispatched
         await platform.test_clock.advance(int(RELAY_LEASE.total_seconds()) + 1)
         assert await relay_once(platform, pool) == 0
-    finally:
-        await pool.aclose()
     assert calls == [1]
 
 
@@ -135,16 +141,11 @@ async def test_the_worker_keeps_to_each_events_attempt_budget_and_records_failur
     monkeypatch.setattr(events, "backoff", lambda attempts: timedelta(0))
     async with platform.unit_of_work() as uow:
         uow.emit("worker.flaky", {"n": 1})
-    assert production.settings.redis_url
-    pool = await create_pool(RedisSettings.from_dsn(production.settings.redis_url))
-    try:
+    async with arq_pool(production) as pool:
         assert await relay_once(platform, pool) == 1
         await work_until_idle(production, 30)
-    finally:
-        await pool.aclose()
     assert len(tried) == 4
-    async with platform.unit_of_work(write=False) as uow:
-        row = (await uow.session.scalars(select(OutboxEvent))).one()
+    row = await the_event(platform)
     assert row.attempts == 4 and row.failed_at is not None and "receiver down (4)" in (row.last_error or "")
 
 
@@ -169,18 +170,13 @@ async def test_each_handler_has_the_whole_budget_and_jobs_outlive_it(
 
     async with platform.unit_of_work() as uow:
         uow.emit("worker.two", {})
-    assert production.settings.redis_url
-    pool = await create_pool(RedisSettings.from_dsn(production.settings.redis_url))
-    try:
+    async with arq_pool(production) as pool:
         assert await relay_once(platform, pool) == 1
-        async with platform.unit_of_work(write=False) as uow:
-            event_id = (await uow.session.scalars(select(OutboxEvent))).one().id
+        event_id = (await the_event(platform)).id
         ttl = await pool.pttl(f"arq:job:evt:{event_id}:t.a")
         assert ttl > events.delivery_span(80).total_seconds() * 1000 - 60_000  # kept for all 80 tries
         monkeypatch.setattr(events, "backoff", lambda attempts: timedelta(0))
         await work_until_idle(production, 60)
-    finally:
-        await pool.aclose()
     # b's two failures did not eat into a's budget, nor a's into b's
     assert tried == {"a": 80, "b": 3}
 
@@ -222,13 +218,8 @@ async def test_a_hanging_delivery_counts_as_a_failed_attempt(
     monkeypatch.setattr(events, "backoff", lambda attempts: timedelta(0))
     async with platform.unit_of_work() as uow:
         uow.emit("worker.hang", {})
-    assert production.settings.redis_url
-    pool = await create_pool(RedisSettings.from_dsn(production.settings.redis_url))
-    try:
+    async with arq_pool(production) as pool:
         assert await relay_once(platform, pool) == 1
         await work_until_idle(production, 20)
-    finally:
-        await pool.aclose()
-    async with platform.unit_of_work(write=False) as uow:
-        row = (await uow.session.scalars(select(OutboxEvent))).one()
+    row = await the_event(platform)
     assert row.attempts == 2 and row.failed_at is not None and "TimeoutError" in (row.last_error or "")
