@@ -15,7 +15,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, Uuid, delete, select
+from sqlalchemy import ColumnElement, String, Uuid, and_, delete, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from grassroots.kernel.db import Base, UTCDateTime, insert_if_absent
@@ -53,10 +53,8 @@ def check_key(key: str | None) -> str:
     return key
 
 
-def _same(row: IdempotencyKey, digest: str) -> uuid.UUID | None:
-    if row.request_hash != digest:
-        raise Conflict("This Idempotency-Key was used with a different request.", code="idempotency_key_reused")
-    return row.resource_id
+def _the_key(scope: str, owner_id: uuid.UUID, key: str) -> ColumnElement[bool]:
+    return and_(IdempotencyKey.scope == scope, IdempotencyKey.owner_id == owner_id, IdempotencyKey.key == key)
 
 
 async def claim(
@@ -77,11 +75,7 @@ async def claim(
     )
     if claimed:
         return None
-    stmt = (
-        select(IdempotencyKey)
-        .where(IdempotencyKey.scope == scope, IdempotencyKey.owner_id == owner_id, IdempotencyKey.key == key)
-        .execution_options(populate_existing=True)
-    )
+    stmt = select(IdempotencyKey).where(_the_key(scope, owner_id, key)).execution_options(populate_existing=True)
     row = (await uow.session.scalars(stmt)).one()
     if row.request_hash != digest:
         raise Conflict("This Idempotency-Key was used with a different request.", code="idempotency_key_reused")
@@ -90,10 +84,7 @@ async def claim(
 
 async def resource_for(uow: UnitOfWork, scope: str, owner_id: uuid.UUID, key: str) -> uuid.UUID | None:
     """What a claimed key created, whatever body it came with (None: not claimed)."""
-    stmt = select(IdempotencyKey.resource_id).where(
-        IdempotencyKey.scope == scope, IdempotencyKey.owner_id == owner_id, IdempotencyKey.key == key
-    )
-    return await uow.session.scalar(stmt)
+    return await uow.session.scalar(select(IdempotencyKey.resource_id).where(_the_key(scope, owner_id, key)))
 
 
 async def purge(uow: UnitOfWork) -> int:
