@@ -67,6 +67,8 @@ STATUS_LABELS = {
     "declined": N_("Declined"),
 }
 register_global("status_labels", STATUS_LABELS)
+# Refund reasons the platform writes itself: pages show them in the reader's language.
+register_global("platform_refund_reasons", {service.RETURN_REASON, service.LATE_PAYMENT_REASON})
 
 ERRORS = {
     "out_of_stock": N_("Sorry, there is not enough stock left."),

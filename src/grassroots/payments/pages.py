@@ -22,8 +22,6 @@ from grassroots.web.templating import render
 router = APIRouter(include_in_schema=False)  # the sandbox's hosted page: only while it is on
 admin_router = APIRouter(include_in_schema=False)
 nav.register("/admin/refunds", N_("Refunds"), (Role.admin,), order=30)
-# The reasons the platform writes on refunds it makes (commerce), shown in the reader's language.
-SYSTEM_REASONS = {N_("no-reason return"), N_("payment arrived after the order was cancelled")}
 RETRY_ERRORS = {
     "invalid_state": N_("This refund is no longer waiting to be sent again: it was sent already."),
     "provider_unavailable": N_("Its payment provider is switched off here; switch it on to send the refund."),
@@ -44,7 +42,7 @@ async def refunds(request: Request, _admin: AdminUser, uow: UoW, paging: Paging,
     return render(
         request,
         "payments/admin_refunds.html",
-        {"refunds": rows, "next_cursor": next_cursor, "status": chosen.value, "tabs": TABS, "system": SYSTEM_REASONS},
+        {"refunds": rows, "next_cursor": next_cursor, "status": chosen.value, "tabs": TABS},
     )
 
 
