@@ -498,6 +498,7 @@ async def test_the_attribution_report_by_post_and_by_link(client: httpx.AsyncCli
         {
             "post_id": post["id"],
             "title": "青瓷杯测评",
+            "deleted": False,
             "clicks": 3,
             "currency": "CNY",
             "orders": 2,
@@ -524,6 +525,12 @@ async def test_the_attribution_report_by_post_and_by_link(client: httpx.AsyncCli
     }
     assert links[plain["id"]]["link"]["clicks"] == 2
     assert (await earnings(client, creator))["pending_minor"] == 3 * per_unit
+
+    # Deleting the post keeps what it brought in the report, marked so no page links to it.
+    assert (await client.delete(f"/api/v1/posts/{post['id']}", headers=creator.headers)).status_code == 204
+    after = (await client.get("/api/v1/me/attribution", headers=creator.headers)).json()
+    assert after["by_post"] == [{**report["by_post"][0], "deleted": True}]
+    assert after["totals"] == report["totals"]
 
     theirs = (await client.get("/api/v1/me/attribution", headers=rival.headers)).json()
     assert theirs["totals"] == [] and theirs["by_post"] == []

@@ -133,10 +133,17 @@ async def attribution(user: CurrentUser, uow: UoW) -> AttributionOut:
     post_clicks = await service.clicks_by_post(uow, user.id)
     post_ids = list(dict.fromkeys([*by_post, *post_clicks]))
     titles = await content.titles(uow, post_ids)
+    live = await content.titles(uow, post_ids, live_only=True)
     return AttributionOut(
         totals=[PromotionOut(**_promotion(t)) for t in totals.values()],
         by_post=[
-            PostAttributionOut(post_id=pid, title=titles.get(pid, ""), clicks=post_clicks.get(pid, 0), **_promotion(s))
+            PostAttributionOut(
+                post_id=pid,
+                title=titles.get(pid, ""),
+                deleted=pid not in live,
+                clicks=post_clicks.get(pid, 0),
+                **_promotion(s),
+            )
             for pid in post_ids
             for s in _per_currency(by_post.get(pid))
         ],
