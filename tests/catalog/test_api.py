@@ -1,8 +1,16 @@
 from __future__ import annotations
 
+import asyncio
+import uuid
+from datetime import UTC, datetime
+
 import httpx
 import pytest
 
+from grassroots.catalog import service as catalog
+from grassroots.catalog.schemas import ProductPatch
+from grassroots.kernel.auth import Principal, Role
+from grassroots.kernel.platform import Platform
 from tests.conftest import ADDRESS, actor, make_product, place_order
 
 
@@ -219,3 +227,56 @@ async def test_stock_set_from_a_stale_count_is_refused(client: httpx.AsyncClient
     assert (r.status_code, r.json()["stock"]) == (200, 12)
     r = await client.put(f"/api/v1/skus/{sku}/stock", headers=supplier.headers, json={"stock": 5})  # outright
     assert (r.status_code, r.json()["stock"]) == (200, 5)
+
+
+async def test_a_commission_is_changed_only_over_the_rate_the_client_read(client: httpx.AsyncClient) -> None:
+    supplier = await actor(client, "supplier")
+    product = await make_product(client, supplier, commission_bps=3000)
+    url = f"/api/v1/products/{product['id']}"
+    assert (await client.patch(url, headers=supplier.headers, json={"commission_bps": 4000})).is_success
+    r = await client.patch(
+        url, headers=supplier.headers, json={"commission_bps": 2500, "expected_commission_bps": 3000}
+    )
+    assert (r.status_code, code(r), r.json()["error"]["fields"]) == (
+        409,
+        "commission_changed",
+        {"commission_bps": "4000"},
+    )
+    assert (await client.get(url)).json()["commission_bps"] == 4000
+    r = await client.patch(
+        url, headers=supplier.headers, json={"commission_bps": 2500, "expected_commission_bps": 4000}
+    )
+    assert r.json()["commission_bps"] == 2500
+    # a title fixed from a stale read with no new rate is no conflict
+    r = await client.patch(url, headers=supplier.headers, json={"title": "New", "expected_commission_bps": 1})
+    assert (r.status_code, r.json()["commission_bps"]) == (200, 2500)
+
+
+async def test_two_commission_changes_at_once_are_recorded_in_the_order_they_happen(
+    client: httpx.AsyncClient, platform: Platform
+) -> None:
+    """The second change waits for the first and is recorded from the rate the first left:
+    the 30-day protection is measured from these records."""
+    if platform.db.dialect != "postgresql":
+        pytest.skip("SQLite has one writer at a time: the second cannot read before the first commits")
+    supplier = await actor(client, "supplier")
+    product = await make_product(client, supplier, commission_bps=3000)
+    me = Principal(id=uuid.UUID(supplier.id), role=Role.supplier, handle=supplier.handle, email=supplier.email)
+    pid = uuid.UUID(product["id"])
+
+    async def change(bps: int) -> None:
+        async with platform.unit_of_work() as uow:
+            await catalog.update_product(uow, me, pid, ProductPatch(commission_bps=bps))
+
+    async with platform.unit_of_work() as first:
+        await catalog.update_product(first, me, pid, ProductPatch(commission_bps=1000))
+        second = asyncio.create_task(change(5000))
+        await asyncio.sleep(0.3)
+        assert not second.done()  # it waits for the first to commit
+    await second
+    async with platform.unit_of_work(write=False) as uow:
+        since = datetime(2000, 1, 1, tzinfo=UTC)
+        history = await catalog.commission_changes_since(uow, [pid], since)
+    ordered = sorted(history, key=lambda c: c.changed_at)
+    assert [(c.old_bps, c.new_bps) for c in ordered] == [(3000, 1000), (1000, 5000)]
+    assert (await client.get(f"/api/v1/products/{product['id']}")).json()["commission_bps"] == 5000

@@ -183,3 +183,41 @@ async def test_saving_an_old_tab_keeps_a_status_changed_since(client: httpx.Asyn
     )
     assert (await client.get(f"/api/v1/products/{product['id']}")).json()["status"] == "active"  # chosen on purpose
     await c.aclose()
+
+
+async def test_saving_an_old_tab_keeps_a_commission_changed_since(client: httpx.AsyncClient) -> None:
+    supplier = await actor(client, "supplier")
+    product = await make_product(client, supplier, commission_bps=3000)
+    c = await browser_for(client, supplier)
+    stale = await c.get(f"/supplier/products/{product['id']}", headers=HTML)
+    assert _shown(stale.text, "commission_shown") == "3000"
+    form = {
+        "csrf_token": csrf_of(stale.text),
+        "title": "Fixed title",
+        "description": "Hand-thrown.",
+        "commission": "30",
+        "status": "active",
+        "status_shown": "active",
+        "commission_shown": "3000",
+    }
+    raised = {"commission_bps": 4000}  # meanwhile, from another tab or the API
+    assert (await client.patch(f"/api/v1/products/{product['id']}", headers=supplier.headers, json=raised)).is_success
+    r = await c.post(f"/supplier/products/{product['id']}", data=form, headers=HTML)  # tab 1: a typo fixed
+    assert r.status_code == 303
+    got = (await client.get(f"/api/v1/products/{product['id']}")).json()
+    assert (got["title"], got["commission_bps"]) == ("Fixed title", 4000)
+
+    # A new rate typed over the one the page showed is refused, and says what it is now.
+    r = await c.post(f"/supplier/products/{product['id']}", data={**form, "commission": "25"}, headers=HTML)
+    assert r.status_code == 422
+    assert "The commission was changed to 40% since this page was opened" in r.text
+    assert _shown(r.text, "commission_shown") == "4000"
+    assert (await client.get(f"/api/v1/products/{product['id']}")).json()["commission_bps"] == 4000
+    r = await c.post(  # told of it, the supplier saves again: that is a choice
+        f"/supplier/products/{product['id']}",
+        data={**form, "csrf_token": csrf_of(r.text), "commission": "25", "commission_shown": "4000"},
+        headers=HTML,
+    )
+    assert r.status_code == 303
+    assert (await client.get(f"/api/v1/products/{product['id']}")).json()["commission_bps"] == 2500
+    await c.aclose()

@@ -20,7 +20,7 @@ from grassroots.web import nav
 from grassroots.web.actions import see_other
 from grassroots.web.forms import money_to_minor, percent_to_bps, text, whole_number
 from grassroots.web.session import CsrfForm, flash
-from grassroots.web.templating import gettext, register_global, render
+from grassroots.web.templating import bps_percent, gettext, register_global, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -178,6 +178,7 @@ async def create_product(request: Request, form: CsrfForm, supplier: SupplierPag
 def _field_of(exc: DomainError) -> str:
     return {
         "invalid_commission": "commission",
+        "commission_changed": "commission",
         "invalid_category": "category",
         "invalid_currency": "currency",
         "mixed_currency": "currency",
@@ -191,6 +192,11 @@ def _error_text(request: Request, exc: DomainError) -> str:
         "invalid_category": _("Choose a category."),
         "invalid_currency": _("Unknown currency."),
     }
+    if exc.code == "commission_changed":
+        now = bps_percent(int((exc.fields or {}).get("commission_bps", "0")))
+        return str(_("The commission was changed to %(now)s since this page was opened. Check it and save again.")) % {
+            "now": now
+        }
     if exc.code == "validation_error" and any(k.endswith(".name") for k in (exc.fields or {})):
         return str(_("Each SKU needs a name of its own."))
     return texts.get(exc.code, exc.message)
@@ -215,7 +221,11 @@ async def update_product(
     # A status left as the page showed it is no change: saving an old tab must not put a
     # product withdrawn since then back on sale.
     changed = status if status in PRODUCT_STATUSES and status != text(form, "status_shown", 10) else None
+    # Likewise the commission: as shown is no change, and a new rate is set only over the
+    # one the page showed (else 409 commission_changed, said next to the box).
+    bps_shown = whole_number(text(form, "commission_shown", 10), 10_000)
     errors: dict[str, str] = {}
+    stale = False
     if bps is None:
         errors["commission"] = _("Enter the commission as a percentage, like 12.5.")
     else:
@@ -229,17 +239,21 @@ async def update_product(
                         title=text(form, "title", 200) or None,
                         # an emptied box clears it; a form without the field leaves it be
                         description=text(form, "description", 5000) if "description" in form else None,
-                        commission_bps=bps,
+                        commission_bps=None if bps == bps_shown else bps,
+                        expected_commission_bps=bps_shown,
                         status=changed,
                     ),
                 )
         except DomainError as exc:
             errors[_field_of(exc)] = _error_text(request, exc)
+            stale = exc.code == "commission_changed"
     if errors:
         product = await service.owned_product(uow, supplier, product_id)
         typed = {k: text(form, k, limit) for k, limit in (("title", 200), ("description", 5000), ("commission", 10))}
-        shown = text(form, "status_shown", 10)
-        context = {"product": product, "errors": errors, "typed": {**typed, "status": status, "status_shown": shown}}
+        shown = {"status_shown": text(form, "status_shown", 10), "commission_shown": text(form, "commission_shown", 10)}
+        if stale:  # told of the new rate now: saving again sets the one typed
+            shown["commission_shown"] = str(product.commission_bps)
+        context = {"product": product, "errors": errors, "typed": {**typed, "status": status, **shown}}
         return render(request, "catalog/product_edit.html", context, status=422)
     response = see_other(f"/supplier/products/{product_id}")
     flash(request, response, _("Saved."))

@@ -21,8 +21,13 @@ def _with_skus() -> Select[Product]:
     return select(Product).options(selectinload(Product.skus))
 
 
-async def get(session: AsyncSession, product_id: uuid.UUID) -> Product | None:
-    return (await session.scalars(_with_skus().where(Product.id == product_id))).one_or_none()
+async def get(session: AsyncSession, product_id: uuid.UUID, *, for_update: bool = False) -> Product | None:
+    """The product with its SKUs; ``for_update`` locks its row (PostgreSQL; SQLite writers
+    are serialised anyway) and reads it afresh."""
+    stmt = _with_skus().where(Product.id == product_id)
+    if for_update:
+        stmt = stmt.with_for_update(of=Product).execution_options(populate_existing=True)
+    return (await session.scalars(stmt)).one_or_none()
 
 
 async def get_many(session: AsyncSession, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Product]:

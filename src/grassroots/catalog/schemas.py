@@ -39,6 +39,12 @@ class ProductPatch(Strict):
     title: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=5000)
     commission_bps: int | None = Field(default=None, strict=True)
+    expected_commission_bps: int | None = Field(
+        default=None,
+        strict=True,
+        description="Change the commission only if it still is this (409 commission_changed otherwise): "
+        "someone may have changed it since it was read.",
+    )
     status: Literal["active", "draft", "archived"] | None = None
 
 

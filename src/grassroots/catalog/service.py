@@ -134,8 +134,10 @@ async def get_product(uow: UnitOfWork, product_id: uuid.UUID, viewer: Principal 
     return product
 
 
-async def owned_product(uow: UnitOfWork, supplier: Principal, product_id: uuid.UUID) -> Product:
-    product = await repository.get(uow.session, product_id)
+async def owned_product(
+    uow: UnitOfWork, supplier: Principal, product_id: uuid.UUID, *, for_update: bool = False
+) -> Product:
+    product = await repository.get(uow.session, product_id, for_update=for_update)
     if product is None or not _visible(product, supplier):
         raise NotFound("No such product.", code="product_not_found")
     if product.supplier_id != supplier.id:
@@ -161,7 +163,10 @@ async def list_products(
 
 
 async def update_product(uow: UnitOfWork, supplier: Principal, product_id: uuid.UUID, patch: ProductPatch) -> Product:
-    product = await owned_product(uow, supplier, product_id)
+    """Change what the patch names. The row is locked first, so two commission changes at
+    once are recorded in the order they happen, each from the rate the other left (the
+    30-day protection is measured from these records)."""
+    product = await owned_product(uow, supplier, product_id, for_update=True)
     now = uow.now()
     if patch.title is not None:
         title = patch.title.strip()
@@ -171,6 +176,13 @@ async def update_product(uow: UnitOfWork, supplier: Principal, product_id: uuid.
     if patch.description is not None:
         product.description = patch.description.strip()
     if patch.commission_bps is not None and patch.commission_bps != product.commission_bps:
+        expected = patch.expected_commission_bps
+        if expected is not None and expected != product.commission_bps:
+            raise Conflict(
+                f"The commission changed to {product.commission_bps} bps since you looked; check it and set it again.",
+                code="commission_changed",
+                fields={"commission_bps": str(product.commission_bps)},
+            )
         _check_commission(patch.commission_bps)
         await repository.record_commission_change(
             uow.session,
