@@ -24,6 +24,7 @@ from grassroots.catalog import service as catalog
 from grassroots.catalog.schemas import ProductIn, SkuIn
 from grassroots.commerce import service as commerce
 from grassroots.commerce.schemas import AddressIn, ItemIn, OrderIn, SourceIn
+from grassroots.domains import load_tasks
 from grassroots.identity import service as identity
 from grassroots.kernel.auth import Principal, Role
 from grassroots.kernel.clock import FixedClock
@@ -147,7 +148,7 @@ async def op_order(w: World, sku_index: int, quantity: int, promoter: int | None
     fee, commission, supplier = largest_remainder(total, [FEE_BPS, commission_bps, 10_000 - FEE_BPS - commission_bps])
     mcn_part = 0
     if promoter == 0 and commission:
-        mcn_part = largest_remainder(commission, [w.share_bps, 10_000 - w.share_bps])[0]
+        mcn_part = largest_remainder(commission, [10_000 - w.share_bps, w.share_bps])[1]
     w.orders.append(
         ExpectedOrder(
             order.id,
@@ -281,6 +282,7 @@ class Harness:
 def harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
     """One embedded platform on its own event loop (hypothesis drives it synchronously);
     every example builds its own parties, so examples never see each other's money."""
+    load_tasks()  # the webhook's handler, as an app or a worker loads it (this module may run first)
     runner = asyncio.Runner()
     clock = FixedClock(datetime(2026, 11, 11, tzinfo=UTC))
     settings_ = make_settings(tmp_path_factory.mktemp("ledger"), platform_fee_bps=FEE_BPS, run_in_process_worker=False)
