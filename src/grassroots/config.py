@@ -70,6 +70,7 @@ class Settings(BaseSettings):
     media_max_image_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
     media_max_video_bytes: int = Field(default=100 * 1024 * 1024, ge=1)
     click_window_days: int = Field(default=7, ge=1, le=365)  # a share-link click attributes orders for this long
+    new_visitor_click_limit: int = Field(default=60, ge=1)  # counted clicks by new visitors per address a minute
     comment_limit: int = Field(default=10, ge=1)  # comments per user per minute
     comment_window_seconds: int = Field(default=60, ge=1, le=DAY)
 

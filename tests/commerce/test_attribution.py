@@ -15,6 +15,7 @@ from grassroots.ledger.service import Line, compute_split
 from tests.affiliate.test_share_links import browser, next_morning, post_tagging, share
 from tests.commerce.test_money import admin_headers, trial_balance
 from tests.conftest import (
+    ADDRESS,
     PASSWORD,
     Actor,
     actor,
@@ -349,13 +350,19 @@ async def test_no_commission_on_your_own_purchase(client: httpx.AsyncClient) -> 
     _, sharer, buyer, product = await world(client)
     mine = await link_of(client, sharer, product)
     theirs = await link_of(client, buyer, product)
-    await click(client, theirs, sharer)
-    await click(client, mine, sharer)  # the last click is the buyer's own link
+    await click(client, mine, sharer)  # opening your own link is no click
     by_click = await place_order(client, sharer, sku(product))
     assert (by_click["promoter_id"], by_click["items"][0]["commission_bps"]) == (None, 0)
     by_token = await place_order(client, sharer, sku(product), source={"share_token": mine["token"]})
     assert (by_token["promoter_id"], by_token["items"][0]["commission_bps"]) == (None, 0)
     assert by_token["scene"] == "share"
+    assert [
+        x["clicks"] for x in (await client.get("/api/v1/me/share-links", headers=sharer.headers)).json()["items"]
+    ] == [0]
+    # Someone else's link opened before your own: that click brought the order.
+    await click(client, theirs, sharer)
+    await click(client, mine, sharer)
+    assert (await place_order(client, sharer, sku(product)))["promoter_id"] == buyer.id
     for order in (by_click, by_token):
         await pay_order(client, sharer, order["id"])
     e = await earnings(client, sharer)
@@ -638,3 +645,174 @@ async def test_a_refunded_order_stops_counting_on_its_post(client: httpx.AsyncCl
     assert r.status_code == 200, r.text
     await drain(client)
     assert (await counters()).json()["counters"]["orders"] == 0
+
+
+# ------------------------------------------------------------------ who may not be the promoter
+
+
+async def test_the_supplier_never_earns_commission_on_its_own_goods(client: httpx.AsyncClient) -> None:
+    supplier, _, buyer, product = await world(client, commission_bps=3000)
+    creator = await actor(client, "creator")
+    theirs, own = await link_of(client, creator, product), await link_of(client, supplier, product)
+    await click(client, theirs, buyer)
+    await advance(client, 60)
+    await click(client, own, buyer)  # the last click is the supplier's own link: it brings no one
+    order = await place_order(client, buyer, sku(product))
+    assert (order["promoter_id"], order["share_link_id"], order["items"][0]["commission_bps"]) == (
+        creator.id,
+        theirs["id"],
+        3000,
+    )
+    named = await place_order(client, buyer, sku(product), source={"share_token": own["token"]})
+    assert (named["promoter_id"], named["share_link_id"]) == (creator.id, theirs["id"])  # the click before it
+    await pay_order(client, buyer, named["id"])
+    assert (await earnings(client, supplier))["entries"][0]["account"] == "supplier_pending"
+    assert {e["account"] for e in (await earnings(client, supplier))["entries"]} == {"supplier_pending"}
+
+
+async def test_opening_your_own_link_is_no_click_and_credits_no_one_on_that_device(client: httpx.AsyncClient) -> None:
+    _supplier, sharer, buyer, product = await world(client)
+    link = await link_of(client, sharer, product)
+    async with browser(client) as b:
+        await b.get(link["url"], headers=sharer.headers)  # the owner, signed in, tries their own link
+        await b.get(link["url"], headers=buyer.headers)  # then another account on the same phone
+    order = await place_order(client, buyer, sku(product))
+    assert order["promoter_id"] == sharer.id  # the other account's own click: that one counts
+    links = (await client.get("/api/v1/me/share-links", headers=sharer.headers)).json()["items"]
+    assert [x["clicks"] for x in links] == [1]
+    async with browser(client) as b:
+        await b.get(link["url"], headers=sharer.headers)
+        r = await b.post(  # an order from that phone by an account that never opened the link
+            "/api/v1/orders",
+            headers={**(await actor(client, "consumer")).headers, "Idempotency-Key": "alt"},
+            json={"items": [{"sku_id": sku(product), "quantity": 1}], "shipping_address": ADDRESS},
+        )
+    assert (r.status_code, r.json()["promoter_id"]) == (201, None)
+
+
+async def test_a_post_deleted_while_the_shopper_pays_is_no_error_and_no_credit(client: httpx.AsyncClient) -> None:
+    _supplier, _, buyer, product = await world(client)
+    creator = await actor(client, "creator")
+    assert (
+        await client.post("/api/v1/showcase", headers=creator.headers, json={"product_id": product["id"]})
+    ).is_success
+    post = await post_tagging(client, creator, product["id"])
+    assert (await client.delete(f"/api/v1/posts/{post['id']}", headers=creator.headers)).status_code == 204
+    order = await place_order(client, buyer, sku(product), source={"post_id": post["id"], "creator_id": creator.id})
+    assert (order["promoter_id"], order["post_id"], order["scene"]) == (creator.id, None, "showcase")
+    r = await order_with(client, buyer, product, {"post_id": "01a20000-0000-7000-8000-000000000000"})
+    assert (r.status_code, code(r)) == (422, "invalid_source")  # a post that never was: the client's mistake
+
+
+async def test_a_post_that_shows_none_of_the_goods_is_not_where_the_order_came_from(client: httpx.AsyncClient) -> None:
+    supplier, _, buyer, product = await world(client)
+    other = await make_product(client, supplier, title="Tea")
+    creator = await actor(client, "creator")
+    post = await post_tagging(client, creator, product["id"])
+    order = await place_order(client, buyer, sku(other), source={"post_id": post["id"]})
+    assert (order["promoter_id"], order["post_id"], order["scene"]) == (None, None, "note")
+    await pay_order(client, buyer, order["id"])
+    await drain(client)
+    assert (await client.get(f"/api/v1/posts/{post['id']}")).json()["counters"]["orders"] == 0
+
+
+async def test_a_link_to_goods_no_longer_on_sale_counts_nothing_and_says_so(client: httpx.AsyncClient) -> None:
+    supplier, sharer, visitor, product = await world(client)
+    link = await link_of(client, sharer, product)
+    withdraw = {"status": "draft"}
+    assert (await client.patch(f"/api/v1/products/{product['id']}", headers=supplier.headers, json=withdraw)).is_success
+    async with browser(client) as b:
+        r = await b.get(link["url"], headers={**visitor.headers, **HTML})
+        assert (r.status_code, r.headers["location"]) == (303, "/products")
+        assert "no longer on sale" in (await b.get("/products", headers=HTML)).text
+    assert [
+        x["clicks"] for x in (await client.get("/api/v1/me/share-links", headers=sharer.headers)).json()["items"]
+    ] == [0]
+
+
+async def test_signed_out_then_in_on_one_browser_is_one_click(client: httpx.AsyncClient) -> None:
+    _, sharer, buyer, product = await world(client)
+    link = await link_of(client, sharer, product)
+    await next_morning(client)
+    async with browser(client) as b:
+        await b.get(link["url"])
+        await b.get(link["url"], headers=buyer.headers)
+    async with browser(client) as other_phone:
+        await other_phone.get(link["url"], headers=buyer.headers)
+    assert [
+        x["clicks"] for x in (await client.get("/api/v1/me/share-links", headers=sharer.headers)).json()["items"]
+    ] == [1]
+
+
+async def test_clicks_without_the_visitor_cookie_count_up_to_a_limit_a_minute(client: httpx.AsyncClient) -> None:
+    _, sharer, _, product = await world(client)
+    link = await link_of(client, sharer, product)
+    limit = client._transport.app.state.platform.settings.new_visitor_click_limit  # type: ignore[attr-defined]
+    for _ in range(limit + 5):  # a script that drops the cookie is a new visitor every time
+        async with browser(client) as b:
+            assert (await b.get(link["url"])).status_code == 303  # still leads on
+    assert [
+        x["clicks"] for x in (await client.get("/api/v1/me/share-links", headers=sharer.headers)).json()["items"]
+    ] == [limit]
+
+
+async def _checkout_form(b: httpx.AsyncClient, product: dict, **source: str) -> dict[str, str]:
+    page = await b.get("/checkout", params={"sku": sku(product), "qty": "1", **source}, headers=HTML)
+    assert page.status_code == 200, page.text
+    return {
+        "csrf_token": csrf_of(page.text),
+        "sku": sku(product),
+        "qty": "1",
+        "token": re.search(r'name="token" value="([^"]+)"', page.text).group(1),  # type: ignore[union-attr]
+        **ADDRESS,
+        **dict(re.findall(r'<input type="hidden" name="(share|post|creator|scene)" value="([^"]*)"', page.text)),
+    }
+
+
+async def test_a_checkout_whose_source_names_nothing_keeps_the_rest_of_it(client: httpx.AsyncClient) -> None:
+    _, _, buyer, product = await world(client)
+    creator = await actor(client, "creator")
+    assert (
+        await client.post("/api/v1/showcase", headers=creator.headers, json={"product_id": product["id"]})
+    ).is_success
+    async with browser(client) as b:
+        assert (await web_login(b, buyer.email)).status_code == 303
+        form = await _checkout_form(b, product, creator=creator.id, share="nosuchtoken", scene="showcase")
+        r = await b.post("/checkout", data=form, headers=HTML)
+        assert r.status_code == 422 and "The page that sent you here is gone" in r.text
+        kept = dict(re.findall(r'<input type="hidden" name="(share|post|creator|scene)" value="([^"]*)"', r.text))
+        assert kept == {"creator": creator.id, "scene": "showcase"}
+        form = {**form, **kept, "csrf_token": csrf_of(r.text)}
+        form.pop("share")
+        assert (await b.post("/checkout", data=form, headers=HTML)).status_code == 303
+    orders = (await client.get("/api/v1/orders", headers=buyer.headers)).json()["items"]
+    assert [o["promoter_id"] for o in orders] == [creator.id]
+
+
+async def test_goods_withdrawn_during_checkout_are_named_so(client: httpx.AsyncClient) -> None:
+    supplier, _, buyer, product = await world(client)
+    async with browser(client) as b:
+        assert (await web_login(b, buyer.email)).status_code == 303
+        form = await _checkout_form(b, product)
+        draft = {"status": "draft"}
+        assert (
+            await client.patch(f"/api/v1/products/{product['id']}", headers=supplier.headers, json=draft)
+        ).is_success
+        r = await b.post("/checkout", data=form, headers=HTML)
+        assert r.headers["location"] == "/products"
+        assert "This product is no longer on sale." in (await b.get("/products", headers=HTML)).text
+
+
+async def test_sharing_from_a_page_whose_post_was_deleted_shares_the_product(client: httpx.AsyncClient) -> None:
+    _, sharer, _, product = await world(client)
+    creator = await actor(client, "creator")
+    post = await post_tagging(client, creator, product["id"])
+    async with browser(client) as b:
+        assert (await web_login(b, sharer.email)).status_code == 303
+        page = await b.get(f"/products/{product['id']}", params={"post": post["id"]}, headers=HTML)
+        assert (await client.delete(f"/api/v1/posts/{post['id']}", headers=creator.headers)).status_code == 204
+        form = {"csrf_token": csrf_of(page.text), "product_id": product["id"], "post_id": post["id"]}
+        r = await b.post("/share", data=form, headers=HTML)
+        assert r.status_code == 303 and r.headers["location"].startswith("/me/share-links?new=")
+    links = (await client.get("/api/v1/me/share-links", headers=sharer.headers)).json()["items"]
+    assert [(x["product_id"], x["post_id"]) for x in links] == [(product["id"], None)]

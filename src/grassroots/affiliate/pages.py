@@ -10,18 +10,20 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from grassroots.affiliate import service
+from grassroots.affiliate.models import ShareLink
 from grassroots.catalog import service as catalog
 from grassroots.content import service as content
+from grassroots.identity.api import client_ip
 from grassroots.kernel.auth import CurrentUser, MaybeUser, Principal, Role, cookie_secure, require
 from grassroots.kernel.deps import UoW
-from grassroots.kernel.errors import NotFound
+from grassroots.kernel.errors import DomainError, NotFound
 from grassroots.kernel.i18n import N_
 from grassroots.kernel.pagination import Paging
 from grassroots.web import nav
-from grassroots.web.actions import act, safe_next
+from grassroots.web.actions import act, form_page, safe_next
 from grassroots.web.forms import text, uuid_field
-from grassroots.web.session import CsrfForm
-from grassroots.web.templating import render
+from grassroots.web.session import CsrfForm, flash
+from grassroots.web.templating import gettext, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -131,12 +133,24 @@ async def open_share_link(token: str, request: Request, viewer: MaybeUser, uow: 
     # A GET's unit of work only reads (on SQLite it takes no writer lock, so writing in it
     # fails with "database is locked" while anything else writes): the click gets its own.
     async with uow.platform.unit_of_work() as writer:
-        link = await service.click(writer, token, viewer.id if viewer else None, visitor)
+        link = await service.click(
+            writer,
+            token,
+            viewer.id if viewer else None,
+            visitor,
+            new_visitor_from=client_ip(request) if fresh else None,
+        )
     query = urlencode({"share": link.token, "scene": "share"})
     post_live = link.post_id is not None and bool(await content.live_post_ids(uow, [link.post_id]))
     # a link through a post that was deleted since still leads to the product
     target = f"/posts/{link.post_id}?{query}" if post_live else f"/products/{link.product_id}?{query}"
+    gone = not await service.on_sale(uow, link.product_id)
+    if gone and not post_live:
+        target = "/products"
     response = RedirectResponse(target, status_code=303)
+    if gone:
+        _ = gettext(request)
+        flash(request, response, _("The product this link shares is no longer on sale."), "error")
     if fresh:
         response.set_cookie(
             service.VISITOR_COOKIE,
@@ -159,13 +173,22 @@ async def share(request: Request, form: CsrfForm, user: CurrentUser, uow: UoW) -
     post_id = uuid_field(form, "post_id")
     if product_id is None:
         raise NotFound("No such product on sale.", code="product_not_found")
+
+    async def make() -> tuple[ShareLink, bool]:
+        try:
+            return await service.create_share_link(uow, user, product_id, post_id)
+        except DomainError as exc:  # the post was deleted since the page showed it: share the product
+            if exc.code != "post_not_found":
+                raise
+            return await service.create_share_link(uow, user, product_id)
+
     return await act(
         request,
         uow,
-        service.create_share_link(uow, user, product_id, post_id),
+        make(),
         redirect=lambda made: f"/me/share-links?new={made[0].token}",
         messages=ERRORS,
-        on_error=f"/posts/{post_id}" if post_id else f"/products/{product_id}",
+        on_error=form_page(request, f"/products/{product_id}"),
     )
 
 

@@ -113,7 +113,21 @@ async def record_click(
     at: datetime,
 ) -> bool:
     """True for the visitor's first click on the link that day (then the link's count
-    moves); a repeat click only moves ``last_at``."""
+    moves); a repeat click only moves ``last_at``. The same browser (cookie) or the same
+    account is one visitor: opening a link signed out, then signed in, is one click."""
+    same = ShareClick.visitor_key == visitor_key
+    if visitor_id is not None:
+        same = or_(same, ShareClick.visitor_id == visitor_id)
+    if user_id is not None:
+        same = or_(same, ShareClick.user_id == user_id)
+    seen: dict[str, Any] = {"last_at": at}
+    if user_id is not None:  # who it was, if not known yet (their orders on other devices)
+        seen["user_id"] = func.coalesce(ShareClick.user_id, user_id)
+    repeat = await session.execute(
+        update(ShareClick).where(ShareClick.link_id == link_id, ShareClick.day == day, same).values(**seen)
+    )
+    if getattr(repeat, "rowcount", 0):
+        return False
     first = await insert_if_absent(
         session,
         ShareClick,
@@ -141,7 +155,7 @@ async def record_click(
     return first
 
 
-def _last_clicked(by_products: bool) -> Select[ShareLink]:
+def _last_clicked(by_products: bool, not_owned: bool) -> Select[ShareLink]:
     # Built once: checkout asks this on every order, and building the statement costs more
     # than running it. A NULL user or visitor matches nothing.
     stmt = (
@@ -154,10 +168,14 @@ def _last_clicked(by_products: bool) -> Select[ShareLink]:
     )
     if by_products:
         stmt = stmt.where(ShareLink.product_id.in_(bindparam("products", expanding=True)))
+    if not_owned:
+        stmt = stmt.where(
+            ShareLink.owner_id != bindparam("not_owner_1"), ShareLink.owner_id != bindparam("not_owner_2")
+        )
     return stmt
 
 
-_LAST_CLICKED = {False: _last_clicked(False), True: _last_clicked(True)}
+_LAST_CLICKED = {(p, o): _last_clicked(p, o) for p in (False, True) for o in (False, True)}
 
 
 async def last_clicked_link(
@@ -166,14 +184,19 @@ async def last_clicked_link(
     visitor_id: str | None,
     since: datetime,
     product_ids: Collection[uuid.UUID] | None = None,
+    not_owned_by: tuple[uuid.UUID, uuid.UUID] | None = None,
 ) -> ShareLink | None:
-    """The link behind the newest click by this account or visitor since ``since``."""
+    """The link behind the newest click by this account or visitor since ``since``, of
+    links not owned by either of ``not_owned_by``."""
     if user_id is None and not visitor_id:
         return None
     params: dict[str, Any] = {"user_id": user_id, "visitor_id": visitor_id or None, "since": since}
     if product_ids is not None:
         params["products"] = list(product_ids)
-    result: ShareLink | None = await session.scalar(_LAST_CLICKED[product_ids is not None], params)
+    if not_owned_by is not None:
+        params["not_owner_1"], params["not_owner_2"] = not_owned_by
+    stmt = _LAST_CLICKED[product_ids is not None, not_owned_by is not None]
+    result: ShareLink | None = await session.scalar(stmt, params)
     return result
 
 

@@ -187,13 +187,35 @@ async def link_by_token(uow: UnitOfWork, token: str) -> ShareLink | None:
     return await repository.link_by_token(uow.session, token)
 
 
-async def click(uow: UnitOfWork, token: str, user_id: uuid.UUID | None, visitor_id: str | None) -> ShareLink:
-    """Record a click on a share link (once per visitor per day) and return the link."""
+async def on_sale(uow: UnitOfWork, product_id: uuid.UUID) -> bool:
+    product = (await catalog.products_by_id(uow, [product_id])).get(product_id)
+    return product is not None and product.status == ProductStatus.active
+
+
+async def click(
+    uow: UnitOfWork,
+    token: str,
+    user_id: uuid.UUID | None,
+    visitor_id: str | None,
+    *,
+    new_visitor_from: str | None = None,
+) -> ShareLink:
+    """Record a click on a share link (once per visitor a day: a browser, or an account,
+    signed in or not) and return the link. The owner opening their own link is no click: it would count, and
+    credit their own link with what another account buys on that device. Clicks by new
+    visitors (``new_visitor_from``: their address) count up to a limit a minute, as each
+    request without the cookie is a new visitor."""
     link = await link_by_token(uow, token)
     if link is None:
         raise NotFound("This share link does not exist.", code="share_link_not_found")
-    if user_id is None and visitor_id is None:
+    if (user_id is None and visitor_id is None) or user_id == link.owner_id:
         return link
+    if not await on_sale(uow, link.product_id):  # the link leads nowhere to buy: nothing to count
+        return link
+    if new_visitor_from is not None:
+        limit = uow.settings.new_visitor_click_limit
+        if not (await uow.state.limiter.hit(f"click:new:{new_visitor_from}", limit, 60)).allowed:
+            return link  # still leads on; it just does not count
     now = uow.now()
     key = str(user_id) if user_id is not None else f"v:{visitor_id}"
     await repository.record_click(uow.session, link.id, key, now.date().isoformat(), user_id, visitor_id, now)
@@ -206,11 +228,14 @@ async def last_clicked_link(
     visitor_id: str | None,
     now: datetime,
     product_ids: Collection[uuid.UUID] | None = None,
+    *,
+    not_owned_by: tuple[uuid.UUID, uuid.UUID] | None = None,
 ) -> ShareLink | None:
     """The link this person (account or visitor cookie) last clicked within the click
-    window, among links to ``product_ids`` when given."""
+    window, among links to ``product_ids`` when given; ``not_owned_by`` passes over the
+    links of two owners (the buyer and the supplier: an earlier click by a promoter counts)."""
     since = now - timedelta(days=uow.settings.click_window_days)
-    return await repository.last_clicked_link(uow.session, user_id, visitor_id, since, product_ids)
+    return await repository.last_clicked_link(uow.session, user_id, visitor_id, since, product_ids, not_owned_by)
 
 
 async def my_links(uow: UnitOfWork, owner: Principal, params: PageParams) -> tuple[list[ShareLink], str | None]:

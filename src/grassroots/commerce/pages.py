@@ -73,6 +73,8 @@ register_global("platform_refund_reasons", {service.RETURN_REASON, service.LATE_
 ERRORS = {
     "out_of_stock": N_("Sorry, there is not enough stock left."),
     "product_unavailable": N_("This product is no longer on sale."),
+    "unknown_sku": N_("This product is no longer on sale."),
+    "invalid_source": N_("The page that sent you here is gone; place the order again."),
     "invalid_state": N_("That is not possible for this order any more."),
     "order_expired": N_("The time to pay for this order has run out."),
     "return_window_closed": N_("The 7-day return window has closed."),
@@ -165,8 +167,9 @@ async def place_order(request: Request, form: CsrfForm, shopper: Shopper, uow: U
                 earlier = await service.order_for_key(uow, shopper, token)
                 if earlier is not None:
                     return _already_placed(request, earlier.id)
-            if exc.code == "invalid_source":
-                source = {}
+            if exc.code == "invalid_source":  # drop the field that names nothing, keep the rest
+                bad = {f.removeprefix("source.") for f in exc.fields or {}}
+                source = {k: v for k, v in source.items() if SOURCE_PARAMS.get(k) not in bad}
             error = error_text(request, exc, ERRORS)
     ctx = await _checkout_context(uow, sku_id, quantity)
     if ctx is None:  # taken off sale meanwhile: no form to show again, so say why on the way out

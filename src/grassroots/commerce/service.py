@@ -106,13 +106,21 @@ def _bad_source(field_name: str, message: str) -> Invalid:
 
 
 async def _attribution(
-    uow: UnitOfWork, buyer: Principal, data: OrderIn, visitor_id: str | None, product_ids: frozenset[uuid.UUID]
+    uow: UnitOfWork,
+    buyer: Principal,
+    data: OrderIn,
+    visitor_id: str | None,
+    product_ids: frozenset[uuid.UUID],
+    supplier_id: uuid.UUID,
 ) -> Attribution:
     """Who brought this order, and from where. The first source the buy button named whose
     promoter promoted goods in this order wins (share link, then post, then showcase);
     otherwise the buyer's last click within the click window on a share link for goods in
-    this order. One promoter per order, paid only for goods they promoted, never the buyer."""
+    this order. One promoter per order, paid only for goods they promoted, never the buyer
+    nor the goods' supplier (whose commission would be paid to itself). A post deleted
+    since the buyer saw it brings no one; it is not an error."""
     src = data.source
+    not_promoters = (buyer.id, supplier_id)
     explicit_scene = Scene(src.scene) if src.scene else None
     named: list[Attribution] = []
     if src.share_token:
@@ -127,14 +135,19 @@ async def _attribution(
         try:
             post = await content.live_post(uow, src.post_id)
         except NotFound:
-            raise _bad_source("post_id", "The source names no post.") from None
-        author = await identity.get_user(uow, post.author_id)
-        scene = Scene.video if post.kind.value == "video" else Scene.note
-        if author.role == Role.creator:
+            if not await content.titles(uow, [src.post_id]):  # never was: a client's mistake
+                raise _bad_source("post_id", "The source names no post.") from None
+            post = None
+        if post is not None:
+            author = await identity.get_user(uow, post.author_id)
+            scene = Scene.video if post.kind.value == "video" else Scene.note
             tagged = frozenset(await content.tagged_products(uow, post.id))
-            named.append(Attribution(scene, author.id, tagged, post.id, None, "source"))
-        else:
-            named.append(Attribution(scene, None, frozenset(), post.id))
+            # The post is where the order came from only if it shows some of these goods.
+            shown = post.id if tagged & product_ids else None
+            if author.role == Role.creator:
+                named.append(Attribution(scene, author.id, tagged, shown, None, "source"))
+            else:
+                named.append(Attribution(scene, None, frozenset(), shown))
     if src.creator_id:
         try:
             creator = await identity.get_user(uow, src.creator_id)
@@ -148,12 +161,14 @@ async def _attribution(
         named.append(Attribution(Scene.live))
     # Where the buyer was: the first thing the button named (a shared post is still a share).
     found = named[0] if named else Attribution(Scene.direct)
-    paying = [a for a in named if a.promoter_id not in (None, buyer.id) and a.promoted & product_ids]
+    paying = [a for a in named if a.promoter_id not in (None, *not_promoters) and a.promoted & product_ids]
     if paying:
         found = paying[0]
     else:
-        link = await affiliate.last_clicked_link(uow, buyer.id, visitor_id, uow.now(), product_ids)
-        if link is not None and link.owner_id != buyer.id:
+        link = await affiliate.last_clicked_link(
+            uow, buyer.id, visitor_id, uow.now(), product_ids, not_owned_by=not_promoters
+        )
+        if link is not None:
             found = Attribution(
                 Scene.share if found.scene == Scene.direct else found.scene,
                 link.owner_id,
@@ -162,7 +177,7 @@ async def _attribution(
                 link.id,
                 "click",
             )
-        elif found.promoter_id is not None:  # named, but for none of these goods (or the buyer)
+        elif found.promoter_id is not None:  # named, but for none of these goods (or a non-promoter)
             found = Attribution(found.scene, None, frozenset(), found.post_id)
     if explicit_scene is not None and explicit_scene != found.scene:
         found = Attribution(
@@ -222,7 +237,8 @@ async def create_order(
         raise Conflict("Not enough stock for one of the items.", code="out_of_stock", fields={"sku_id": str(short[0])})
 
     now = uow.now()
-    who = await _attribution(uow, buyer, data, visitor_id, frozenset(products))
+    supplier_id = next(iter(products.values())).supplier_id
+    who = await _attribution(uow, buyer, data, visitor_id, frozenset(products), supplier_id)
     rates = await affiliate.commission_rates(uow, who.promoter_id, list(products.values()), now)
     # Commission only on goods the promoter actually promoted.
     rates = {pid: (bps if pid in who.promoted else 0) for pid, bps in rates.items()}
@@ -232,7 +248,7 @@ async def create_order(
     order = Order(
         id=order_id,
         buyer_id=buyer.id,
-        supplier_id=next(iter(products.values())).supplier_id,
+        supplier_id=supplier_id,
         status=OrderStatus.pending_payment,
         currency=first_sku.currency,
         goods_minor=0,
