@@ -224,3 +224,23 @@ async def test_a_500_keeps_the_shape_and_the_request_id(stack: Stack) -> None:
         "error": {"code": "internal_error", "message": "Something broke on our side; it has been logged."}
     }
     assert r.headers["x-request-id"] == "req-500"
+
+
+async def test_a_lone_surrogate_anywhere_in_a_body_is_a_422(client: httpx.AsyncClient) -> None:
+    """``"\\ud800"`` is valid JSON but no character: refused in plain fields and inside lists
+    alike, never stored, never a 500 when an error quotes it."""
+    _, headers = await user_with_token(client, "creator")
+    for body in (
+        '{"kind": "note", "title": "x", "hashtags": ["\\ud800abc"]}',
+        '{"kind": "note", "title": "\\udfff"}',
+    ):
+        r = await client.post("/api/v1/posts", content=body, headers={**headers, "content-type": "application/json"})
+        assert_error(r, 422, "validation_error")
+    assert (await client.get("/api/v1/feed?tab=discover")).json()["items"] == []
+
+
+def test_an_error_quoting_text_that_is_not_utf8_still_renders() -> None:
+    from grassroots.kernel.http import error_json
+
+    r = error_json(422, "invalid_hashtag", "Not a hashtag: #\ud800", {"hashtags": "\ud800"})
+    assert json.loads(r.body)["error"]["code"] == "invalid_hashtag"

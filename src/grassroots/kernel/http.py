@@ -4,6 +4,7 @@ task, no body buffering)."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import time
@@ -73,7 +74,19 @@ def error_json(
     body: dict[str, Any] = {"code": code, "message": message}
     if fields:
         body["fields"] = fields
-    return JSONResponse({"error": body}, status_code=status, headers=headers)
+    return _SafeJSON({"error": body}, status_code=status, headers=headers)
+
+
+class _SafeJSON(JSONResponse):
+    """An error may quote what was sent; text that is not UTF-8 (a lone surrogate) is
+    replaced, so quoting it can never turn the answer into a 500."""
+
+    def render(self, content: Any) -> bytes:
+        try:
+            return super().render(content)
+        except UnicodeEncodeError:
+            text = json.dumps(content, ensure_ascii=False, separators=(",", ":"))
+            return text.encode("utf-8", errors="replace")
 
 
 def wants_html(request: Request) -> bool:

@@ -11,14 +11,16 @@ from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
 Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 
-def _has_nul(value: Any) -> bool:
+def _bad_text(value: Any) -> bool:
+    """A NUL anywhere, or a lone surrogate (``"\\ud800"`` in JSON) that is no character and
+    cannot be stored or echoed back as UTF-8."""
     # A walk with a stack of its own, not recursion: a body nested hundreds deep must be
     # answered with a 4xx, not overflow Python's stack.
     pending = [value]
     while pending:
         item = pending.pop()
         if isinstance(item, str):
-            if "\x00" in item:
+            if "\x00" in item or (not item.isascii() and not _utf8(item)):
                 return True
         elif isinstance(item, dict):
             pending.extend(item.keys())
@@ -28,15 +30,23 @@ def _has_nul(value: Any) -> bool:
     return False
 
 
+def _utf8(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 class RequestModel(BaseModel):
     """Unknown fields are refused, and so is any text with a NUL character (PostgreSQL
-    cannot store one; a 422 beats a 500)."""
+    cannot store one; a 422 beats a 500) or a lone surrogate, in any field or list."""
 
     model_config = ConfigDict(extra="forbid")
 
     @model_validator(mode="before")
     @classmethod
     def _no_nul(cls, data: Any) -> Any:
-        if _has_nul(data):
-            raise ValueError("text must not contain NUL characters")
+        if _bad_text(data):
+            raise ValueError("text must not contain NUL characters or lone surrogates")
         return data
