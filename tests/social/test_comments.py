@@ -354,3 +354,42 @@ async def test_every_reply_can_be_read_past_the_first_twenty(client: httpx.Async
     assert "This comment was deleted." in page and "Which glaze is this?" not in page
     thread = (await browser.get(f"/comments/{top['id']}", headers=HTML)).text
     assert "This comment was deleted." in thread and "Which glaze is this?" not in thread
+
+
+async def test_replies_are_deleted_and_comments_moderated_from_the_pages(client: httpx.AsyncClient) -> None:
+    """Whoever the service lets delete a comment (its author, the post's author, an
+    operator) finds the button on the post and on the thread page, replies included."""
+    from tests.commerce.test_regressions import browser_for
+    from tests.web.test_pages import HTML, csrf_of, web_login
+
+    author, fan, stranger = (
+        await actor(client, "creator"),
+        await actor(client, "consumer"),
+        await actor(client, "consumer"),
+    )
+    post = await make_post(client, author)
+    comments = f"/api/v1/posts/{post['id']}/comments"
+    top = (await client.post(comments, headers=stranger.headers, json={"body": "spam"})).json()
+    reply = (await client.post(comments, headers=fan.headers, json={"body": "my reply", "reply_to": top["id"]})).json()
+    admin = await make_admin(client)
+
+    async def buttons(email: str | None, url: str) -> set[str]:
+        async with httpx.AsyncClient(transport=client._transport, base_url=client.base_url) as b:
+            if email:
+                assert (await web_login(b, email)).status_code == 303
+            page = (await b.get(url, headers=HTML)).text
+        return {c["id"] for c in (top, reply) if f"/comments/{c['id']}/delete" in page}
+
+    for url in (f"/posts/{post['id']}", f"/comments/{top['id']}"):
+        assert await buttons(fan.email, url) == {reply["id"]}
+        assert await buttons(stranger.email, url) == {top["id"]}
+        assert await buttons(author.email, url) == {top["id"], reply["id"]}
+        assert await buttons(admin["email"], url) == {top["id"], reply["id"]}
+        assert await buttons(None, url) == set()
+
+    b = await browser_for(client, fan)
+    page = await b.get(f"/comments/{top['id']}", headers=HTML)
+    r = await b.post(f"/comments/{reply['id']}/delete", data={"csrf_token": csrf_of(page.text)}, headers=HTML)
+    assert r.status_code == 303
+    assert "my reply" not in (await b.get(f"/comments/{top['id']}", headers=HTML)).text
+    await b.aclose()

@@ -143,7 +143,9 @@ async def thread(
     """A comment and all its replies (a post shows the first few), oldest first; ``from``
     starts the page at one reply (where a new reply is shown to its author)."""
     top, replies, next_cursor = await service.replies(uow, comment_id, paging, since=from_)
-    return render(request, "social/thread.html", {"top": top, "replies": replies, "next_cursor": next_cursor})
+    post = await content.live_post(uow, top.comment.post_id)  # its author may delete replies
+    context = {"top": top, "replies": replies, "next_cursor": next_cursor, "post_author_id": post.author_id}
+    return render(request, "social/thread.html", context)
 
 
 @router.get("/notifications")
