@@ -3,6 +3,7 @@ deletion, the author's list, and text kept as written."""
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from typing import Any
 
@@ -231,6 +232,18 @@ async def test_media_rules(client: httpx.AsyncClient) -> None:
     assert r.status_code == 422
     r = await client.post("/api/v1/posts", headers=creator.headers, json={"kind": "story", "title": "t"})
     assert r.status_code == 422
+
+
+async def test_hashtags_in_any_script_with_their_marks(client: httpx.AsyncClient) -> None:
+    creator = await actor(client, "creator")
+    tags = ["İstanbul", "हिंदी", "ที่นี่", "cafe\u0301", "café", "种草_2026"]
+    post = await make_post(client, creator, hashtags=tags)
+    # lower-cased and composed: the decomposed and the composed café are one tag
+    assert sorted(post["hashtags"]) == sorted(unicodedata.normalize("NFC", t.lower()) for t in tags if t != "café")
+    for bad in ("a-b", "x" * 31, "😀"):
+        body = {"kind": "note", "title": "t", "hashtags": [bad]}
+        r = await client.post("/api/v1/posts", headers=creator.headers, json=body)
+        assert (r.status_code, code(r)) == (422, "invalid_hashtag"), bad
 
 
 async def test_bodies_are_validated(client: httpx.AsyncClient) -> None:

@@ -60,6 +60,8 @@ async def test_posts_and_users_are_searchable_and_deleted_posts_leave(client: ht
     assert [p["id"] for p in (await search(client, "穿搭", "posts"))["items"]] == [note["id"]]
     users = (await search(client, creator.handle[-4:], "users"))["items"]
     assert creator.id in [u["id"] for u in users]
+    by_at = (await search(client, "@" + creator.handle, "users"))["items"]  # as pages show people
+    assert [u["id"] for u in by_at] == [creator.id]
     assert (await client.delete(f"/api/v1/posts/{note['id']}", headers=creator.headers)).status_code == 204
     await drain(client)
     assert (await search(client, "穿搭", "posts"))["items"] == []

@@ -4,7 +4,7 @@ products (种草), reading them with live product facts, and their counters."""
 from __future__ import annotations
 
 import io
-import re
+import unicodedata
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -33,7 +33,12 @@ MAX_PRODUCTS = 10
 MAX_IMAGES = 9
 MAX_HASHTAGS = 10
 POSTING_ROLES = (Role.creator, Role.consumer)
-HASHTAG_RE = re.compile(r"^[\w\u4e00-\u9fff]{1,30}$")
+MAX_HASHTAG_LENGTH = 30
+
+
+def _hashtag_char(c: str) -> bool:
+    # Letters in any script with their combining marks (हिंदी, ที่นี่, a decomposed café), digits, _.
+    return c == "_" or unicodedata.category(c)[0] in "LMN"
 
 
 class TooLarge(DomainError):
@@ -145,10 +150,10 @@ async def upload_media(
 def _hashtags(raw: Sequence[str]) -> list[str]:
     tags: list[str] = []
     for t in raw:
-        tag = t.strip().lstrip("#").strip().lower()
+        tag = unicodedata.normalize("NFC", t.strip().lstrip("#").strip().lower())
         if not tag:
             continue
-        if not HASHTAG_RE.match(tag):
+        if len(tag) > MAX_HASHTAG_LENGTH or not all(map(_hashtag_char, tag)):
             raise Invalid(
                 f"#{tag} is not a hashtag: letters and digits, up to 30.",
                 code="invalid_hashtag",

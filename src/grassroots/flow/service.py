@@ -433,7 +433,9 @@ MAX_SEARCH_OFFSET = 10_000  # deeper than anyone scrolls; refine the query inste
 
 
 def terms_of(q: str) -> list[str]:
-    terms = list(dict.fromkeys(t[:50] for t in q.lower().split() if t))[:MAX_TERMS]
+    # Pages show people as @handle: "@mei" is a search for mei.
+    words = (t.lstrip("@") for t in q.lower().split())
+    terms = list(dict.fromkeys(t[:50] for t in words if t))[:MAX_TERMS]
     if not terms:
         raise Invalid("Type something to search for.", code="empty_query", fields={"q": "empty"})
     return terms
