@@ -816,3 +816,24 @@ async def test_sharing_from_a_page_whose_post_was_deleted_shares_the_product(cli
         assert r.status_code == 303 and r.headers["location"].startswith("/me/share-links?new=")
     links = (await client.get("/api/v1/me/share-links", headers=sharer.headers)).json()["items"]
     assert [(x["product_id"], x["post_id"]) for x in links] == [(product["id"], None)]
+
+
+async def test_a_signed_in_click_counts_however_busy_the_address(client: httpx.AsyncClient) -> None:
+    _, sharer, buyer, product = await world(client)
+    link = await link_of(client, sharer, product)
+    limit = client._transport.app.state.platform.settings.new_visitor_click_limit  # type: ignore[attr-defined]
+    for _ in range(limit):  # an office, a campus, a carrier: many new visitors behind one address
+        async with browser(client) as b:
+            await b.get(link["url"])
+    await click(client, link, buyer)  # a fresh browser, but signed in: counted by account
+    assert (await place_order(client, buyer, sku(product)))["promoter_id"] == sharer.id
+
+
+async def test_a_link_through_a_post_credits_the_post_only_for_the_goods_it_shows(client: httpx.AsyncClient) -> None:
+    supplier, sharer, buyer, product = await world(client)
+    other = await make_product(client, supplier, title="Tea")
+    creator = await actor(client, "creator")
+    post = await post_tagging(client, creator, product["id"])
+    link = await link_of(client, sharer, product, post["id"])
+    order = await place_order(client, buyer, sku(other), source={"share_token": link["token"]})
+    assert (order["promoter_id"], order["post_id"], order["scene"]) == (None, None, "share")

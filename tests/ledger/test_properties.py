@@ -148,7 +148,7 @@ async def op_order(w: World, sku_index: int, quantity: int, promoter: int | None
     fee, commission, supplier = largest_remainder(total, [FEE_BPS, commission_bps, 10_000 - FEE_BPS - commission_bps])
     mcn_part = 0
     if promoter == 0 and commission:
-        mcn_part = largest_remainder(commission, [10_000 - w.share_bps, w.share_bps])[1]
+        mcn_part = largest_remainder(commission, [w.share_bps, 10_000 - w.share_bps])[0]
     w.orders.append(
         ExpectedOrder(
             order.id,

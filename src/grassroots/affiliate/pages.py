@@ -138,7 +138,7 @@ async def open_share_link(token: str, request: Request, viewer: MaybeUser, uow: 
             token,
             viewer.id if viewer else None,
             visitor,
-            new_visitor_from=client_ip(request) if fresh else None,
+            new_visitor_from=client_ip(request) if fresh and viewer is None else None,
         )
     query = urlencode({"share": link.token, "scene": "share"})
     post_live = link.post_id is not None and bool(await content.live_post_ids(uow, [link.post_id]))

@@ -51,7 +51,7 @@ class PromotionOut(BaseModel):
 class PostAttributionOut(PromotionOut):
     post_id: uuid.UUID
     title: str
-    deleted: bool = Field(description="You deleted the post: what it brought stays counted, its page is gone")
+    deleted: bool = Field(description="The post has been deleted: what it brought stays counted, its page is gone")
     clicks: int
 
 

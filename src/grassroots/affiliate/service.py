@@ -203,8 +203,8 @@ async def click(
     """Record a click on a share link (once per visitor a day: a browser, or an account,
     signed in or not) and return the link. The owner opening their own link is no click: it would count, and
     credit their own link with what another account buys on that device. Clicks by new
-    visitors (``new_visitor_from``: their address) count up to a limit a minute, as each
-    request without the cookie is a new visitor."""
+    signed-out visitors (``new_visitor_from``: their address) count up to a limit a minute,
+    as each such request without the cookie is a new visitor."""
     link = await link_by_token(uow, token)
     if link is None:
         raise NotFound("This share link does not exist.", code="share_link_not_found")

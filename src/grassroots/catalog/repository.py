@@ -26,7 +26,8 @@ async def get(session: AsyncSession, product_id: uuid.UUID, *, for_update: bool 
     are serialised anyway) and reads it afresh."""
     stmt = _with_skus().where(Product.id == product_id)
     if for_update:
-        stmt = stmt.with_for_update(of=Product).execution_options(populate_existing=True)
+        # NO KEY UPDATE: rows that only reference the product (links, tags) need not wait
+        stmt = stmt.with_for_update(of=Product, key_share=True).execution_options(populate_existing=True)
     return (await session.scalars(stmt)).one_or_none()
 
 

@@ -128,9 +128,9 @@ async def _attribution(
         if link is None:
             raise _bad_source("share_token", "The share link does not exist.")
         # The link's own post only: a post named beside it did not bring the order.
-        named.append(
-            Attribution(Scene.share, link.owner_id, frozenset({link.product_id}), link.post_id, link.id, "source")
-        )
+        # The link's post is where the order came from only if the link is to these goods.
+        post_id = link.post_id if link.product_id in product_ids else None
+        named.append(Attribution(Scene.share, link.owner_id, frozenset({link.product_id}), post_id, link.id, "source"))
     if src.post_id:
         try:
             post = await content.live_post(uow, src.post_id)

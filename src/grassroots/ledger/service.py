@@ -82,8 +82,9 @@ class Split:
 
 def compute_split(lines: Sequence[Line], fee_bps: int, mcn_share_bps: int | None = None) -> Split:
     """Split each line into fee, commission and supplier with ``Money.split``, then the
-    commission into promoter and MCN share; every part is exact to the minor unit. The
-    promoter comes first so that a tie in rounding goes to the creator whose commission it is."""
+    commission into MCN share and promoter; every part is exact to the minor unit. (The
+    order of the parts decides rounding ties; reports recompute splits of orders paid long
+    ago, so it must never change.)"""
     if not lines:
         raise ValueError("an order has at least one line")
     currency = lines[0].amount.currency
@@ -97,7 +98,7 @@ def compute_split(lines: Sequence[Line], fee_bps: int, mcn_share_bps: int | None
     mcn = zero
     promoter = commission
     if mcn_share_bps and commission:
-        promoter, mcn = split(commission, [BPS - mcn_share_bps, mcn_share_bps])
+        mcn, promoter = split(commission, [mcn_share_bps, BPS - mcn_share_bps])
     total = sum((line.amount for line in lines), zero)
     return Split(total=total, fee=fee, commission=commission, promoter=promoter, mcn=mcn, supplier=supplier)
 
