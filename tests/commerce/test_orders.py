@@ -337,6 +337,23 @@ async def test_return_within_the_window_refunds_and_restocks(client: httpx.Async
     assert await stock_of(client, product) == [5]
     twice = await client.post(f"/api/v1/returns/{r.json()['id']}/approve", headers=supplier.headers)
     assert (twice.status_code, code(twice)) == (409, "invalid_state")
+    # The buyer who sent it back may still say why, once the return is decided.
+    review = {"rating": 2, "body": "The glaze was cracked."}
+    r = await client.post(f"/api/v1/orders/{order['id']}/reviews", headers=buyer.headers, json=review)
+    assert r.status_code == 201, r.text
+    summary = (await client.get(f"/api/v1/products/{product['id']}/reviews")).json()["summary"]
+    assert (summary["count"], summary["average"]) == (1, 2.0)
+
+
+async def test_an_order_refunded_before_it_arrived_takes_no_review(client: httpx.AsyncClient) -> None:
+    supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
+    product = await make_product(client, supplier)
+    order = await place_order(client, buyer, product["skus"][0]["id"])
+    await pay_order(client, buyer, order["id"])
+    r = await client.post(f"/api/v1/orders/{order['id']}/refund", headers=supplier.headers, json={"reason": "no stock"})
+    assert r.status_code == 200, r.text
+    r = await client.post(f"/api/v1/orders/{order['id']}/reviews", headers=buyer.headers, json={"rating": 1})
+    assert (r.status_code, code(r)) == (409, "invalid_state")
 
 
 async def test_returns_after_the_window_or_of_perishables_are_refused(client: httpx.AsyncClient) -> None:

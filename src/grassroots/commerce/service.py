@@ -486,8 +486,11 @@ async def request_return(uow: UnitOfWork, buyer: Principal, order_id: uuid.UUID,
 
 async def review(uow: UnitOfWork, buyer: Principal, order_id: uuid.UUID, rating: int, body: str) -> Review:
     order = await _buyers_order(uow, buyer, order_id, lock=True)  # not while a return is decided
-    if order.status not in (OrderStatus.received, OrderStatus.completed):
-        raise Conflict("Review an order after you have received it (and not returned it).", code="invalid_state")
+    # Received goods, kept or sent back and refunded: the one who returned them has often
+    # the most to say, and a supplier must not silence a review by refunding first.
+    reviewable = (OrderStatus.received, OrderStatus.completed, OrderStatus.refunded)
+    if order.status not in reviewable or order.received_at is None:
+        raise Conflict("Review an order after you have received it.", code="invalid_state")
     pending = await repository.return_for_order(uow.session, order.id)
     if pending is not None and pending.status == ReturnStatus.requested:
         raise Conflict("Review the order once its return is decided.", code="invalid_state")
