@@ -6,6 +6,7 @@ import re
 
 import httpx
 
+from grassroots.kernel.platform import Platform
 from tests.commerce.test_regressions import browser_for, new_product
 from tests.conftest import actor, make_product, place_order
 from tests.web.test_pages import HTML, csrf_of
@@ -221,3 +222,20 @@ async def test_saving_an_old_tab_keeps_a_commission_changed_since(client: httpx.
     assert r.status_code == 303
     assert (await client.get(f"/api/v1/products/{product['id']}")).json()["commission_bps"] == 2500
     await c.aclose()
+
+
+async def test_pages_promise_the_return_window_that_is_enforced(client: httpx.AsyncClient, platform: Platform) -> None:
+    supplier = await actor(client, "supplier")
+    product = await make_product(client, supplier)
+    before = platform.settings.return_window_days
+    platform.settings.return_window_days = 3
+    try:
+        page = await client.get(f"/products/{product['id']}", headers=HTML)
+        assert "3-day no-reason returns after delivery." in page.text and "7-day" not in page.text
+        c = await browser_for(client, supplier)
+        await c.get("/lang/zh_Hans")
+        returns = await c.get("/supplier/returns", headers=HTML)
+        assert "买家签收后 3 天内可退回大多数商品" in returns.text
+        await c.aclose()
+    finally:
+        platform.settings.return_window_days = before

@@ -77,7 +77,7 @@ ERRORS = {
     "invalid_source": N_("The page that sent you here is gone; place the order again."),
     "invalid_state": N_("That is not possible for this order any more."),
     "order_expired": N_("The time to pay for this order has run out."),
-    "return_window_closed": N_("The 7-day return window has closed."),
+    "return_window_closed": N_("The return window for this order has closed."),
     "not_returnable": N_("Perishable, custom-made and digital goods have no no-reason return."),
     "return_exists": N_("You already asked to return this order."),
     "already_reviewed": N_("You already reviewed this order."),
