@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 
 import httpx
@@ -8,6 +9,7 @@ import pytest
 from grassroots.app import create_app
 from grassroots.kernel.platform import Platform
 from grassroots.kernel.state_redis import RedisState
+from grassroots.ops import service as ops
 from tests.conftest import Stack, user_with_token
 
 
@@ -64,6 +66,9 @@ async def test_test_clock_moves_time_for_the_platform(client: httpx.AsyncClient,
         {"advance_seconds": 0},
         {"advance_seconds": -5},
         {"advance_seconds": "soon"},
+        {"advance_seconds": "60"},
+        {"advance_seconds": 60.0},
+        {"advance_seconds": True},
         {"advance_seconds": 10**12},
         {},
         {"advance_seconds": 5, "reset": True},
@@ -85,6 +90,20 @@ async def test_test_clock_cannot_run_past_a_century(client: httpx.AsyncClient) -
     r = await client.post("/api/v1/admin/test-clock", json={"advance_seconds": 1}, headers=admin)
     assert r.status_code == 422 and r.json()["error"]["code"] == "clock_out_of_range"
     assert (await client.get("/api/v1/admin/test-clock", headers=admin)).status_code == 200
+
+
+async def test_advances_at_once_never_pass_the_century_together(client: httpx.AsyncClient, platform: Platform) -> None:
+    """The increment and its check are one step: fifteen decades asked for at once move the
+    clock by those that were answered 200, never past 100 years."""
+    _, admin = await user_with_token(client, "admin")
+    step = {"advance_seconds": 10 * 366 * 86400}
+    answers = await asyncio.gather(
+        *(client.post("/api/v1/admin/test-clock", json=step, headers=admin) for _ in range(15))
+    )
+    moved = [r.status_code for r in answers].count(200)
+    assert {r.status_code for r in answers} == {200, 422} and 1 <= moved <= 10
+    await platform.clock.refresh()
+    assert platform.clock.offset == timedelta(seconds=moved * step["advance_seconds"]) <= ops.MAX_OFFSET
 
 
 async def test_healthz_answers_head(client: httpx.AsyncClient) -> None:

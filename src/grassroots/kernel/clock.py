@@ -78,9 +78,16 @@ class OffsetClock:
             return
         self._offset_us = int(raw) if raw else 0
 
-    async def advance(self, seconds: int) -> datetime:
-        self._offset_us = await self._kv.incr(OFFSET_KEY, seconds * 1_000_000)
-        return self.now()
+    async def advance(self, seconds: int, *, limit: timedelta | None = None) -> bool:
+        """Move forward by ``seconds``; with ``limit``, only if the offset stays within it
+        (False, and nothing moved, otherwise). Atomic across processes: the increment comes
+        first and is taken back if it overshot, so concurrent advances never pass the limit."""
+        amount = seconds * 1_000_000
+        self._offset_us = await self._kv.incr(OFFSET_KEY, amount)
+        if limit is not None and self._offset_us > limit // timedelta(microseconds=1):
+            self._offset_us = await self._kv.incr(OFFSET_KEY, -amount)
+            return False
+        return True
 
     async def reset(self) -> None:
         await self._kv.delete(OFFSET_KEY)

@@ -19,7 +19,9 @@ class HealthOut(BaseModel):
 
 
 class AdvanceIn(RequestModel):
-    advance_seconds: int = Field(gt=0, le=TEN_YEARS, description="Seconds to move the platform clock forward")
+    advance_seconds: int = Field(
+        gt=0, le=TEN_YEARS, strict=True, description="Seconds to move the platform clock forward"
+    )
 
 
 class ClockOut(BaseModel):

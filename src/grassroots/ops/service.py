@@ -48,13 +48,11 @@ MAX_OFFSET = timedelta(days=100 * 366)  # keeps platform time far from datetime'
 
 async def advance_clock(platform: Platform, seconds: int) -> OffsetClock:
     clock = test_clock(platform)
-    await clock.refresh()
-    if clock.offset + timedelta(seconds=seconds) > MAX_OFFSET:
+    if not await clock.advance(seconds, limit=MAX_OFFSET):
         raise Invalid(
             "The test clock cannot run more than 100 years ahead.",
             code="clock_out_of_range",
             fields={"advance_seconds": "too far"},
         )
-    await clock.advance(seconds)
     log.info("test clock advanced", extra={"advance_seconds": seconds, "offset_seconds": clock.offset.total_seconds()})
     return clock
