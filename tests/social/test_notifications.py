@@ -3,6 +3,7 @@ the worker first), read state, the unread filter, and privacy."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -229,3 +230,23 @@ async def test_no_page_links_to_a_deleted_post(client: httpx.AsyncClient) -> Non
     for text in (notices, links):
         assert f"/posts/{post['id']}" not in text and "Spring tea" not in text
     assert "via a deleted post" in links
+
+
+async def test_mark_all_read_leaves_what_arrived_after_the_page_was_shown(client: httpx.AsyncClient) -> None:
+    from tests.commerce.test_regressions import browser_for
+    from tests.web.test_pages import HTML, csrf_of
+
+    author, fan, late = await actor(client, "creator"), await actor(client, "consumer"), await actor(client, "consumer")
+    post = await make_post(client, author)
+    await client.post(f"/api/v1/posts/{post['id']}/comments", headers=fan.headers, json={"body": "first"})
+    await drain(client)
+    b = await browser_for(client, author)
+    page = await b.get("/notifications", headers=HTML)
+    assert page.text.count('data-testid="notification"') == 1
+    await client.post(f"/api/v1/posts/{post['id']}/comments", headers=late.headers, json={"body": "meanwhile"})
+    await drain(client)
+    form = {"csrf_token": csrf_of(page.text), "upto": re.search(r'name="upto" value="([^"]*)"', page.text).group(1)}  # type: ignore[union-attr]
+    assert (await b.post("/notifications/read", data=form, headers=HTML)).status_code == 303
+    left = (await client.get("/api/v1/notifications?unread=true", headers=author.headers)).json()
+    assert [n["actor_handle"] for n in left["items"]] == [late.handle]
+    await b.aclose()

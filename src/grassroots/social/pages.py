@@ -161,10 +161,13 @@ async def notifications(
             "next_cursor": next_cursor,
             "unread": unread,
             "unread_count": await service.unread_count(uow, user),
+            "newest_id": await service.newest_notification_id(uow, user),
         },
     )
 
 
 @router.post("/notifications/read")
 async def mark_read(request: Request, form: CsrfForm, user: CurrentUser, uow: UoW) -> Response:
-    return await act(request, uow, service.mark_read(uow, user, None), redirect="/notifications")
+    """Mark all read that had arrived when the page was shown (``upto``: its newest)."""
+    upto = uuid_field(form, "upto")
+    return await act(request, uow, service.mark_read(uow, user, None, upto=upto), redirect="/notifications")

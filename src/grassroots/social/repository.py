@@ -214,12 +214,26 @@ async def unread_count(session: AsyncSession, user_id: uuid.UUID) -> int:
     return int(n or 0)
 
 
-async def mark_read(session: AsyncSession, user_id: uuid.UUID, ids: Sequence[uuid.UUID] | None, at: datetime) -> int:
+async def mark_read(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    ids: Sequence[uuid.UUID] | None,
+    at: datetime,
+    upto: uuid.UUID | None = None,
+) -> int:
     stmt = update(Notification).where(Notification.user_id == user_id, Notification.read_at.is_(None))
     if ids is not None:
         stmt = stmt.where(Notification.id.in_(set(ids)))
+    if upto is not None:  # ids grow with time: none newer than this one
+        stmt = stmt.where(Notification.id <= upto)
     result = await session.execute(stmt.values(read_at=at))
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def newest_notification_id(session: AsyncSession, user_id: uuid.UUID) -> uuid.UUID | None:
+    stmt = select(Notification.id).where(Notification.user_id == user_id).order_by(Notification.id.desc()).limit(1)
+    found: uuid.UUID | None = await session.scalar(stmt)
+    return found
 
 
 # ------------------------------------------------------------------ profiles

@@ -423,5 +423,13 @@ async def unread_count(uow: UnitOfWork, user: Principal) -> int:
     return await repository.unread_count(uow.session, user.id)
 
 
-async def mark_read(uow: UnitOfWork, user: Principal, ids: Sequence[uuid.UUID] | None) -> int:
-    return await repository.mark_read(uow.session, user.id, ids, uow.now())
+async def mark_read(
+    uow: UnitOfWork, user: Principal, ids: Sequence[uuid.UUID] | None, *, upto: uuid.UUID | None = None
+) -> int:
+    """Mark ``ids`` (None: all) read; ``upto``: none that came after that one (a page's
+    "Mark all read" must not mark what arrived after the page was shown)."""
+    return await repository.mark_read(uow.session, user.id, ids, uow.now(), upto)
+
+
+async def newest_notification_id(uow: UnitOfWork, user: Principal) -> uuid.UUID | None:
+    return await repository.newest_notification_id(uow.session, user.id)
