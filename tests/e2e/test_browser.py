@@ -155,3 +155,34 @@ def test_api_docs_render_without_a_cdn(browser: Any, embedded_server: Server) ->
     page.get_by_role("heading", name="Grassroots (0.1.0)").wait_for(timeout=15000)
     assert outside == []  # code and styles all come from our server
     context.close()
+
+
+def test_a_long_unbroken_title_wraps_on_a_phone(browser: Any, embedded_server: Server) -> None:
+    """A title of 100 letters with no space (or a URL) must not make the page scroll sideways."""
+    title = "W" * 100
+    with httpx.Client(base_url=embedded_server.url) as c:
+        tokens = []
+        for n, role in enumerate(("creator", "consumer")):
+            email = f"wide{n}@example.com"
+            body = {"email": email, "password": PASSWORD, "handle": f"wide_{n}", "role": role}
+            assert c.post("/api/v1/auth/signup", json=body).status_code == 201
+            token = c.post("/api/v1/auth/token", json={"email": email, "password": PASSWORD}).json()["access_token"]
+            tokens.append({"Authorization": f"Bearer {token}"})
+        post = c.post("/api/v1/posts", headers=tokens[0], json={"kind": "note", "title": title}).json()
+        comment = {"body": "https://example.com/" + "x" * 200}
+        assert c.post(f"/api/v1/posts/{post['id']}/comments", headers=tokens[1], json=comment).status_code == 201
+    context = browser.new_context(viewport=PHONE, locale="en-US", is_mobile=True)
+    page = context.new_page()
+    page.goto(embedded_server.url + f"/posts/{post['id']}")
+    no_horizontal_scroll(page)
+    shot(page, "long-title-post-phone")
+    page.goto(embedded_server.url + "/login")
+    page.get_by_label("Email", exact=True).fill("wide0@example.com")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/home")
+    page.goto(embedded_server.url + "/notifications")
+    page.wait_for_selector("[data-testid=notification]")
+    no_horizontal_scroll(page)
+    shot(page, "long-title-notifications-phone")
+    context.close()
