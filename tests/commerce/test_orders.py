@@ -18,6 +18,7 @@ from grassroots.kernel.auth import Principal, Role
 from grassroots.kernel.errors import Conflict
 from grassroots.kernel.idempotency import IdempotencyKey
 from grassroots.kernel.platform import Platform
+from tests.commerce.test_money import admin_headers
 from tests.conftest import ADDRESS, Actor, actor, advance, drain, make_product, pay_order, place_order
 
 
@@ -359,6 +360,12 @@ async def test_an_order_refunded_before_it_arrived_takes_no_review(client: httpx
 async def test_returns_after_the_window_or_of_perishables_are_refused(client: httpx.AsyncClient) -> None:
     _, buyer, _, order = await received_order(client)
     await advance(client, 7 * 86400 + 60)
+    r = await client.post(f"/api/v1/orders/{order['id']}/returns", headers=buyer.headers, json={"reason": "late"})
+    assert (r.status_code, code(r)) == (409, "return_window_closed")
+    # and once settlement has completed it, the answer is the same
+    admin = await admin_headers(client)
+    assert (await client.post("/api/v1/admin/settlements", headers=admin, json={})).status_code == 200
+    assert (await client.get(f"/api/v1/orders/{order['id']}", headers=buyer.headers)).json()["status"] == "completed"
     r = await client.post(f"/api/v1/orders/{order['id']}/returns", headers=buyer.headers, json={"reason": "late"})
     assert (r.status_code, code(r)) == (409, "return_window_closed")
     _, buyer2, _, food = await received_order(client, category="food")

@@ -461,9 +461,12 @@ async def request_return(uow: UnitOfWork, buyer: Principal, order_id: uuid.UUID,
     # The order row is locked first, as a refund and a return decision lock it: a refund
     # that lands meanwhile either sees this request or is seen by it.
     order = await _buyers_order(uow, buyer, order_id, lock=True)
-    if order.status != OrderStatus.received or order.received_at is None:
+    # Completed is what settlement makes of a received order once its window has closed.
+    if order.status not in (OrderStatus.received, OrderStatus.completed) or order.received_at is None:
         raise invalid_state(order, "return")
-    if uow.now() > order.received_at + timedelta(days=uow.settings.return_window_days):
+    if order.status == OrderStatus.completed or uow.now() > order.received_at + timedelta(
+        days=uow.settings.return_window_days
+    ):
         raise Conflict("The return window for this order has closed.", code="return_window_closed")
     if not all(i.returnable for i in order.items):
         raise Conflict("Perishable, custom-made and digital goods have no no-reason return.", code="not_returnable")
