@@ -280,3 +280,15 @@ async def test_two_commission_changes_at_once_are_recorded_in_the_order_they_hap
     ordered = sorted(history, key=lambda c: c.changed_at)
     assert [(c.old_bps, c.new_bps) for c in ordered] == [(3000, 1000), (1000, 5000)]
     assert (await client.get(f"/api/v1/products/{product['id']}")).json()["commission_bps"] == 5000
+
+
+async def test_blank_filters_are_no_filters(client: httpx.AsyncClient) -> None:
+    """``?q=&category=&supplier_id=&cursor=``: a URL template or a form left blank."""
+    supplier, creator = await actor(client, "supplier"), await actor(client, "creator")
+    product = await make_product(client, supplier, commission_bps=2000)
+    r = await client.get("/api/v1/products?q=&category=&supplier_id=&cursor=")
+    assert [p["id"] for p in r.json()["items"]] == [product["id"]]
+    r = await client.get("/api/v1/affiliate/pool?category=&sort=commission&cursor=", headers=creator.headers)
+    assert [p["id"] for p in r.json()["items"]] == [product["id"]]
+    r = await client.get("/api/v1/products?supplier_id=nobody")
+    assert (r.status_code, code(r)) == (422, "validation_error")

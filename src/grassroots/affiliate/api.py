@@ -42,7 +42,8 @@ async def pool(
     sort: Literal["commission", "sales", "new"] = "commission",
 ) -> Page[PoolItemOut]:
     """Active products with a commission, best paying (or best selling, or newest) first."""
-    products, next_cursor = await service.pool(uow, paging, category=category, sort=sort)
+    # a blank filter (``?category=``) is no filter
+    products, next_cursor = await service.pool(uow, paging, category=category or None, sort=sort)
     mine = await service.showcased_product_ids(uow, creator.id)
     items = [PoolItemOut(**product_out(p).model_dump(), in_showcase=p.id in mine) for p in products]
     return Page(items=items, next_cursor=next_cursor)

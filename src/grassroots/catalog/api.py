@@ -13,6 +13,7 @@ from grassroots.catalog.schemas import CategoryOut, ProductIn, ProductOut, Produ
 from grassroots.kernel.auth import MaybeUser, Principal, Role, open_access, require
 from grassroots.kernel.deps import UoW
 from grassroots.kernel.pagination import Page, Paging
+from grassroots.kernel.schemas import BlankUUID
 
 router = APIRouter(prefix="/api/v1", tags=["catalog"])
 
@@ -52,7 +53,7 @@ async def list_products(
     paging: Paging,
     q: Annotated[str | None, Query(max_length=100)] = None,
     category: Annotated[str | None, Query(max_length=32)] = None,
-    supplier_id: uuid.UUID | None = None,
+    supplier_id: BlankUUID = None,
 ) -> Page[ProductOut]:
     """Active products; a supplier asking for its own (``supplier_id``) also sees drafts and archived ones."""
     items, next_cursor = await service.list_products(

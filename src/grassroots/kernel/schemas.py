@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints, model_validator
 
 # A required line of text: the spaces around it are dropped before its length is checked,
 # so one of only spaces is refused rather than stored empty.
 Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+def _blank_is_none(value: Any) -> Any:
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+# A filter in a query string: ``?supplier_id=`` (a form or a URL template left blank) is no filter.
+BlankUUID = Annotated[uuid.UUID | None, BeforeValidator(_blank_is_none)]
 
 
 def _bad_text(value: Any) -> bool:
