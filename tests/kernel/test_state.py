@@ -139,3 +139,13 @@ async def test_redis_state_is_shared_between_instances(redis_url: str) -> None:
 @pytest.mark.parametrize("limit", [0, -1])
 async def test_zero_limit_refuses(shared_state: SharedState, limit: int) -> None:
     assert not (await shared_state.limiter.hit("z", limit, 10)).allowed
+
+
+async def test_incr_if_at_most_never_passes_the_bound(shared_state: SharedState) -> None:
+    results = await asyncio.gather(*(shared_state.kv.incr_if_at_most("offset", 7, 100) for _ in range(30)))
+    assert sorted(r for r in results if r is not None) == list(range(7, 99, 7))  # 14 fit
+    assert results.count(None) == 16
+    assert await shared_state.kv.get("offset") == "98"
+    assert await shared_state.kv.incr_if_at_most("offset", 2, 100) == 100
+    assert await shared_state.kv.incr_if_at_most("offset", 1, 100) is None
+    assert await shared_state.kv.incr_if_at_most("fresh", 5, 4) is None and await shared_state.kv.get("fresh") is None

@@ -93,17 +93,17 @@ async def test_test_clock_cannot_run_past_a_century(client: httpx.AsyncClient) -
 
 
 async def test_advances_at_once_never_pass_the_century_together(client: httpx.AsyncClient, platform: Platform) -> None:
-    """The increment and its check are one step: fifteen decades asked for at once move the
-    clock by those that were answered 200, never past 100 years."""
+    """The check and the increment are one step in shared state: of fifteen decades asked
+    for at once, ten move the clock and five are refused (Redis interleaves the requests;
+    the in-memory state of the embedded stack cannot)."""
     _, admin = await user_with_token(client, "admin")
     step = {"advance_seconds": 10 * 366 * 86400}
     answers = await asyncio.gather(
         *(client.post("/api/v1/admin/test-clock", json=step, headers=admin) for _ in range(15))
     )
-    moved = [r.status_code for r in answers].count(200)
-    assert {r.status_code for r in answers} == {200, 422} and 1 <= moved <= 10
+    assert sorted(r.status_code for r in answers) == [200] * 10 + [422] * 5
     await platform.clock.refresh()
-    assert platform.clock.offset == timedelta(seconds=moved * step["advance_seconds"]) <= ops.MAX_OFFSET
+    assert platform.clock.offset == timedelta(seconds=10 * step["advance_seconds"]) <= ops.MAX_OFFSET
 
 
 async def test_healthz_answers_head(client: httpx.AsyncClient) -> None:

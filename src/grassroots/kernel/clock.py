@@ -80,13 +80,17 @@ class OffsetClock:
 
     async def advance(self, seconds: int, *, limit: timedelta | None = None) -> bool:
         """Move forward by ``seconds``; with ``limit``, only if the offset stays within it
-        (False, and nothing moved, otherwise). Atomic across processes: the increment comes
-        first and is taken back if it overshot, so concurrent advances never pass the limit."""
+        (False, and nothing moved, otherwise), checked and added in one step in shared
+        state, so advances at once never pass it and nobody sees an offset taken back."""
         amount = seconds * 1_000_000
-        self._offset_us = await self._kv.incr(OFFSET_KEY, amount)
-        if limit is not None and self._offset_us > limit // timedelta(microseconds=1):
-            self._offset_us = await self._kv.incr(OFFSET_KEY, -amount)
+        if limit is None:
+            self._offset_us = await self._kv.incr(OFFSET_KEY, amount)
+            return True
+        moved = await self._kv.incr_if_at_most(OFFSET_KEY, amount, limit // timedelta(microseconds=1))
+        if moved is None:
+            await self.refresh()
             return False
+        self._offset_us = moved
         return True
 
     async def reset(self) -> None:

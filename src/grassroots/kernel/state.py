@@ -39,6 +39,11 @@ class KeyValue(Protocol):
         None when there was not enough (nothing changes). Flash-sale stock uses this."""
         ...
 
+    async def incr_if_at_most(self, key: str, amount: int, maximum: int) -> int | None:
+        """Add ``amount`` only if the result is at most ``maximum``, in one step; the new
+        value, or None (nothing changes). The test clock's bound uses this."""
+        ...
+
 
 class RateLimiter(Protocol):
     async def hit(self, key: str, limit: int, window_seconds: float) -> RateDecision:
@@ -130,6 +135,17 @@ class MemoryKeyValue:
             return None
         self._data[key] = str(current - amount)
         return current - amount
+
+    async def incr_if_at_most(self, key: str, amount: int, maximum: int) -> int | None:
+        current = self._live(key)
+        value = int(current or 0) + amount
+        if value > maximum:
+            return None
+        if current is None:
+            self._put(key, str(value), None)
+        else:
+            self._data[key] = str(value)
+        return value
 
 
 class MemoryRateLimiter:

@@ -27,6 +27,12 @@ if v < n then return nil end
 return redis.call('DECRBY', KEYS[1], n)
 """
 
+_INCR_IF_AT_MOST = """
+local v = tonumber(redis.call('GET', KEYS[1]) or '0')
+if v + tonumber(ARGV[1]) > tonumber(ARGV[2]) then return nil end
+return redis.call('INCRBY', KEYS[1], ARGV[1])
+"""
+
 # GCRA with times in microseconds taken from the Redis server, so every instance
 # agrees on "now". Returns {allowed, remaining, retry_after_us}.
 _GCRA = """
@@ -52,6 +58,7 @@ class RedisKeyValue:
         self._p = prefix
         self._incr = redis.register_script(_INCR)
         self._decr = redis.register_script(_DECR_IF_AT_LEAST)
+        self._incr_at_most = redis.register_script(_INCR_IF_AT_MOST)
 
     async def get(self, key: str) -> str | None:
         return cast(str | None, await self._r.get(self._p + key))
@@ -75,6 +82,10 @@ class RedisKeyValue:
         if amount <= 0:
             raise ValueError("decr_if_at_least takes a positive amount")
         v = await self._decr(keys=[self._p + key], args=[amount])
+        return None if v is None else int(v)
+
+    async def incr_if_at_most(self, key: str, amount: int, maximum: int) -> int | None:
+        v = await self._incr_at_most(keys=[self._p + key], args=[amount, maximum])
         return None if v is None else int(v)
 
 
