@@ -522,3 +522,29 @@ async def test_the_supplier_or_an_operator_refunds_an_order_from_its_page(client
     )
     assert r.headers["location"] == f"/orders/{other['id']}"
     assert (await client.get(f"/api/v1/orders/{other['id']}", headers=buyer.headers)).json()["status"] == "refunded"
+
+
+async def test_the_returns_page_reads_its_orders_in_one_query(client: httpx.AsyncClient) -> None:
+    from sqlalchemy import event
+
+    supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
+    product = await make_product(client, supplier, stock=30)
+    for _ in range(5):
+        order = await received(client, supplier, buyer, product)
+        await client.post(f"/api/v1/orders/{order['id']}/returns", headers=buyer.headers, json={"reason": "x"})
+    await drain(client)
+    await as_browser(client, supplier)
+    engine = client._transport.app.state.platform.db.engine.sync_engine  # type: ignore[attr-defined]
+    reads: list[str] = []
+
+    def seen(conn: object, cursor: object, statement: str, *rest: object) -> None:
+        if statement.lstrip().startswith("SELECT orders."):
+            reads.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        page = await client.get("/supplier/returns", headers=HTML)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert page.text.count('data-testid="return"') == 5
+    assert len(reads) == 1  # not one per return

@@ -39,6 +39,7 @@ class Product(Base):
         CheckConstraint("commission_bps = 0 OR (commission_bps >= 100 AND commission_bps <= 8000)", name="commission"),
         Index("ix_products_pool_commission", "status", "commission_bps", "id"),
         Index("ix_products_pool_sales", "status", "sold_units", "id"),
+        Index("ix_products_status", "status", "id"),  # the newest on sale, a page at a time
     )
 
 

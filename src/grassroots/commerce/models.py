@@ -133,7 +133,10 @@ class ReturnRequest(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
-    __table_args__ = (Index("ix_return_requests_supplier", "supplier_id", "status", "id"),)
+    __table_args__ = (
+        Index("ix_return_requests_supplier", "supplier_id", "status", "id"),
+        Index("ix_return_requests_buyer", "buyer_id", "id"),
+    )
 
 
 class Review(Base):

@@ -407,7 +407,7 @@ async def supplier_returns(
 ) -> Response:
     chosen = ReturnStatus(status) if status in ReturnStatus.__members__ else ReturnStatus.requested
     returns, next_cursor = await service.list_returns(uow, supplier, paging, chosen)
-    orders = {r.order_id: await service.get_order(uow, r.order_id, supplier) for r in returns}
+    orders = await service.orders_by_id(uow, [r.order_id for r in returns], supplier)
     return render(
         request,
         "commerce/supplier_returns.html",

@@ -30,6 +30,13 @@ async def get(session: AsyncSession, order_id: uuid.UUID, *, for_update: bool = 
     return (await session.scalars(_get(for_update), {"order_id": order_id})).unique().one_or_none()
 
 
+async def get_many(session: AsyncSession, order_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Order]:
+    if not order_ids:
+        return {}
+    rows = await session.scalars(_with_items().where(Order.id.in_(set(order_ids))))
+    return {o.id: o for o in rows.unique()}
+
+
 # The statements of the checkout path are built once: building one costs more than running it.
 @functools.cache
 def _get(for_update: bool) -> Select[Order]:

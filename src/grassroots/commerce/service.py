@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -74,6 +75,12 @@ async def get_order(uow: UnitOfWork, order_id: uuid.UUID, viewer: Principal, *, 
     if order is None or not _may_see(order, viewer):
         raise NotFound("No such order.", code="order_not_found")
     return order
+
+
+async def orders_by_id(uow: UnitOfWork, order_ids: Sequence[uuid.UUID], viewer: Principal) -> dict[uuid.UUID, Order]:
+    """The orders among ``order_ids`` that ``viewer`` may see, in one query (a page's list)."""
+    found = await repository.get_many(uow.session, order_ids)
+    return {i: o for i, o in found.items() if _may_see(o, viewer)}
 
 
 async def list_orders(
@@ -457,7 +464,7 @@ async def _receive(uow: UnitOfWork, order: Order, *, automatic: bool = False) ->
 
 
 async def request_return(uow: UnitOfWork, buyer: Principal, order_id: uuid.UUID, reason: str) -> ReturnRequest:
-    """7-day no-reason return (Consumer Protection Law art. 25), counted from receipt."""
+    """No-reason return (Consumer Protection Law art. 25: 7 days, the default window), counted from receipt."""
     # The order row is locked first, as a refund and a return decision lock it: a refund
     # that lands meanwhile either sees this request or is seen by it.
     order = await _buyers_order(uow, buyer, order_id, lock=True)

@@ -69,6 +69,8 @@ class Refund(Base):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     failure_reason: Mapped[str | None] = mapped_column(String(200), default=None)
 
+    __table_args__ = (Index("ix_refunds_status", "status", "id"),)  # the operator's worklist of failed ones
+
 
 class WebhookReceipt(Base):
     """One row per provider event we accepted: a replayed or duplicated delivery finds its

@@ -60,6 +60,7 @@ class Comment(Base):
 
     __table_args__ = (
         Index("ix_comments_post", "post_id", "parent_id", "id"),
+        Index("ix_comments_parent", "parent_id", "id"),  # a comment's replies, and their count
         # At most one pinned comment per post, whatever races.
         Index(
             "uq_comments_pinned",
