@@ -46,6 +46,13 @@ def test_each_part_is_within_a_minor_unit_per_line_of_its_exact_value(
         assert abs(s.mcn.amount - Fraction(s.commission.amount * share, 10_000)) < 1
 
 
+def test_a_rounding_tie_between_mcn_and_creator_stays_where_it_always_went() -> None:
+    # ¥1.00 at 5% commission: 5 fen, of which the MCN's 90% is 4.5. Reports recompute the
+    # splits of orders paid long ago, so the order of the parts (MCN first) never changes.
+    s = compute_split([Line(Money(100, "CNY"), 500)], 500, 9000)
+    assert (s.commission.amount, s.mcn.amount, s.promoter.amount) == (5, 5, 0)
+
+
 def test_a_worked_example() -> None:
     # 2 × ¥99.99 at 20% commission, 5% fee, MCN takes 30% of the commission
     s = compute_split([Line(Money(19_998, "CNY"), 2000)], 500, 3000)

@@ -152,7 +152,8 @@ async def receive(order_id: uuid.UUID, buyer: Buyer, uow: UoW) -> OrderOut:
 
 @router.post("/orders/{order_id}/returns", status_code=201, response_model=ReturnOut)
 async def request_return(order_id: uuid.UUID, body: ReturnIn, buyer: Buyer, uow: UoW) -> ReturnOut:
-    """7-day no-reason return, counted from receipt (not for perishable, custom or digital goods)."""
+    """No-reason return within ``GRASSROOTS_RETURN_WINDOW_DAYS`` (7 by default) of receipt (not for
+    perishable, custom or digital goods); after it, 409 ``return_window_closed``."""
     return return_out(await service.request_return(uow, buyer, order_id, body.reason))
 
 

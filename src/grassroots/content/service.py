@@ -36,9 +36,13 @@ POSTING_ROLES = (Role.creator, Role.consumer)
 MAX_HASHTAG_LENGTH = 30
 
 
-def _hashtag_char(c: str) -> bool:
-    # Letters in any script with their combining marks (हिंदी, ที่นี่, a decomposed café), digits, _.
-    return c == "_" or unicodedata.category(c)[0] in "LMN"
+def _is_hashtag(tag: str) -> bool:
+    """Letters of any script with their combining marks (हिंदी, ที่นี่, café), digits, ``_``
+    and the joiners some scripts need between letters (می‌خواهم); it starts with a letter,
+    a digit or ``_``, so no tag is only marks."""
+    if not 0 < len(tag) <= MAX_HASHTAG_LENGTH or (unicodedata.category(tag[0])[0] not in "LN" and tag[0] != "_"):
+        return False
+    return all(c in "_\u200c\u200d" or unicodedata.category(c)[0] in "LMN" for c in tag)
 
 
 class TooLarge(DomainError):
@@ -153,7 +157,7 @@ def _hashtags(raw: Sequence[str]) -> list[str]:
         tag = unicodedata.normalize("NFC", t.strip().lstrip("#").strip().lower())
         if not tag:
             continue
-        if len(tag) > MAX_HASHTAG_LENGTH or not all(map(_hashtag_char, tag)):
+        if not _is_hashtag(tag):
             raise Invalid(
                 f"#{tag} is not a hashtag: letters and digits, up to 30.",
                 code="invalid_hashtag",

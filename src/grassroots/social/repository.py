@@ -224,7 +224,7 @@ async def mark_read(
     stmt = update(Notification).where(Notification.user_id == user_id, Notification.read_at.is_(None))
     if ids is not None:
         stmt = stmt.where(Notification.id.in_(set(ids)))
-    if upto is not None:  # ids grow with time: none newer than this one
+    if upto is not None:  # ids follow the events' times: none about anything after this one
         stmt = stmt.where(Notification.id <= upto)
     result = await session.execute(stmt.values(read_at=at))
     return int(getattr(result, "rowcount", 0) or 0)

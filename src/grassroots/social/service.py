@@ -426,8 +426,9 @@ async def unread_count(uow: UnitOfWork, user: Principal) -> int:
 async def mark_read(
     uow: UnitOfWork, user: Principal, ids: Sequence[uuid.UUID] | None, *, upto: uuid.UUID | None = None
 ) -> int:
-    """Mark ``ids`` (None: all) read; ``upto``: none that came after that one (a page's
-    "Mark all read" must not mark what arrived after the page was shown)."""
+    """Mark ``ids`` (None: all) read; ``upto``: none about anything newer than that one (a
+    page's "Mark all read" leaves what happened after the page was shown; a notification of
+    an older event delivered late is marked with the rest)."""
     return await repository.mark_read(uow.session, user.id, ids, uow.now(), upto)
 
 
