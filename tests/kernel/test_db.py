@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -259,3 +260,31 @@ async def test_insert_new_keeps_the_given_order_and_gives_none_the_default(platf
     async with platform.unit_of_work(write=False) as uow:
         row = await uow.session.get(OutboxEvent, other.id)
     assert row is not None and (row.attempts, row.last_error) == (0, "x")  # None took the default
+
+
+async def test_0007_fills_in_the_promoter_part_of_orders_paid_before(client, platform: Platform) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import text
+
+    from tests.conftest import actor, make_product, pay_order, place_order
+
+    supplier, creator, buyer = (
+        await actor(client, "supplier"),
+        await actor(client, "creator"),
+        await actor(client, "consumer"),
+    )
+    product = await make_product(client, supplier, price=10_000, commission_bps=2000)
+    r = await client.post("/api/v1/showcase", headers=creator.headers, json={"product_id": product["id"]})
+    assert r.status_code == 201
+    promoted = await place_order(client, buyer, product["skus"][0]["id"], source={"creator_id": creator.id})
+    await pay_order(client, buyer, promoted["id"])
+    direct = await place_order(client, buyer, product["skus"][0]["id"])
+    await pay_order(client, buyer, direct["id"])
+    unpaid = await place_order(client, buyer, product["skus"][0]["id"])
+
+    await downgrade_to(platform, "0006")
+    await upgrade(platform.db)
+    async with platform.db.engine.connect() as conn:
+        rows = await conn.execute(text("SELECT id, promoter_minor FROM orders"))
+        parts = {str(uuid.UUID(str(i))): part for i, part in rows}
+    # 20% of ¥100 is ¥20, less nothing: no MCN
+    assert parts == {promoted["id"]: 2000, direct["id"]: 0, unpaid["id"]: None}

@@ -47,8 +47,8 @@ def test_each_part_is_within_a_minor_unit_per_line_of_its_exact_value(
 
 
 def test_a_rounding_tie_between_mcn_and_creator_stays_where_it_always_went() -> None:
-    # ¥1.00 at 5% commission: 5 fen, of which the MCN's 90% is 4.5. Reports recompute the
-    # splits of orders paid long ago, so the order of the parts (MCN first) never changes.
+    # ¥1.00 at 5% commission: 5 fen, of which the MCN's 90% is 4.5: the tie goes to the
+    # earlier part, the MCN's, as it always has (ADR 0008).
     s = compute_split([Line(Money(100, "CNY"), 500)], 500, 9000)
     assert (s.commission.amount, s.mcn.amount, s.promoter.amount) == (5, 5, 0)
 

@@ -79,6 +79,9 @@ class Order(Base):
     cancel_reason: Mapped[str | None] = mapped_column(String(32), default=None)
     refunded_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     payment_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, default=None)  # the payment that paid it
+    # The promoter's part of the split posted when it was paid: reports add these up in SQL
+    # rather than recompute every order's split (and stay right if the rounding ever changed).
+    promoter_minor: Mapped[int | None] = mapped_column(BigInteger, default=None)
 
     items: Mapped[list[OrderItem]] = relationship(lazy="raise", order_by="OrderItem.position")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -233,12 +234,38 @@ async def rating_distribution(session: AsyncSession, product_id: uuid.UUID) -> d
     return {int(r): int(n) for r, n in rows}
 
 
-async def promoted_orders(session: AsyncSession, promoter_id: uuid.UUID, limit: int) -> list[Order]:
-    """The promoter's paid orders (any later state but cancelled), newest first."""
-    stmt = (
-        _with_items()
-        .where(Order.promoter_id == promoter_id, Order.paid_at.is_not(None))
-        .order_by(Order.created_at.desc())
-        .limit(limit)
+@dataclass(frozen=True, slots=True)
+class PromotionGroup:
+    post_id: uuid.UUID | None
+    share_link_id: uuid.UUID | None
+    currency: str
+    status: OrderStatus
+    orders: int
+    promoted_minor: int  # the goods the promoter promoted (lines with a commission)
+    promoter_minor: int  # the promoter's parts, as posted when paid
+
+
+async def promotion_totals(session: AsyncSession, promoter_id: uuid.UUID) -> list[PromotionGroup]:
+    """The promoter's paid orders with promoted goods, added up by post, link, currency and
+    status: one row per group, however many orders."""
+    per_order = (
+        select(
+            Order.id,
+            Order.post_id,
+            Order.share_link_id,
+            Order.currency,
+            Order.status,
+            func.coalesce(Order.promoter_minor, 0).label("part"),
+            func.sum(OrderItem.line_total_minor).label("goods"),
+        )
+        .join(OrderItem, OrderItem.order_id == Order.id)
+        .where(Order.promoter_id == promoter_id, Order.paid_at.is_not(None), OrderItem.commission_bps > 0)
+        .group_by(Order.id, Order.post_id, Order.share_link_id, Order.currency, Order.status, Order.promoter_minor)
+        .subquery()
     )
-    return list((await session.scalars(stmt)).all())
+    keys = (per_order.c.post_id, per_order.c.share_link_id, per_order.c.currency, per_order.c.status)
+    stmt = select(*keys, func.count(), func.sum(per_order.c.goods), func.sum(per_order.c.part)).group_by(*keys)
+    return [
+        PromotionGroup(post, link, currency, OrderStatus(status), int(n), int(goods or 0), int(part or 0))
+        for post, link, currency, status, n, goods, part in await session.execute(stmt)
+    ]

@@ -353,8 +353,15 @@ async def on_payment_succeeded(uow: UnitOfWork, payment: Payment) -> None:
     order was cancelled meanwhile (it expired), give the money back."""
     order = await repository.get(uow.session, payment.order_id)
     assert order is not None
+    split = order_split(order)
     paid = await repository.transition(
-        uow.session, order.id, [OrderStatus.pending_payment], OrderStatus.paid, paid_at=uow.now(), payment_id=payment.id
+        uow.session,
+        order.id,
+        [OrderStatus.pending_payment],
+        OrderStatus.paid,
+        paid_at=uow.now(),
+        payment_id=payment.id,
+        promoter_minor=split.promoter.amount,
     )
     if not paid:
         log.warning("payment %s arrived for order %s in state %s; refunding", payment.id, order.id, order.status)
@@ -363,7 +370,6 @@ async def on_payment_succeeded(uow: UnitOfWork, payment: Payment) -> None:
         )
         await payments.refund(uow, payment, LATE_PAYMENT_REASON)
         return
-    split = order_split(order)
     await ledger.post_payment(
         uow,
         order_id=order.id,
@@ -722,7 +728,7 @@ async def settle_batch(uow: UnitOfWork) -> tuple[list[uuid.UUID], bool]:
         if not moved:
             continue
         await ledger.post_settlement(uow, order_id)
-        commission = order_split(order).promoter.amount if order.promoter_id else 0
+        commission = order.promoter_minor or 0  # as posted when it was paid
         uow.emit(
             "commerce.order_settled",
             {
@@ -753,30 +759,27 @@ ByCurrency = dict[str, PromotionStats]
 
 
 async def promotion_stats(
-    uow: UnitOfWork, promoter_id: uuid.UUID, limit: int = 5000
+    uow: UnitOfWork, promoter_id: uuid.UUID
 ) -> tuple[dict[uuid.UUID, ByCurrency], dict[uuid.UUID, ByCurrency], ByCurrency]:
-    """(by post, by share link, total), each per currency, over the promoter's paid orders
-    (the newest ``limit``). Only promoted goods count; refunded orders count as orders but
+    """(by post, by share link, total), each per currency, over all the promoter's paid
+    orders, added up in SQL. Only promoted goods count; refunded orders count as orders but
     earn nothing."""
     by_post: dict[uuid.UUID, ByCurrency] = {}
     by_link: dict[uuid.UUID, ByCurrency] = {}
     total: ByCurrency = {}
-    for order in await repository.promoted_orders(uow.session, promoter_id, limit):
-        promoted = sum(i.line_total_minor for i in order.items if i.commission_bps > 0)
-        if not promoted:
-            continue
-        refunded = order.status == OrderStatus.refunded
-        earned = 0 if refunded else order_split(order).promoter.amount
-        c = order.currency
+    for group in await repository.promotion_totals(uow.session, promoter_id):
+        refunded = group.status == OrderStatus.refunded
+        earned = 0 if refunded else group.promoter_minor
+        c = group.currency
         buckets = [total.setdefault(c, PromotionStats(c))]
-        if order.post_id is not None:
-            buckets.append(by_post.setdefault(order.post_id, {}).setdefault(c, PromotionStats(c)))
-        if order.share_link_id is not None:
-            buckets.append(by_link.setdefault(order.share_link_id, {}).setdefault(c, PromotionStats(c)))
+        if group.post_id is not None:
+            buckets.append(by_post.setdefault(group.post_id, {}).setdefault(c, PromotionStats(c)))
+        if group.share_link_id is not None:
+            buckets.append(by_link.setdefault(group.share_link_id, {}).setdefault(c, PromotionStats(c)))
         for b in buckets:
-            b.orders += 1
-            b.gmv_minor += 0 if refunded else promoted
+            b.orders += group.orders
+            b.gmv_minor += 0 if refunded else group.promoted_minor
             b.commission_minor += earned
-            b.refunded += int(refunded)
-            b.settled_minor += earned if order.status == OrderStatus.completed else 0
+            b.refunded += group.orders if refunded else 0
+            b.settled_minor += earned if group.status == OrderStatus.completed else 0
     return by_post, by_link, total

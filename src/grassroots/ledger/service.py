@@ -82,9 +82,8 @@ class Split:
 
 def compute_split(lines: Sequence[Line], fee_bps: int, mcn_share_bps: int | None = None) -> Split:
     """Split each line into fee, commission and supplier with ``Money.split``, then the
-    commission into MCN share and promoter; every part is exact to the minor unit. (The
-    order of the parts decides rounding ties; reports recompute splits of orders paid long
-    ago, so it must never change.)"""
+    commission into MCN share and promoter; every part is exact to the minor unit, and a
+    rounding tie goes to the earlier part. Computed once, when an order is paid."""
     if not lines:
         raise ValueError("an order has at least one line")
     currency = lines[0].amount.currency
