@@ -58,6 +58,19 @@ async def click(client: httpx.AsyncClient, link: dict, who: Actor | None = None)
         assert r.status_code == 303, r.text
 
 
+async def showcasing(client: httpx.AsyncClient, product: dict) -> Actor:
+    """A creator with ``product`` in their showcase."""
+    creator = await actor(client, "creator")
+    r = await client.post("/api/v1/showcase", headers=creator.headers, json={"product_id": product["id"]})
+    assert r.status_code == 201, r.text
+    return creator
+
+
+async def link_clicks(client: httpx.AsyncClient, who: Actor) -> list[int]:
+    """The click counts of ``who``'s share links, newest first."""
+    return [x["clicks"] for x in (await client.get("/api/v1/me/share-links", headers=who.headers)).json()["items"]]
+
+
 def attribution_of(order: dict) -> tuple[Any, ...]:
     return order["promoter_id"], order["share_link_id"], order["attributed_by"], order["scene"]
 
@@ -356,9 +369,7 @@ async def test_no_commission_on_your_own_purchase(client: httpx.AsyncClient) -> 
     by_token = await place_order(client, sharer, sku(product), source={"share_token": mine["token"]})
     assert (by_token["promoter_id"], by_token["items"][0]["commission_bps"]) == (None, 0)
     assert by_token["scene"] == "share"
-    assert [
-        x["clicks"] for x in (await client.get("/api/v1/me/share-links", headers=sharer.headers)).json()["items"]
-    ] == [0]
+    assert await link_clicks(client, sharer) == [0]
     # Someone else's link opened before your own: that click brought the order.
     await click(client, theirs, sharer)
     await click(client, mine, sharer)
@@ -692,10 +703,7 @@ async def test_opening_your_own_link_is_no_click_and_credits_no_one_on_that_devi
 
 async def test_a_post_deleted_while_the_shopper_pays_is_no_error_and_no_credit(client: httpx.AsyncClient) -> None:
     _supplier, _, buyer, product = await world(client)
-    creator = await actor(client, "creator")
-    assert (
-        await client.post("/api/v1/showcase", headers=creator.headers, json={"product_id": product["id"]})
-    ).is_success
+    creator = await showcasing(client, product)
     post = await post_tagging(client, creator, product["id"])
     assert (await client.delete(f"/api/v1/posts/{post['id']}", headers=creator.headers)).status_code == 204
     order = await place_order(client, buyer, sku(product), source={"post_id": post["id"], "creator_id": creator.id})
@@ -725,9 +733,7 @@ async def test_a_link_to_goods_no_longer_on_sale_counts_nothing_and_says_so(clie
         r = await b.get(link["url"], headers={**visitor.headers, **HTML})
         assert (r.status_code, r.headers["location"]) == (303, "/products")
         assert "no longer on sale" in (await b.get("/products", headers=HTML)).text
-    assert [
-        x["clicks"] for x in (await client.get("/api/v1/me/share-links", headers=sharer.headers)).json()["items"]
-    ] == [0]
+    assert await link_clicks(client, sharer) == [0]
 
 
 async def test_signed_out_then_in_on_one_browser_is_one_click(client: httpx.AsyncClient) -> None:
@@ -739,9 +745,7 @@ async def test_signed_out_then_in_on_one_browser_is_one_click(client: httpx.Asyn
         await b.get(link["url"], headers=buyer.headers)
     async with browser(client) as other_phone:
         await other_phone.get(link["url"], headers=buyer.headers)
-    assert [
-        x["clicks"] for x in (await client.get("/api/v1/me/share-links", headers=sharer.headers)).json()["items"]
-    ] == [1]
+    assert await link_clicks(client, sharer) == [1]
 
 
 async def test_clicks_without_the_visitor_cookie_count_up_to_a_limit_a_minute(client: httpx.AsyncClient) -> None:
@@ -751,9 +755,7 @@ async def test_clicks_without_the_visitor_cookie_count_up_to_a_limit_a_minute(cl
     for _ in range(limit + 5):  # a script that drops the cookie is a new visitor every time
         async with browser(client) as b:
             assert (await b.get(link["url"])).status_code == 303  # still leads on
-    assert [
-        x["clicks"] for x in (await client.get("/api/v1/me/share-links", headers=sharer.headers)).json()["items"]
-    ] == [limit]
+    assert await link_clicks(client, sharer) == [limit]
 
 
 async def _checkout_form(b: httpx.AsyncClient, product: dict, **source: str) -> dict[str, str]:
@@ -771,10 +773,7 @@ async def _checkout_form(b: httpx.AsyncClient, product: dict, **source: str) -> 
 
 async def test_a_checkout_whose_source_names_nothing_keeps_the_rest_of_it(client: httpx.AsyncClient) -> None:
     _, _, buyer, product = await world(client)
-    creator = await actor(client, "creator")
-    assert (
-        await client.post("/api/v1/showcase", headers=creator.headers, json={"product_id": product["id"]})
-    ).is_success
+    creator = await showcasing(client, product)
     async with browser(client) as b:
         assert (await web_login(b, buyer.email)).status_code == 303
         form = await _checkout_form(b, product, creator=creator.id, share="nosuchtoken", scene="showcase")

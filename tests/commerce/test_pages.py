@@ -252,12 +252,18 @@ async def test_no_review_form_while_a_return_is_open_and_one_once_refunded(clien
     assert page.status_code == 200 and 'data-testid="review-form"' in page.text
 
 
-async def test_the_supplier_reaches_every_return_page_by_page(client: httpx.AsyncClient) -> None:
+async def returns_asked(client: httpx.AsyncClient, n: int) -> Actor:
+    """A supplier with ``n`` received orders whose buyer asked to return them."""
     supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
     product = await make_product(client, supplier, stock=30)
-    for _ in range(21):
+    for _ in range(n):
         order = await received(client, supplier, buyer, product)
         await client.post(f"/api/v1/orders/{order['id']}/returns", headers=buyer.headers, json={"reason": "x"})
+    return supplier
+
+
+async def test_the_supplier_reaches_every_return_page_by_page(client: httpx.AsyncClient) -> None:
+    supplier = await returns_asked(client, 21)
     await as_browser(client, supplier)
     page = await client.get("/supplier/returns", headers=HTML)
     assert page.text.count('data-testid="return"') == 20
@@ -527,11 +533,7 @@ async def test_the_supplier_or_an_operator_refunds_an_order_from_its_page(client
 async def test_the_returns_page_reads_its_orders_in_one_query(client: httpx.AsyncClient) -> None:
     from sqlalchemy import event
 
-    supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
-    product = await make_product(client, supplier, stock=30)
-    for _ in range(5):
-        order = await received(client, supplier, buyer, product)
-        await client.post(f"/api/v1/orders/{order['id']}/returns", headers=buyer.headers, json={"reason": "x"})
+    supplier = await returns_asked(client, 5)
     await drain(client)
     await as_browser(client, supplier)
     engine = client._transport.app.state.platform.db.engine.sync_engine  # type: ignore[attr-defined]
