@@ -239,3 +239,46 @@ async def test_pages_promise_the_return_window_that_is_enforced(client: httpx.As
         await c.aclose()
     finally:
         platform.settings.return_window_days = before
+
+
+async def test_one_refusal_names_every_mistake_the_commission_range_among_them(client: httpx.AsyncClient) -> None:
+    refused = await new_product(client, commission="81", sku0_price="¥12")
+    assert refused.status_code == 422
+    assert "between 1% and 80%" in refused.text and "Each SKU needs" in refused.text
+
+
+async def test_a_draft_is_announced_as_a_draft_and_an_emptied_title_is_refused(client: httpx.AsyncClient) -> None:
+    supplier = await actor(client, "supplier")
+    c = await browser_for(client, supplier)
+    page = await c.get("/supplier/products/new", headers=HTML)
+    form = {
+        "csrf_token": csrf_of(page.text),
+        "title": "Tea",
+        "description": "a\r\n" * 2498 + "end.",  # 5,000 characters as the browser counts them
+        "category": "home",
+        "commission": "10",
+        "currency": "CNY",
+        "status": "draft",
+        "sku0_name": "tin",
+        "sku0_price": "68.50",
+        "sku0_stock": "5",
+    }
+    r = await c.post("/supplier/products/new", data=form, headers=HTML)
+    landing = await c.get(r.headers["location"], headers=HTML)
+    assert "Saved as a draft." in landing.text and "Product listed." not in landing.text
+    product_id = r.headers["location"].rsplit("/", 1)[1]
+    got = (await client.get(f"/api/v1/products/{product_id}", headers=supplier.headers)).json()
+    assert got["description"].endswith("end.") and len(got["description"]) == 5000
+    edit = {
+        "csrf_token": csrf_of(landing.text),
+        "title": "",
+        "description": "d",
+        "commission": "10",
+        "commission_shown": "1000",
+        "status": "draft",
+        "status_shown": "draft",
+    }
+    r = await c.post(f"/supplier/products/{product_id}", data=edit, headers=HTML)
+    assert r.status_code == 422 and "Give the product a title." in r.text
+    assert (await client.get(f"/api/v1/products/{product_id}", headers=supplier.headers)).json()["title"] == "Tea"
+    await c.aclose()

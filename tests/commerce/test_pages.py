@@ -550,3 +550,53 @@ async def test_the_returns_page_reads_its_orders_in_one_query(client: httpx.Asyn
         event.remove(engine, "before_cursor_execute", seen)
     assert page.text.count('data-testid="return"') == 5
     assert len(reads) == 1  # not one per return
+
+
+async def test_an_offer_is_declined_or_withdrawn_and_a_chinese_percent_sign_is_a_percent(
+    client: httpx.AsyncClient,
+) -> None:
+    mcn, creator, other = await actor(client, "mcn"), await actor(client, "creator"), await actor(client, "creator")
+    await as_browser(client, mcn)
+    for who in (creator, other):
+        page = await client.get("/mcn/contracts", headers=HTML)
+        r = await client.post(
+            "/mcn/contracts",
+            data={"csrf_token": csrf_of(page.text), "handle": "@" + who.handle, "share": "30％"},
+            headers=HTML,
+        )
+        assert r.status_code == 303, r.text
+    offers = {
+        c["creator_id"]: c["id"]
+        for c in (await client.get("/api/v1/mcn/contracts", headers=mcn.headers)).json()["items"]
+    }
+
+    async def end_offer(contract_id: str, asked: str) -> str:
+        page = await client.get("/mcn/contracts", headers=HTML)
+        assert asked in page.text and "End this contract?" not in page.text
+        r = await client.post(
+            f"/mcn/contracts/{contract_id}/terminate",
+            data={"csrf_token": csrf_of(page.text), "offer": "1"},
+            headers=HTML,
+        )
+        return (await client.get(r.headers["location"], headers=HTML)).text
+
+    assert "Offer withdrawn." in await end_offer(offers[other.id], "Withdraw this offer?")
+    await as_browser(client, creator)
+    assert "Offer declined." in await end_offer(offers[creator.id], "Decline this offer?")
+    shares = {c["share_bps"] for c in (await client.get("/api/v1/mcn/contracts", headers=mcn.headers)).json()["items"]}
+    assert shares == {3000}
+
+
+async def test_the_test_clock_page_says_when_it_reached_its_century(client: httpx.AsyncClient) -> None:
+    from tests.conftest import make_admin
+
+    admin = await make_admin(client)
+    await web_login(client, admin["email"])
+    decade = str(10 * 366 * 86400)
+    for n in range(11):
+        page = await client.get("/admin/test-clock", headers=HTML)
+        r = await client.post(
+            "/admin/test-clock", data={"csrf_token": csrf_of(page.text), "seconds": decade}, headers=HTML
+        )
+        assert r.status_code == 303, (n, r.text)
+    assert "cannot run more than 100 years ahead" in (await client.get("/admin/test-clock", headers=HTML)).text

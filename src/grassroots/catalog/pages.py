@@ -149,6 +149,8 @@ async def create_product(request: Request, form: CsrfForm, supplier: SupplierPag
     bps = percent_to_bps(values["commission"])
     if bps is None:
         errors["commission"] = _("Enter the commission as a percentage, like 12.5.")
+    elif not service.commission_allowed(bps):  # said now, with the other mistakes, not on the next try
+        errors["commission"] = _("The commission is 0 (not in the affiliate pool) or between 1% and 80%.")
     if not values["title"]:
         errors["title"] = _("Give the product a title.")
     if not errors:
@@ -170,7 +172,9 @@ async def create_product(request: Request, form: CsrfForm, supplier: SupplierPag
             errors[_field_of(exc)] = _error_text(request, exc)
         else:
             response = see_other(f"/supplier/products/{product.id}")
-            flash(request, response, _("Product listed."))
+            flash(
+                request, response, _("Saved as a draft.") if product.status.value == "draft" else _("Product listed.")
+            )
             return response
     return render(request, "catalog/product_form.html", {"values": values, "errors": errors}, status=422)
 
@@ -226,9 +230,11 @@ async def update_product(
     bps_shown = whole_number(text(form, "commission_shown", 10), 10_000)
     errors: dict[str, str] = {}
     stale = False
+    if "title" in form and not text(form, "title", 200):  # emptied: refused, as on the new-product form
+        errors["title"] = _("Give the product a title.")
     if bps is None:
         errors["commission"] = _("Enter the commission as a percentage, like 12.5.")
-    else:
+    elif not errors:
         try:
             async with uow.attempt():
                 await service.update_product(

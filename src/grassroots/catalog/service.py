@@ -56,8 +56,12 @@ def returnable(category: str) -> bool:
     return bool(c and c.returnable)
 
 
+def commission_allowed(bps: int) -> bool:
+    return bps == 0 or MIN_COMMISSION_BPS <= bps <= MAX_COMMISSION_BPS
+
+
 def _check_commission(bps: int) -> None:
-    if bps != 0 and not MIN_COMMISSION_BPS <= bps <= MAX_COMMISSION_BPS:
+    if not commission_allowed(bps):
         raise Invalid(
             "The commission is 0 (not in the affiliate pool) or 100–8000 basis points (1%–80%).",
             code="invalid_commission",

@@ -92,4 +92,8 @@ async def accept(request: Request, contract_id: uuid.UUID, form: CsrfForm, creat
 
 @router.post("/mcn/contracts/{contract_id}/terminate")
 async def terminate(request: Request, contract_id: uuid.UUID, form: CsrfForm, party: Party, uow: UoW) -> Response:
-    return await _act(request, uow, service.terminate(uow, party, contract_id), N_("Contract ended."))
+    if form.get("offer"):  # the button said what it did to an offer not yet taken
+        done = N_("Offer declined.") if party.role == Role.creator else N_("Offer withdrawn.")
+    else:
+        done = N_("Contract ended.")
+    return await _act(request, uow, service.terminate(uow, party, contract_id), done)

@@ -8,6 +8,7 @@ from starlette.status import HTTP_303_SEE_OTHER
 
 from grassroots.kernel.auth import AdminUser, Role
 from grassroots.kernel.deps import PlatformDep
+from grassroots.kernel.errors import DomainError
 from grassroots.kernel.i18n import N_
 from grassroots.ops import service
 from grassroots.ops.schemas import TEN_YEARS
@@ -47,7 +48,11 @@ async def clock_advance(request: Request, form: CsrfForm, _admin: AdminUser, pla
     if not 0 < seconds <= TEN_YEARS:
         flash(request, response, _("Enter a number of seconds between 1 and ten years."), "error")
         return response
-    clock = await service.advance_clock(platform, seconds)
+    try:
+        clock = await service.advance_clock(platform, seconds)
+    except DomainError:  # past the 100-year bound: said on the page, like the range above
+        flash(request, response, _("The test clock cannot run more than 100 years ahead."), "error")
+        return response
     flash(
         request,
         response,

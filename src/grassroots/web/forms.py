@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 import uuid
 from decimal import Decimal
 
@@ -21,7 +22,9 @@ def text(form: FormData, name: str, limit: int = 300, *, strip: bool = True) -> 
     value = form.get(name)
     if not isinstance(value, str):
         return ""
-    value = value[:limit].replace("\x00", "")  # nothing downstream can store a NUL
+    # A browser counts a line break as one character and sends it as two ("\r\n"): the
+    # limit its maxlength kept must not cut the end off; and nothing can store a NUL.
+    value = value.replace("\r\n", "\n")[:limit].replace("\x00", "")
     return value.strip() if strip else value
 
 
@@ -68,9 +71,9 @@ def money_to_minor(raw: str, currency: str) -> int | None:
 
 
 def percent_to_bps(raw: str) -> int | None:
-    """``"12.5"`` % → 1250 basis points."""
+    """``"12.5"`` % → 1250 basis points (a Chinese keyboard's "30％" too)."""
     try:
-        value = Decimal(raw.strip().rstrip("%"))
+        value = Decimal(unicodedata.normalize("NFKC", raw).strip().rstrip("%").strip())
         if not value.is_finite() or abs(value) > 100:
             return None
         bps = value * 100
