@@ -7,7 +7,7 @@ import re
 import httpx
 
 from grassroots.kernel.platform import Platform
-from tests.commerce.test_regressions import browser_for, new_product
+from tests.commerce.test_regressions import NEW_PRODUCT_FORM, browser_for, new_product
 from tests.conftest import actor, make_product, place_order
 from tests.web.test_pages import HTML, csrf_of
 
@@ -253,15 +253,9 @@ async def test_a_draft_is_announced_as_a_draft_and_an_emptied_title_is_refused(c
     page = await c.get("/supplier/products/new", headers=HTML)
     form = {
         "csrf_token": csrf_of(page.text),
-        "title": "Tea",
+        **NEW_PRODUCT_FORM,
         "description": "a\r\n" * 2498 + "end.",  # 5,000 characters as the browser counts them
-        "category": "home",
-        "commission": "10",
-        "currency": "CNY",
         "status": "draft",
-        "sku0_name": "tin",
-        "sku0_price": "68.50",
-        "sku0_stock": "5",
     }
     r = await c.post("/supplier/products/new", data=form, headers=HTML)
     landing = await c.get(r.headers["location"], headers=HTML)

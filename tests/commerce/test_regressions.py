@@ -27,22 +27,24 @@ async def browser_for(client: httpx.AsyncClient, who: Actor) -> httpx.AsyncClien
     return c
 
 
+# The new-product page's form, filled in validly.
+NEW_PRODUCT_FORM = {
+    "title": "Tea",
+    "category": "home",
+    "commission": "10",
+    "currency": "CNY",
+    "status": "active",
+    "sku0_name": "tin",
+    "sku0_price": "68.50",
+    "sku0_stock": "5",
+}
+
+
 async def new_product(client: httpx.AsyncClient, **fields: str) -> httpx.Response:
     supplier = await actor(client, "supplier")
     c = await browser_for(client, supplier)
     page = await c.get("/supplier/products/new", headers=HTML)
-    form = {
-        "csrf_token": csrf_of(page.text),
-        "title": "Tea",
-        "category": "home",
-        "commission": "10",
-        "currency": "CNY",
-        "status": "active",
-        "sku0_name": "tin",
-        "sku0_price": "68.50",
-        "sku0_stock": "5",
-        **fields,
-    }
+    form = {"csrf_token": csrf_of(page.text), **NEW_PRODUCT_FORM, **fields}
     r = await c.post("/supplier/products/new", data=form, headers=HTML)
     await c.aclose()
     return r
