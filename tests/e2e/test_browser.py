@@ -24,8 +24,10 @@ def shot(page: Any, name: str) -> None:
 
 
 def no_horizontal_scroll(page: Any) -> None:
+    # The screen's width, not window.innerWidth: a phone's browser widens its layout to fit
+    # what overflows, and innerWidth with it.
     width = page.evaluate("document.documentElement.scrollWidth")
-    viewport = page.evaluate("window.innerWidth")
+    viewport = page.viewport_size["width"]
     assert width <= viewport, f"page is {width}px wide on a {viewport}px screen"
 
 
