@@ -250,3 +250,33 @@ async def test_mark_all_read_leaves_what_arrived_after_the_page_was_shown(client
     left = (await client.get("/api/v1/notifications?unread=true", headers=author.headers)).json()
     assert [n["actor_handle"] for n in left["items"]] == [late.handle]
     await b.aclose()
+
+
+async def test_both_sides_of_an_mcn_contract_hear_of_each_step(client: httpx.AsyncClient) -> None:
+    mcn, creator, other = await actor(client, "mcn"), await actor(client, "creator"), await actor(client, "creator")
+
+    async def kinds(who: Actor) -> list[tuple[str, str | None]]:
+        await drain(client)
+        items = (await client.get("/api/v1/notifications", headers=who.headers)).json()["items"]
+        return [(n["kind"], n["actor_handle"]) for n in items]
+
+    async def offer(to: Actor) -> str:
+        r = await client.post(
+            "/api/v1/mcn/contracts", headers=mcn.headers, json={"creator_id": to.id, "share_bps": 3000}
+        )
+        assert r.status_code == 201, r.text
+        return str(r.json()["id"])
+
+    signed = await offer(creator)
+    assert await kinds(creator) == [("contract_offered", mcn.handle)]
+    assert (await client.post(f"/api/v1/mcn/contracts/{signed}/accept", headers=creator.headers)).is_success
+    assert await kinds(mcn) == [("contract_accepted", creator.handle)]
+    assert (await client.post(f"/api/v1/mcn/contracts/{signed}/terminate", headers=creator.headers)).is_success
+    assert (await kinds(mcn))[0] == ("contract_ended", creator.handle)
+    declined, withdrawn = await offer(creator), await offer(other)
+    assert (await client.post(f"/api/v1/mcn/contracts/{declined}/terminate", headers=creator.headers)).is_success
+    assert (await client.post(f"/api/v1/mcn/contracts/{withdrawn}/terminate", headers=mcn.headers)).is_success
+    assert (await kinds(mcn))[0] == ("contract_declined", creator.handle)
+    assert [k for k, _ in await kinds(other)] == ["contract_withdrawn", "contract_offered"]
+    page = await client.get("/notifications", headers={"accept": "text/html", **other.headers})
+    assert "withdrew their contract offer" in page.text and 'href="/mcn/contracts"' in page.text

@@ -75,9 +75,19 @@ async def accept(uow: UnitOfWork, creator: Principal, contract_id: uuid.UUID) ->
 
 async def terminate(uow: UnitOfWork, party: Principal, contract_id: uuid.UUID) -> Contract:
     contract = await _get(uow, contract_id, party)
+    was = contract.status  # an offer declined or withdrawn, or a contract ended
     if not await repository.terminate(uow.session, contract.id, party.id, uow.now()):
         raise Conflict("The contract has already ended.", code="invalid_state")
-    uow.emit("mcn.contract_terminated", {"contract_id": contract.id, "by": party.id})
+    uow.emit(
+        "mcn.contract_terminated",
+        {
+            "contract_id": contract.id,
+            "by": party.id,
+            "mcn_id": contract.mcn_id,
+            "creator_id": contract.creator_id,
+            "was": was.value,
+        },
+    )
     return contract
 
 

@@ -80,6 +80,11 @@ class NotificationKind(StrEnum):
     order_received = "order_received"
     commission_earned = "commission_earned"
     commission_settled = "commission_settled"
+    contract_offered = "contract_offered"  # to the creator
+    contract_accepted = "contract_accepted"  # to the MCN
+    contract_declined = "contract_declined"  # to the MCN: the creator said no to its offer
+    contract_withdrawn = "contract_withdrawn"  # to the creator: the MCN took its offer back
+    contract_ended = "contract_ended"  # to the other party of an active contract
 
 
 class Notification(Base):

@@ -43,6 +43,11 @@ register_global(
         "order_received": N_("An order was received"),
         "commission_earned": N_("You earned a commission (pending)"),
         "commission_settled": N_("Your commission was settled"),
+        "contract_offered": N_("offered you an MCN contract"),
+        "contract_accepted": N_("accepted your contract offer"),
+        "contract_declined": N_("declined your contract offer"),
+        "contract_withdrawn": N_("withdrew their contract offer"),
+        "contract_ended": N_("ended your MCN contract"),
     },
 )
 

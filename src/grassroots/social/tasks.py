@@ -119,3 +119,51 @@ async def notify_commission_earned(uow: UnitOfWork, event: Event) -> None:
 @on("commerce.order_settled", key="social.notify_commission_settled", when=_earns)
 async def notify_commission_settled(uow: UnitOfWork, event: Event) -> None:
     await _notify_commission(uow, event, NotificationKind.commission_settled, "settled")
+
+
+# ------------------------------------------------------------------ MCN contracts
+
+
+@on("mcn.contract_offered", key="social.notify_contract_offered")
+async def notify_contract_offered(uow: UnitOfWork, event: Event) -> None:
+    p = event.payload
+    creator, mcn = _id(p, "creator_id"), _id(p, "mcn_id")
+    assert creator is not None
+    await service.notify(
+        uow,
+        creator,
+        NotificationKind.contract_offered,
+        f"contract:{p['contract_id']}:offered",
+        actor_id=mcn,
+        at=event.created_at,
+    )
+
+
+@on("mcn.contract_accepted", key="social.notify_contract_accepted")
+async def notify_contract_accepted(uow: UnitOfWork, event: Event) -> None:
+    p = event.payload
+    creator, mcn = _id(p, "creator_id"), _id(p, "mcn_id")
+    assert mcn is not None
+    await service.notify(
+        uow,
+        mcn,
+        NotificationKind.contract_accepted,
+        f"contract:{p['contract_id']}:accepted",
+        actor_id=creator,
+        at=event.created_at,
+    )
+
+
+@on("mcn.contract_terminated", key="social.notify_contract_ended", when=lambda p: bool(p.get("mcn_id")))
+async def notify_contract_ended(uow: UnitOfWork, event: Event) -> None:
+    """The other party hears of it: an offer declined (to the MCN) or withdrawn (to the
+    creator), or a contract ended (to whichever side did not end it)."""
+    p = event.payload
+    by, mcn, creator = _id(p, "by"), _id(p, "mcn_id"), _id(p, "creator_id")
+    to = creator if by == mcn else mcn
+    assert to is not None
+    if p.get("was") == "pending":
+        kind = NotificationKind.contract_withdrawn if by == mcn else NotificationKind.contract_declined
+    else:
+        kind = NotificationKind.contract_ended
+    await service.notify(uow, to, kind, f"contract:{p['contract_id']}:ended", actor_id=by, at=event.created_at)
