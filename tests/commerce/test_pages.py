@@ -600,3 +600,24 @@ async def test_the_test_clock_page_says_when_it_reached_its_century(client: http
         )
         assert r.status_code == 303, (n, r.text)
     assert "cannot run more than 100 years ahead" in (await client.get("/admin/test-clock", headers=HTML)).text
+
+
+async def test_ended_offers_do_not_hide_the_contracts_in_force(client: httpx.AsyncClient) -> None:
+    mcn, signed = await actor(client, "mcn"), await actor(client, "creator")
+    r = await client.post(
+        "/api/v1/mcn/contracts", headers=mcn.headers, json={"creator_id": signed.id, "share_bps": 2000}
+    )
+    assert (await client.post(f"/api/v1/mcn/contracts/{r.json()['id']}/accept", headers=signed.headers)).is_success
+    for _ in range(21):  # a page and more of offers made and withdrawn since
+        creator = await actor(client, "creator")
+        r = await client.post(
+            "/api/v1/mcn/contracts", headers=mcn.headers, json={"creator_id": creator.id, "share_bps": 2000}
+        )
+        assert (await client.post(f"/api/v1/mcn/contracts/{r.json()['id']}/terminate", headers=mcn.headers)).is_success
+    await as_browser(client, mcn)
+    everything = await client.get("/mcn/contracts", headers=HTML)
+    assert f"@{signed.handle}</div>" not in everything.text  # newest first: behind the ended ones
+    active = await client.get("/mcn/contracts?status=active", headers=HTML)
+    assert f"@{signed.handle}</div>" in active.text and active.text.count('data-testid="contract"') == 1
+    ended = await client.get("/mcn/contracts?status=terminated", headers=HTML)
+    assert ended.text.count('data-testid="contract"') == 20 and "status=terminated&amp;cursor=" in ended.text

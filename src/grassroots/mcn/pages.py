@@ -16,6 +16,7 @@ from grassroots.kernel.deps import UoW
 from grassroots.kernel.i18n import N_
 from grassroots.kernel.pagination import Paging
 from grassroots.mcn import service
+from grassroots.mcn.models import ContractStatus
 from grassroots.web import nav
 from grassroots.web.actions import act
 from grassroots.web.forms import percent_to_bps, text
@@ -40,6 +41,9 @@ ERRORS = {
 }
 
 
+CONTRACT_TABS = (("", N_("All")), ("active", N_("Active")), ("pending", N_("Pending")), ("terminated", N_("Ended")))
+
+
 @router.get("/mcn/contracts")
 async def contracts(
     request: Request,
@@ -48,9 +52,13 @@ async def contracts(
     paging: Paging,
     handle: Annotated[str, Query(max_length=40)] = "",
     share: Annotated[str, Query(max_length=10)] = "30",
+    status: Annotated[str, Query(max_length=16)] = "",
 ) -> Response:
-    """``handle`` and ``share`` pre-fill the offer form: a refused offer comes back with them."""
-    items, next_cursor = await service.contracts(uow, party, paging)
+    """``handle`` and ``share`` pre-fill the offer form: a refused offer comes back with them.
+    ``status`` shows one kind (active, pending, ended): many ended offers must not hide the
+    contracts in force behind them."""
+    chosen = ContractStatus(status) if status in ContractStatus.__members__ else None
+    items, next_cursor = await service.contracts(uow, party, paging, chosen)
     names = await identity.handles(uow, [c.mcn_id for c in items] + [c.creator_id for c in items])
     signed = await service.signed_creators(uow, party.id) if party.role == Role.mcn else []
     return render(
@@ -62,6 +70,8 @@ async def contracts(
             "next_cursor": next_cursor,
             "signed": len(signed),
             "offer": {"handle": handle, "share": share},
+            "status": chosen.value if chosen else "",
+            "tabs": CONTRACT_TABS,
         },
     )
 
