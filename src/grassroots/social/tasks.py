@@ -124,33 +124,27 @@ async def notify_commission_settled(uow: UnitOfWork, event: Event) -> None:
 # ------------------------------------------------------------------ MCN contracts
 
 
+async def _contract_step(
+    uow: UnitOfWork, event: Event, to: uuid.UUID | None, actor: uuid.UUID | None, kind: NotificationKind, step: str
+) -> None:
+    assert to is not None
+    key = f"contract:{event.payload['contract_id']}:{step}"
+    await service.notify(uow, to, kind, key, actor_id=actor, at=event.created_at)
+
+
 @on("mcn.contract_offered", key="social.notify_contract_offered")
 async def notify_contract_offered(uow: UnitOfWork, event: Event) -> None:
     p = event.payload
-    creator, mcn = _id(p, "creator_id"), _id(p, "mcn_id")
-    assert creator is not None
-    await service.notify(
-        uow,
-        creator,
-        NotificationKind.contract_offered,
-        f"contract:{p['contract_id']}:offered",
-        actor_id=mcn,
-        at=event.created_at,
+    await _contract_step(
+        uow, event, _id(p, "creator_id"), _id(p, "mcn_id"), NotificationKind.contract_offered, "offered"
     )
 
 
 @on("mcn.contract_accepted", key="social.notify_contract_accepted")
 async def notify_contract_accepted(uow: UnitOfWork, event: Event) -> None:
     p = event.payload
-    creator, mcn = _id(p, "creator_id"), _id(p, "mcn_id")
-    assert mcn is not None
-    await service.notify(
-        uow,
-        mcn,
-        NotificationKind.contract_accepted,
-        f"contract:{p['contract_id']}:accepted",
-        actor_id=creator,
-        at=event.created_at,
+    await _contract_step(
+        uow, event, _id(p, "mcn_id"), _id(p, "creator_id"), NotificationKind.contract_accepted, "accepted"
     )
 
 
@@ -160,10 +154,8 @@ async def notify_contract_ended(uow: UnitOfWork, event: Event) -> None:
     creator), or a contract ended (to whichever side did not end it)."""
     p = event.payload
     by, mcn, creator = _id(p, "by"), _id(p, "mcn_id"), _id(p, "creator_id")
-    to = creator if by == mcn else mcn
-    assert to is not None
     if p.get("was") == "pending":
         kind = NotificationKind.contract_withdrawn if by == mcn else NotificationKind.contract_declined
     else:
         kind = NotificationKind.contract_ended
-    await service.notify(uow, to, kind, f"contract:{p['contract_id']}:ended", actor_id=by, at=event.created_at)
+    await _contract_step(uow, event, creator if by == mcn else mcn, by, kind, "ended")
