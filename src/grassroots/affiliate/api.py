@@ -134,7 +134,7 @@ async def attribution(user: CurrentUser, uow: UoW) -> AttributionOut:
     post_clicks = await service.clicks_by_post(uow, user.id)
     post_ids = list(dict.fromkeys([*by_post, *post_clicks]))
     titles = await content.titles(uow, post_ids)
-    live = await content.titles(uow, post_ids, live_only=True)
+    live = await content.live_post_ids(uow, post_ids)
     return AttributionOut(
         totals=[PromotionOut(**_promotion(t)) for t in totals.values()],
         by_post=[

@@ -133,7 +133,7 @@ async def open_share_link(token: str, request: Request, viewer: MaybeUser, uow: 
     # A GET's unit of work only reads (on SQLite it takes no writer lock, so writing in it
     # fails with "database is locked" while anything else writes): the click gets its own.
     async with uow.platform.unit_of_work() as writer:
-        link = await service.click(
+        link, selling = await service.click(
             writer,
             token,
             viewer.id if viewer else None,
@@ -144,11 +144,10 @@ async def open_share_link(token: str, request: Request, viewer: MaybeUser, uow: 
     post_live = link.post_id is not None and bool(await content.live_post_ids(uow, [link.post_id]))
     # a link through a post that was deleted since still leads to the product
     target = f"/posts/{link.post_id}?{query}" if post_live else f"/products/{link.product_id}?{query}"
-    gone = not await service.on_sale(uow, link.product_id)
-    if gone and not post_live:
+    if not selling and not post_live:
         target = "/products"
     response = RedirectResponse(target, status_code=303)
-    if gone:
+    if not selling:
         _ = gettext(request)
         flash(request, response, _("The product this link shares is no longer on sale."), "error")
     if fresh:

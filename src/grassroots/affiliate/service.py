@@ -199,27 +199,27 @@ async def click(
     visitor_id: str | None,
     *,
     new_visitor_from: str | None = None,
-) -> ShareLink:
+) -> tuple[ShareLink, bool]:
     """Record a click on a share link (once per visitor a day: a browser, or an account,
-    signed in or not) and return the link. The owner opening their own link is no click: it would count, and
-    credit their own link with what another account buys on that device. Clicks by new
-    signed-out visitors (``new_visitor_from``: their address) count up to a limit a minute,
-    as each such request without the cookie is a new visitor."""
+    signed in or not); the link, and whether its product is on sale. The owner opening
+    their own link is no click: it would count, and credit their own link with what
+    another account buys on that device. A link to goods off sale counts nothing. Clicks by
+    new signed-out visitors (``new_visitor_from``: their address) count up to a limit a
+    minute, as each such request without the cookie is a new visitor."""
     link = await link_by_token(uow, token)
     if link is None:
         raise NotFound("This share link does not exist.", code="share_link_not_found")
-    if (user_id is None and visitor_id is None) or user_id == link.owner_id:
-        return link
-    if not await on_sale(uow, link.product_id):  # the link leads nowhere to buy: nothing to count
-        return link
+    selling = await on_sale(uow, link.product_id)
+    if not selling or (user_id is None and visitor_id is None) or user_id == link.owner_id:
+        return link, selling
     if new_visitor_from is not None:
         limit = uow.settings.new_visitor_click_limit
         if not (await uow.state.limiter.hit(f"click:new:{new_visitor_from}", limit, 60)).allowed:
-            return link  # still leads on; it just does not count
+            return link, selling  # still leads on; it just does not count
     now = uow.now()
     key = str(user_id) if user_id is not None else f"v:{visitor_id}"
     await repository.record_click(uow.session, link.id, key, now.date().isoformat(), user_id, visitor_id, now)
-    return link
+    return link, selling
 
 
 async def last_clicked_link(

@@ -198,9 +198,9 @@ def _error_text(request: Request, exc: DomainError) -> str:
     }
     if exc.code == "commission_changed":
         now = bps_percent(int((exc.fields or {}).get("commission_bps", "0")))
-        return str(_("The commission was changed to %(now)s since this page was opened. Check it and save again.")) % {
-            "now": now
-        }
+        return str(
+            _("The commission was changed to %(now)s since this page was opened. Check it and save again.", now=now)
+        )
     if exc.code == "validation_error" and any(k.endswith(".name") for k in (exc.fields or {})):
         return str(_("Each SKU needs a name of its own."))
     return texts.get(exc.code, exc.message)
