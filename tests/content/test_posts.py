@@ -339,3 +339,8 @@ async def test_an_authors_posts_page_newest_first(client: httpx.AsyncClient) -> 
     assert r.status_code == 400 and code(r) == "invalid_cursor"
     r = await client.get(f"/api/v1/users/{creator.id}/posts", params={"limit": 0})
     assert r.status_code == 422
+
+
+async def test_the_posts_of_no_such_account_are_404(client: httpx.AsyncClient) -> None:
+    r = await client.get(f"/api/v1/users/{uuid.uuid4()}/posts")
+    assert (r.status_code, code(r)) == (404, "user_not_found")

@@ -32,18 +32,29 @@ async def test_migrations_match_the_models(platform: Platform) -> None:
 
 
 async def test_0005_ends_all_but_the_newest_of_duplicate_offers(client, platform: Platform) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import insert
 
+    from grassroots.mcn.models import Contract
     from tests.conftest import actor, drain
 
+    mcn, creator = await actor(client, "mcn"), await actor(client, "creator")
+    await drain(client)  # their sign-up events, before the migration takes the database
     await downgrade_to(platform, "0004")
     try:
-        mcn, creator = await actor(client, "mcn"), await actor(client, "creator")
-        for share in (1000, 2000, 3000):  # what an older release let through
-            r = await client.post(
-                "/api/v1/mcn/contracts", headers=mcn.headers, json={"creator_id": creator.id, "share_bps": share}
-            )
-            assert r.status_code == 201, r.text
-        await drain(client)  # their notifications, before the migration takes the database
+        # What an older release let through, written as it was then (today's models
+        # describe today's schema, not 0004's).
+        async with platform.db.engine.begin() as conn:
+            for i, share in enumerate((1000, 2000, 3000)):
+                await conn.execute(
+                    insert(Contract.__table__).values(
+                        id=new_id(),
+                        mcn_id=uuid.UUID(mcn.id),
+                        creator_id=uuid.UUID(creator.id),
+                        share_bps=share,
+                        status="pending",
+                        created_at=datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=i),
+                    )
+                )
     finally:
         await upgrade(platform.db)
     contracts = (await client.get("/api/v1/mcn/contracts", headers=creator.headers)).json()["items"]

@@ -169,9 +169,7 @@ def _last_clicked(by_products: bool, not_owned: bool) -> Select[ShareLink]:
     if by_products:
         stmt = stmt.where(ShareLink.product_id.in_(bindparam("products", expanding=True)))
     if not_owned:
-        stmt = stmt.where(
-            ShareLink.owner_id != bindparam("not_owner_1"), ShareLink.owner_id != bindparam("not_owner_2")
-        )
+        stmt = stmt.where(ShareLink.owner_id.not_in(bindparam("not_owners", expanding=True)))
     return stmt
 
 
@@ -184,17 +182,17 @@ async def last_clicked_link(
     visitor_id: str | None,
     since: datetime,
     product_ids: Collection[uuid.UUID] | None = None,
-    not_owned_by: tuple[uuid.UUID, uuid.UUID] | None = None,
+    not_owned_by: Collection[uuid.UUID] | None = None,
 ) -> ShareLink | None:
     """The link behind the newest click by this account or visitor since ``since``, of
-    links not owned by either of ``not_owned_by``."""
+    links not owned by any of ``not_owned_by``."""
     if user_id is None and not visitor_id:
         return None
     params: dict[str, Any] = {"user_id": user_id, "visitor_id": visitor_id or None, "since": since}
     if product_ids is not None:
         params["products"] = list(product_ids)
     if not_owned_by is not None:
-        params["not_owner_1"], params["not_owner_2"] = not_owned_by
+        params["not_owners"] = list(not_owned_by)
     stmt = _LAST_CLICKED[product_ids is not None, not_owned_by is not None]
     result: ShareLink | None = await session.scalar(stmt, params)
     return result

@@ -67,12 +67,13 @@ async def remove_from_showcase(uow: UnitOfWork, creator: Principal, product_id: 
 
 
 async def showcase_owner(uow: UnitOfWork, creator_id: uuid.UUID) -> User:
-    """The creator whose showcase this is; 404 for an unknown id or someone who is no creator."""
+    """The creator whose showcase this is; 404 for an unknown id, someone who is no creator
+    or a suspended account."""
     try:
         creator = await identity.get_user(uow, creator_id)
     except NotFound:
         creator = None
-    if creator is None or creator.role != Role.creator:
+    if creator is None or creator.role != Role.creator or creator.disabled_at is not None:
         raise NotFound("No such creator.", code="creator_not_found")
     return creator
 
@@ -229,11 +230,12 @@ async def last_clicked_link(
     now: datetime,
     product_ids: Collection[uuid.UUID] | None = None,
     *,
-    not_owned_by: tuple[uuid.UUID, uuid.UUID] | None = None,
+    not_owned_by: Collection[uuid.UUID] | None = None,
 ) -> ShareLink | None:
     """The link this person (account or visitor cookie) last clicked within the click
     window, among links to ``product_ids`` when given; ``not_owned_by`` passes over the
-    links of two owners (the buyer and the supplier: an earlier click by a promoter counts)."""
+    links of these owners (the buyer, the supplier, suspended accounts: an earlier click on
+    a promoter's link counts)."""
     since = now - timedelta(days=uow.settings.click_window_days)
     return await repository.last_clicked_link(uow.session, user_id, visitor_id, since, product_ids, not_owned_by)
 

@@ -16,6 +16,8 @@ class ProductStatus(StrEnum):
     draft = "draft"
     active = "active"
     archived = "archived"
+    # Taken off sale with its supplier's account (by an operator); back on sale with it.
+    suspended = "suspended"
 
 
 class Product(Base):

@@ -168,3 +168,17 @@ async def count_for_supplier(session: AsyncSession, supplier_id: uuid.UUID) -> d
 
 def on_sale_ids() -> Select[uuid.UUID]:
     return select(Product.id).where(Product.status == ProductStatus.active)
+
+
+async def switch_status(
+    session: AsyncSession, supplier_id: uuid.UUID, old: ProductStatus, new: ProductStatus, at: datetime
+) -> list[uuid.UUID]:
+    """Move every product of the supplier in status ``old`` to ``new``; the ids moved."""
+    stmt = (
+        update(Product)
+        .where(Product.supplier_id == supplier_id, Product.status == old)
+        .values(status=new, updated_at=at)
+        .returning(Product.id)
+        .execution_options(synchronize_session=False)
+    )
+    return list((await session.scalars(stmt)).all())

@@ -299,5 +299,22 @@ async def listed_products(uow: UnitOfWork, ids: Sequence[uuid.UUID]) -> dict[uui
     return {i: p for i, p in found.items() if p.status != ProductStatus.draft}
 
 
+async def suspend_supplier_goods(uow: UnitOfWork, supplier_id: uuid.UUID) -> int:
+    """Take a suspended supplier's goods off sale (drafts and archive stay as they are)."""
+    return await _switch(uow, supplier_id, ProductStatus.active, ProductStatus.suspended)
+
+
+async def restore_supplier_goods(uow: UnitOfWork, supplier_id: uuid.UUID) -> int:
+    """Put back on sale what suspending the supplier took off sale."""
+    return await _switch(uow, supplier_id, ProductStatus.suspended, ProductStatus.active)
+
+
+async def _switch(uow: UnitOfWork, supplier_id: uuid.UUID, old: ProductStatus, new: ProductStatus) -> int:
+    moved = await repository.switch_status(uow.session, supplier_id, old, new, uow.now())
+    for product_id in moved:  # the search index follows each, as after an edit
+        uow.emit("catalog.product_updated", {"product_id": product_id})
+    return len(moved)
+
+
 async def supplier_counts(uow: UnitOfWork, supplier_id: uuid.UUID) -> dict[ProductStatus, int]:
     return await repository.count_for_supplier(uow.session, supplier_id)

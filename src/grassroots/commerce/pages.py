@@ -62,6 +62,7 @@ STATUS_LABELS = {
     "terminated": N_("Ended"),
     "draft": N_("Draft"),
     "archived": N_("Archived"),
+    "suspended": N_("Suspended"),
     "open": N_("Open"),
     "captured": N_("Captured"),
     "declined": N_("Declined"),

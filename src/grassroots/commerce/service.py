@@ -108,6 +108,10 @@ class Attribution:
     by: str = "none"
 
 
+# How many suspended accounts' links the click rule passes over before it gives up.
+MAX_SUSPENDED_CLICKS = 3
+
+
 def _bad_source(field_name: str, message: str) -> Invalid:
     return Invalid(message, code="invalid_source", fields={f"source.{field_name}": "unknown"})
 
@@ -169,12 +173,21 @@ async def _attribution(
     # Where the buyer was: the first thing the button named (a shared post is still a share).
     found = named[0] if named else Attribution(Scene.direct)
     paying = [a for a in named if a.promoter_id not in (None, *not_promoters) and a.promoted & product_ids]
+    if paying:  # a suspended account earns nothing new
+        suspended = await identity.suspended_among(uow, [a.promoter_id for a in paying if a.promoter_id])
+        paying = [a for a in paying if a.promoter_id not in suspended]
     if paying:
         found = paying[0]
     else:
-        link = await affiliate.last_clicked_link(
-            uow, buyer.id, visitor_id, uow.now(), product_ids, not_owned_by=not_promoters
-        )
+        passed_over: tuple[uuid.UUID, ...] = not_promoters
+        for _ in range(MAX_SUSPENDED_CLICKS + 1):
+            link = await affiliate.last_clicked_link(
+                uow, buyer.id, visitor_id, uow.now(), product_ids, not_owned_by=passed_over
+            )
+            if link is None or not await identity.suspended_among(uow, [link.owner_id]):
+                break
+            # A suspended account's link is passed over, as the buyer's and supplier's are.
+            passed_over, link = (*passed_over, link.owner_id), None
         if link is not None:
             found = Attribution(
                 Scene.share if found.scene == Scene.direct else found.scene,

@@ -245,22 +245,24 @@ class PostView:
     hashtags: list[str] = field(default_factory=list)
 
 
-async def views(uow: UnitOfWork, post_ids: Sequence[uuid.UUID]) -> list[PostView]:
+async def views(uow: UnitOfWork, post_ids: Sequence[uuid.UUID], *, of_suspended: bool = False) -> list[PostView]:
     """Posts with their media, live products and hashtags, in the order asked (deleted
-    posts are left out): a fixed number of queries however many posts."""
+    posts, and unless ``of_suspended`` those of suspended accounts, are left out): a fixed
+    number of queries however many posts."""
     posts = await repository.posts(uow.session, post_ids)
-    ids = [pid for pid in post_ids if pid in posts]
+    author_ids = list({p.author_id for p in posts.values()})
+    handles = await (identity.handles if of_suspended else identity.active_handles)(uow, author_ids)
+    ids = [pid for pid in post_ids if pid in posts and posts[pid].author_id in handles]
     if not ids:
         return []
     media = await repository.media_of(uow.session, ids)
     product_ids = await repository.product_ids_of(uow.session, ids)
     tags = await repository.hashtags_of(uow.session, ids)
     products = await catalog.listed_products(uow, [p for ps in product_ids.values() for p in ps])
-    handles = await identity.handles(uow, list({posts[i].author_id for i in ids}))
     return [
         PostView(
             posts[i],
-            handles.get(posts[i].author_id, "?"),
+            handles[posts[i].author_id],
             media[i],
             [products[p] for p in product_ids[i] if p in products],
             sorted(tags[i]),
@@ -287,6 +289,9 @@ async def delete_post(uow: UnitOfWork, author: Principal, post_id: uuid.UUID) ->
 
 
 async def user_posts(uow: UnitOfWork, user_id: uuid.UUID, params: PageParams) -> tuple[list[PostView], str | None]:
+    """A person's posts, newest first; 404 for no such account (or a suspended one)."""
+    if not await identity.active_handles(uow, [user_id]):
+        raise NotFound("No such user.", code="user_not_found")
     rows, next_cursor = await repository.page_by_author(uow.session, user_id, params)
     return await views(uow, [p.id for p in rows]), next_cursor
 

@@ -213,6 +213,10 @@ def _decode(ids: str) -> list[uuid.UUID]:
 async def _build(uow: UnitOfWork) -> str:
     now = uow.now()
     posts = await content.recent_posts(uow, now - CANDIDATE_WINDOW, CANDIDATES)
+    # Rank only what can be shown: dropping a suspended author's posts after spreading
+    # authors out would put one author's posts back side by side.
+    hidden = await identity.suspended_among(uow, list({p.author_id for p in posts}))
+    posts = [p for p in posts if p.author_id not in hidden]
     ranked = RANKER.rank(
         [
             Candidate(
@@ -323,6 +327,12 @@ def forget_caches() -> None:
     items.clear()
 
 
+async def rank_again_soon(uow: UnitOfWork) -> None:
+    """Make the discover order due now: the next request re-ranks it off its path (each
+    process may keep the current order up to five seconds more)."""
+    await uow.state.kv.delete(_KEY_CURRENT)
+
+
 async def rerank(uow: UnitOfWork) -> str:
     forget_caches()
     return await _build(uow)
@@ -363,7 +373,8 @@ async def following_feed(uow: UnitOfWork, viewer: Principal, params: PageParams)
     from grassroots.social import service as social  # social reads content; flow reads both
 
     authors = await social.following_ids(uow, viewer.id)
-    return await content.posts_by_authors(uow, authors, params)
+    hidden = await identity.suspended_among(uow, authors)
+    return await content.posts_by_authors(uow, [a for a in authors if a not in hidden], params)
 
 
 # ------------------------------------------------------------------ events
@@ -490,7 +501,9 @@ async def index_product(uow: UnitOfWork, product_id: uuid.UUID) -> None:
 
 
 async def index_post(uow: UnitOfWork, post_id: uuid.UUID) -> None:
-    found = await content.views(uow, [post_id])
+    # A suspended author's posts stay indexed (search leaves them out when it shows hits),
+    # so they come back with the account.
+    found = await content.views(uow, [post_id], of_suspended=True)
     if not found:
         await repository.delete_doc(uow.session, "post", post_id)
         return

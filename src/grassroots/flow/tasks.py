@@ -28,6 +28,14 @@ async def index_user(uow: UnitOfWork, event: Event) -> None:
     await service.index_user(uow, uuid.UUID(event.payload["user_id"]))
 
 
+@on("identity.user_suspended", key="flow.unindex_suspended_user")
+@on("identity.user_reinstated", key="flow.index_reinstated_user")
+async def account_suspended_or_back(uow: UnitOfWork, event: Event) -> None:
+    """The account leaves (or rejoins) search, and discover ranks without (or with) its posts."""
+    await service.index_user(uow, uuid.UUID(event.payload["user_id"]))
+    await service.rank_again_soon(uow)
+
+
 @periodic(3600, name="flow.refresh_search")
 async def refresh_search(platform: Platform) -> int:
     """Hourly: recent posts' search popularity follows their engagement."""

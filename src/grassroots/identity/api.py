@@ -1,13 +1,16 @@
-"""Identity API: sign up, tokens, the current account, the admin user list."""
+"""Identity API: sign up, tokens, the current account; for operators the user list and
+suspending and reinstating accounts."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from grassroots.identity import service
-from grassroots.identity.schemas import AdminUserOut, MeOut, SignupIn, TokenIn, TokenOut, UserOut
+from grassroots.identity.models import User
+from grassroots.identity.schemas import AdminUserOut, MeOut, SignupIn, SuspendIn, TokenIn, TokenOut, UserOut
 from grassroots.kernel.auth import SESSION_COOKIE, AdminUser, CurrentUser, Principal, Role, public
 from grassroots.kernel.deps import UoW, read_only
 from grassroots.kernel.errors import Unauthorized
@@ -78,5 +81,26 @@ async def admin_users(
     role: Annotated[Role | None, Query()] = None,
 ) -> Page[AdminUserOut]:
     users, next_cursor = await service.list_users(uow, paging, role)
-    items = [AdminUserOut.model_validate(u).model_copy(update={"disabled": u.disabled_at is not None}) for u in users]
-    return Page(items=items, next_cursor=next_cursor)
+    return Page(items=[admin_user_out(u) for u in users], next_cursor=next_cursor)
+
+
+def admin_user_out(user: User) -> AdminUserOut:
+    return AdminUserOut.model_validate(user).model_copy(update={"disabled": user.disabled_at is not None})
+
+
+@router.get("/admin/users/{user_id}", response_model=AdminUserOut)
+async def admin_user(user_id: uuid.UUID, _admin: AdminUser, uow: UoW) -> AdminUserOut:
+    return admin_user_out(await service.get_user(uow, user_id))
+
+
+@router.post("/admin/users/{user_id}/suspend", response_model=AdminUserOut)
+async def suspend(user_id: uuid.UUID, body: SuspendIn, admin: AdminUser, uow: UoW) -> AdminUserOut:
+    """Suspend an account (its sessions end; goods off sale; profile, showcase and posts
+    hidden; no commission on new orders). Suspending it again changes nothing."""
+    return admin_user_out(await service.suspend(uow, admin, user_id, body.reason))
+
+
+@router.post("/admin/users/{user_id}/reinstate", response_model=AdminUserOut)
+async def reinstate(user_id: uuid.UUID, admin: AdminUser, uow: UoW) -> AdminUserOut:
+    """Lift a suspension; the goods it took off sale go back on sale."""
+    return admin_user_out(await service.reinstate(uow, admin, user_id))

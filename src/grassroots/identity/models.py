@@ -24,4 +24,8 @@ class User(Base):
     # Bumped to invalidate every token and session of the account at once.
     auth_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Suspended by an operator: no sign-in, no public presence, no sales, no new commission.
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # No Python default: an INSERT leaves them out, so signing up works on a schema before 0008.
+    disabled_reason: Mapped[str | None] = mapped_column(String(500))
+    disabled_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)

@@ -1,7 +1,9 @@
-"""Identity pages: sign up, log in, log out, account, and the operator's user list."""
+"""Identity pages: sign up, log in, log out, account; for operators the user list and an
+account's page, where they suspend and reinstate it."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import Annotated
 
@@ -38,6 +40,7 @@ FIELD_MESSAGES = {
 FORM_MESSAGES = {
     "invalid_credentials": N_("Wrong email or password."),
     "rate_limited": N_("Too many attempts. Wait a moment and try again."),
+    "account_suspended": N_("This account is suspended. Contact the platform's operators."),
 }
 
 
@@ -133,7 +136,7 @@ async def login_submit(request: Request, form: CsrfForm, _visitor: MaybeUser, uo
             uow, email=email, password=text(form, "password", 1000, strip=False), ip=client_ip(request)
         )
     except DomainError as exc:
-        status = exc.status if exc.status in (401, 429) else 422
+        status = exc.status if exc.status in (401, 403, 429) else 422
         page: Response = render(
             request,
             "identity/login.html",
@@ -199,3 +202,57 @@ async def admin_users(
             "base": base,
         },
     )
+
+
+async def _user_page(
+    request: Request, uow: UoW, user_id: uuid.UUID, *, reason: str = "", reason_error: str | None = None
+) -> Response:
+    account = await service.get_user(uow, user_id)
+    by = await service.handles(uow, [account.disabled_by]) if account.disabled_by else {}
+    return render(
+        request,
+        "identity/admin_user.html",
+        {
+            "account": account,
+            "suspended_by": by.get(account.disabled_by) if account.disabled_by else None,
+            "reason": reason,
+            "reason_error": reason_error,
+        },
+        status=422 if reason_error else 200,
+    )
+
+
+@router.get("/admin/users/{user_id}")
+async def admin_user(request: Request, user_id: uuid.UUID, _admin: AdminUser, uow: UoW) -> Response:
+    return await _user_page(request, uow, user_id)
+
+
+REASON_MESSAGES = {
+    "reason_required": N_("Say why the account is suspended."),
+    "reason_too_long": N_("Keep the reason under 500 characters."),
+    "cannot_suspend_self": N_("You cannot suspend your own account."),
+}
+
+
+@router.post("/admin/users/{user_id}/suspend")
+async def suspend(request: Request, user_id: uuid.UUID, form: CsrfForm, admin: AdminUser, uow: UoW) -> Response:
+    reason = text(form, "reason", 2000)
+    _ = gettext(request)
+    try:
+        account = await service.suspend(uow, admin, user_id, reason)
+    except DomainError as exc:
+        if exc.code not in REASON_MESSAGES:
+            raise
+        return await _user_page(request, uow, user_id, reason=reason, reason_error=_(REASON_MESSAGES[exc.code]))
+    response = see_other(f"/admin/users/{user_id}")
+    flash(request, response, _("@%(handle)s is suspended.", handle=account.handle))
+    return response
+
+
+@router.post("/admin/users/{user_id}/reinstate")
+async def reinstate(request: Request, user_id: uuid.UUID, _form: CsrfForm, admin: AdminUser, uow: UoW) -> Response:
+    account = await service.reinstate(uow, admin, user_id)
+    response = see_other(f"/admin/users/{user_id}")
+    _ = gettext(request)
+    flash(request, response, _("@%(handle)s is reinstated.", handle=account.handle))
+    return response

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -75,3 +76,38 @@ async def get_many(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.UUI
 
 async def get_by_handle_key(session: AsyncSession, key: str) -> User | None:
     return (await session.scalars(select(User).where(User.handle_key == key))).one_or_none()
+
+
+async def fresh(session: AsyncSession, user_id: uuid.UUID) -> User:
+    """The account as stored now (after a bulk update the session's copy may be stale)."""
+    stmt = select(User).where(User.id == user_id).execution_options(populate_existing=True)
+    return (await session.scalars(stmt)).one()
+
+
+async def mark_suspended(session: AsyncSession, user_id: uuid.UUID, at: datetime, reason: str, by: uuid.UUID) -> bool:
+    """Suspend unless already suspended (one conditional update, so two operators at once
+    suspend it once); its tokens and sessions end with the bumped ``auth_version``."""
+    stmt = (
+        update(User)
+        .where(User.id == user_id, User.disabled_at.is_(None))
+        .values(disabled_at=at, disabled_reason=reason, disabled_by=by, auth_version=User.auth_version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(await session.execute(stmt), "rowcount", 0))
+
+
+async def clear_suspension(session: AsyncSession, user_id: uuid.UUID) -> bool:
+    stmt = (
+        update(User)
+        .where(User.id == user_id, User.disabled_at.is_not(None))
+        .values(disabled_at=None, disabled_reason=None, disabled_by=None)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(await session.execute(stmt), "rowcount", 0))
+
+
+async def suspended_among(session: AsyncSession, ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    if not ids:
+        return set()
+    rows = await session.scalars(select(User.id).where(User.id.in_(set(ids)), User.disabled_at.is_not(None)))
+    return set(rows)

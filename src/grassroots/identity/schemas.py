@@ -47,4 +47,11 @@ class MeOut(UserOut):
 
 
 class AdminUserOut(MeOut):
-    disabled: bool = False
+    disabled: bool = False  # suspended by an operator
+    disabled_at: datetime | None = None
+    disabled_reason: str | None = None
+    disabled_by: uuid.UUID | None = None
+
+
+class SuspendIn(Strict):
+    reason: str = Field(max_length=2000, examples=["Counterfeit goods reported by buyers; under review."])

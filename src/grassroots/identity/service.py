@@ -25,7 +25,7 @@ from grassroots.config import Env
 from grassroots.identity import repository
 from grassroots.identity.models import User
 from grassroots.kernel.auth import SIGNUP_ROLES, Principal, Role
-from grassroots.kernel.errors import Conflict, Invalid, NotFound, RateLimited, Unauthorized
+from grassroots.kernel.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited, Unauthorized
 from grassroots.kernel.ids import new_id
 from grassroots.kernel.pagination import PageParams
 from grassroots.kernel.uow import UnitOfWork
@@ -322,8 +322,10 @@ async def login(uow: UnitOfWork, *, email: str, password: str, ip: str) -> User:
         )
     user = await repository.get_by_email(uow.session, email_n)
     ok = await verify_password(s.env, user.password_hash if user else _dummy_hash(s.env), password)
-    if user is None or not ok or user.disabled_at is not None:
+    if user is None or not ok:
         raise _invalid_credentials()
+    if user.disabled_at is not None:  # told only to whoever knows the password
+        raise Forbidden("This account is suspended; contact the platform's operators.", code="account_suspended")
     await limiter.reset(account_key)
     if _hasher(s.env).check_needs_rehash(user.password_hash):
         user_id, platform = user.id, uow.platform
@@ -374,6 +376,51 @@ async def revoke_sessions(uow: UnitOfWork, user_id: uuid.UUID) -> None:
     """Invalidate every token and session cookie of the account."""
     user = await get_user(uow, user_id)
     user.auth_version += 1
+
+
+MAX_SUSPENSION_REASON = 500
+
+
+async def suspend(uow: UnitOfWork, admin: Principal, user_id: uuid.UUID, reason: str) -> User:
+    """Suspend an account: it cannot sign in and every token and session of it ends at once;
+    other domains take its goods off sale, hide its profile, showcase and posts, and stop
+    paying it commission on new orders (on ``identity.user_suspended``). Suspending an
+    account already suspended changes nothing. What it earned stays in the ledger."""
+    reason = reason.strip()
+    if not reason:
+        raise Invalid("Say why the account is suspended.", code="reason_required", fields={"reason": "required"})
+    if len(reason) > MAX_SUSPENSION_REASON:
+        raise Invalid(
+            f"The reason is at most {MAX_SUSPENSION_REASON} characters.",
+            code="reason_too_long",
+            fields={"reason": "too_long"},
+        )
+    if user_id == admin.id:
+        raise Conflict("An operator cannot suspend their own account.", code="cannot_suspend_self")
+    await get_user(uow, user_id)
+    if await repository.mark_suspended(uow.session, user_id, uow.now(), reason, admin.id):
+        uow.emit("identity.user_suspended", {"user_id": user_id, "by": admin.id})
+    return await repository.fresh(uow.session, user_id)
+
+
+async def reinstate(uow: UnitOfWork, admin: Principal, user_id: uuid.UUID) -> User:
+    """Lift a suspension: the account signs in again (with a new session: the old ones stay
+    ended) and its goods that the suspension took off sale are back on sale."""
+    await get_user(uow, user_id)
+    if await repository.clear_suspension(uow.session, user_id):
+        uow.emit("identity.user_reinstated", {"user_id": user_id, "by": admin.id})
+    return await repository.fresh(uow.session, user_id)
+
+
+async def suspended_among(uow: UnitOfWork, ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of these accounts are suspended (one query; none for no ids)."""
+    return await repository.suspended_among(uow.session, ids)
+
+
+async def active_handles(uow: UnitOfWork, ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """Handles of the accounts that are not suspended: what may be shown as theirs."""
+    users = await repository.get_many(uow.session, ids)
+    return {uid: u.handle for uid, u in users.items() if u.disabled_at is None}
 
 
 def handle_from_email(email: str) -> str:
