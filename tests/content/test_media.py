@@ -320,3 +320,107 @@ async def test_uploads_no_post_uses_are_removed_after_a_day(client: httpx.AsyncC
     assert await tasks.purge_unattached_media(platform) == 1
     assert (await client.get(unused["url"])).status_code == 404
     assert (await client.get(used["url"])).status_code == 200
+
+
+# ------------------------------------------------------------------ what an image carries
+
+
+def phone_jpeg(orientation: int = 6) -> bytes:
+    """A 64×48 sensor image a phone held upright: shown 48×64, with a GPS position, a camera
+    model, an XMP packet and a comment."""
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    exif[0x0110] = "Pixel 9"
+    exif[0x8825] = {1: "N", 2: (31.0, 14.0, 0.0), 3: "E", 4: (120.0, 9.0, 0.0)}
+    img = Image.new("RGB", (64, 48), (10, 120, 40))
+    img.paste((250, 250, 250), (0, 0, 16, 48))  # a light band on the sensor's left
+    out = io.BytesIO()
+    img.save(out, "JPEG", exif=exif, comment=b"home sweet home")
+    data = out.getvalue()
+    xmp = b"http://ns.adobe.com/xap/1.0/\x00<x:xmpmeta>lat 31.23</x:xmpmeta>"
+    return data[:2] + b"\xff\xe1" + struct.pack(">H", len(xmp) + 2) + xmp + data[2:]
+
+
+async def test_a_published_photo_keeps_no_gps_position_camera_or_comment(client: httpx.AsyncClient) -> None:
+    creator = await actor(client, "creator")
+    data = phone_jpeg()
+    assert b"Pixel 9" in data and b"lat 31.23" in data and b"home sweet home" in data
+    m = (await upload(client, creator, data, "IMG_0001.jpg", "image/jpeg")).json()
+    served = (await client.get(m["url"])).content  # what anyone gets
+    assert b"Pixel 9" not in served and b"lat 31.23" not in served and b"home sweet home" not in served
+    with Image.open(io.BytesIO(served)) as img:
+        exif = img.getexif()
+        assert exif.get_ifd(0x8825) == {} and dict(exif) == {0x0112: 6}  # only how to turn it
+        img.load()
+        assert img.size == (64, 48)  # the pixels as the camera took them
+    with Image.open(io.BytesIO(data)) as before, Image.open(io.BytesIO(served)) as after:
+        assert before.tobytes() == after.tobytes()  # not re-encoded
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "WEBP"])
+async def test_png_and_webp_lose_their_metadata_too(client: httpx.AsyncClient, fmt: str) -> None:
+    creator = await actor(client, "creator")
+    exif = Image.Exif()
+    exif[0x0110] = "Pixel 9"
+    exif[0x8825] = {1: "N", 2: (31.0, 14.0, 0.0)}
+    out = io.BytesIO()
+    img = Image.new("RGB", (64, 48), (10, 120, 40))
+    if fmt == "PNG":
+        from PIL.PngImagePlugin import PngInfo
+
+        info = PngInfo()
+        info.add_text("Location", "31.23N 120.15E")
+        img.save(out, "PNG", exif=exif, pnginfo=info)
+    else:
+        img.save(out, "WEBP", exif=exif, xmp=b"<x:xmpmeta>lat 31.23</x:xmpmeta>", lossless=True)
+    data = out.getvalue()
+    m = (await upload(client, creator, data, f"p.{fmt.lower()}", f"image/{fmt.lower()}")).json()
+    served = (await client.get(m["url"])).content
+    assert b"Pixel 9" not in served and b"31.23" not in served
+    with Image.open(io.BytesIO(served)) as after, Image.open(io.BytesIO(data)) as before:
+        assert after.format == fmt and after.getexif().get_ifd(0x8825) == {}
+        assert after.convert("RGB").tobytes() == before.convert("RGB").tobytes()
+
+
+async def test_a_portrait_phone_photo_is_measured_and_thumbnailed_upright(client: httpx.AsyncClient) -> None:
+    creator = await actor(client, "creator")
+    m = (await upload(client, creator, phone_jpeg(), "IMG_0002.jpg", "image/jpeg")).json()
+    assert (m["width"], m["height"]) == (48, 64)  # as it is shown
+    with Image.open(io.BytesIO((await client.get(m["thumb_url"])).content)) as thumb:
+        assert thumb.size == (48, 64)
+        r, g, b = thumb.convert("RGB").getpixel((24, 4))  # the band is at the top once turned
+        assert min(r, g, b) > 200, (r, g, b)
+
+
+async def test_a_transparent_png_gets_a_white_not_black_thumbnail(client: httpx.AsyncClient) -> None:
+    creator = await actor(client, "creator")
+    for mode in ("RGBA", "LA"):
+        img = Image.new("RGBA", (64, 48), (0, 0, 0, 0))
+        img.paste((255, 0, 0, 255), (20, 15, 44, 33))
+        out = io.BytesIO()
+        img.convert(mode).save(out, "PNG")
+        m = (await upload(client, creator, out.getvalue())).json()
+        with Image.open(io.BytesIO((await client.get(m["thumb_url"])).content)) as thumb:
+            assert thumb.convert("RGB").getpixel((1, 1)) == (255, 255, 255), mode
+
+
+async def test_a_tiny_file_with_a_huge_picture_is_refused(client: httpx.AsyncClient) -> None:
+    creator = await actor(client, "creator")
+    out = io.BytesIO()
+    Image.new("1", (6000, 6000)).save(out, "PNG", optimize=True)  # 36 Mpx in a few KB
+    assert len(out.getvalue()) < 20_000
+    r = await upload(client, creator, out.getvalue(), expect=415)
+    assert error_code(r) == "unsupported_media"
+    out = io.BytesIO()
+    Image.new("1", (7100, 7100)).save(out, "PNG")  # over the cap however it is stored
+    assert error_code(await upload(client, creator, out.getvalue(), expect=415)) == "unsupported_media"
+
+
+async def test_an_image_takes_no_cover_and_a_file_answers_head(client: httpx.AsyncClient) -> None:
+    creator = await actor(client, "creator")
+    r = await upload(client, creator, png(), cover=png(color=(0, 0, 255)), expect=422)
+    assert error_code(r) == "cover_not_allowed"
+    m = (await upload(client, creator, png())).json()
+    got, head = await client.get(m["url"]), await client.head(m["url"])
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["content-length"] == got.headers["content-length"]

@@ -110,7 +110,9 @@ class MediaFileResponse(FileResponse):
             return []  # no ranges: the whole file, 200
 
 
-@files_router.get("/media/{key:path}", dependencies=[Depends(public)], response_class=FileResponse)
+@files_router.api_route(
+    "/media/{key:path}", methods=["GET", "HEAD"], dependencies=[Depends(public)], response_class=FileResponse
+)
 async def media_file(key: str, uow: UoW) -> FileResponse:
     """An uploaded file; supports ``Range`` so videos play and seek."""
     path = service.storage(uow).path(key)

@@ -8,12 +8,16 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 import filetype
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 IMAGE_TYPES = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "image/gif": "gif"}
 VIDEO_TYPES = {"video/mp4": "mp4", "video/webm": "webm", "video/quicktime": "mov"}
 THUMB_EDGE = 720
-MAX_PIXELS = 89_478_485  # Pillow's decompression-bomb threshold (a 100 MB raster)
+# Decoding costs memory by pixels, not by bytes: a 10 KB PNG can hold 88 million pixels.
+MAX_PIXELS = 50_000_000  # a 48-megapixel phone photo fits
+SMALL_PIXELS = 16_000_000  # above this, an image must carry at least a byte per ...
+PIXELS_PER_BYTE = 256  # ... this many pixels (real photos carry one per a few)
+ORIENTATION = 0x0112  # the EXIF tag that says how to turn the picture to show it
 
 
 class Unsupported(Exception):
@@ -45,12 +49,18 @@ def inspect(source: BinaryIO) -> Inspected:
             source.seek(0)
             with Image.open(source) as img:
                 width, height = img.size
+                orientation = img.getexif().get(ORIENTATION, 1)
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
             raise Unsupported("not a readable image") from None
         finally:
             source.seek(0)
-        if width * height > MAX_PIXELS:
+        pixels = width * height
+        size = source.seek(0, io.SEEK_END)
+        source.seek(0)
+        if pixels > MAX_PIXELS or (pixels > SMALL_PIXELS and size * PIXELS_PER_BYTE < pixels):
             raise Unsupported(f"an image of {width}×{height} pixels is too large to decode")
+        if orientation in (5, 6, 7, 8):  # shown turned a quarter: as people see it
+            width, height = height, width
         return Inspected("image", mime, IMAGE_TYPES[mime], width, height)
     if mime in VIDEO_TYPES:
         duration = mp4_duration(source) if mime in ("video/mp4", "video/quicktime") else None
@@ -85,12 +95,135 @@ def thumbnail(source: BinaryIO) -> bytes:
     source.seek(0)
     try:
         with Image.open(source) as opened:
-            img = opened.convert("RGB")
-            img.thumbnail((THUMB_EDGE, THUMB_EDGE))
+            opened.draft("RGB", (THUMB_EDGE, THUMB_EDGE))  # a JPEG decodes at a fraction of its size
+            img: Image.Image = opened
+            if img.mode not in ("RGB", "RGBA", "L", "LA"):  # palette, 1-bit, CMYK, 16-bit
+                img = img.convert("RGBA" if _has_alpha(img) else "RGB")
+            img.thumbnail((THUMB_EDGE, THUMB_EDGE))  # shrink first: the rest works on few pixels
+            img = ImageOps.exif_transpose(img) or img
+            if img.mode in ("RGBA", "LA"):  # transparency over white, not black
+                background = Image.new("RGB", img.size, (255, 255, 255))
+                background.paste(img.convert("RGBA"), mask=img.convert("RGBA").getchannel("A"))
+                img = background
             out = io.BytesIO()
-            img.save(out, "JPEG", quality=82, optimize=True)
+            img.convert("RGB").save(out, "JPEG", quality=82, optimize=True)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         raise Unsupported("not a readable image") from None
     finally:
         source.seek(0)
     return out.getvalue()
+
+
+def _has_alpha(img: Image.Image) -> bool:
+    return img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info
+
+
+# ------------------------------------------------------------------ metadata
+
+# JPEG segments that say nothing about how the picture looks but may say where and by whom
+# it was taken: APP1 (EXIF with GPS, XMP), APP13 (IPTC), comments.
+_JPEG_DROP = {0xE1, 0xED, 0xFE}
+_PNG_DROP = {b"eXIf", b"tEXt", b"zTXt", b"iTXt", b"tIME"}
+_WEBP_DROP = {b"EXIF", b"XMP "}
+
+
+def strip_metadata(data: bytes, content_type: str) -> bytes:
+    """The image without its metadata (camera, time, GPS position, editing history), pixels
+    untouched: published originals are public. A JPEG keeps only its EXIF orientation, so it
+    still shows upright. Anything not parsed as expected is returned as it came."""
+    try:
+        if content_type == "image/jpeg":
+            return _strip_jpeg(data)
+        if content_type == "image/png":
+            return _strip_png(data)
+        if content_type == "image/webp":
+            return _strip_webp(data)
+    except (IndexError, struct.error, ValueError):
+        pass
+    return data
+
+
+def _strip_jpeg(data: bytes) -> bytes:
+    if data[:2] != b"\xff\xd8":
+        return data
+    out = [data[:2]]
+    orientation = 1
+    at = 2
+    while at + 4 <= len(data):
+        if data[at] != 0xFF:
+            return data
+        marker = data[at + 1]
+        if marker == 0xFF:  # fill byte
+            at += 1
+            continue
+        if marker == 0xDA or marker == 0xD9:  # start of scan: the rest is picture data
+            break
+        if 0xD0 <= marker <= 0xD7 or marker == 0x01:  # markers without a length
+            out.append(data[at : at + 2])
+            at += 2
+            continue
+        (length,) = struct.unpack(">H", data[at + 2 : at + 4])
+        segment = data[at : at + 2 + length]
+        if marker == 0xE1 and segment[4:10] == b"Exif\x00\x00":
+            orientation = _orientation(segment[4:])
+        if marker not in _JPEG_DROP:
+            out.append(segment)
+        at += 2 + length
+    if orientation != 1:
+        exif = Image.Exif()
+        exif[ORIENTATION] = orientation
+        block = exif.tobytes()
+        out.insert(1, b"\xff\xe1" + struct.pack(">H", len(block) + 2) + block)
+    out.append(data[at:])
+    return b"".join(out)
+
+
+def _orientation(block: bytes) -> int:
+    exif = Image.Exif()
+    try:
+        exif.load(block)
+    except Exception:  # a damaged EXIF block is dropped like any other
+        return 1
+    value = exif.get(ORIENTATION, 1)
+    return value if isinstance(value, int) and 1 <= value <= 8 else 1
+
+
+def _strip_png(data: bytes) -> bytes:
+    signature = b"\x89PNG\r\n\x1a\n"
+    if data[:8] != signature:
+        return data
+    out = [signature]
+    at = 8
+    while at + 8 <= len(data):
+        (length,) = struct.unpack(">I", data[at : at + 4])
+        kind = data[at + 4 : at + 8]
+        end = at + 12 + length
+        if end > len(data):
+            return data
+        if kind not in _PNG_DROP:
+            out.append(data[at:end])
+        at = end
+        if kind == b"IEND":
+            break
+    return b"".join(out)
+
+
+def _strip_webp(data: bytes) -> bytes:
+    if data[:4] != b"RIFF" or data[8:12] != b"WEBP":
+        return data
+    chunks = []
+    at = 12
+    while at + 8 <= len(data):
+        kind = data[at : at + 4]
+        (length,) = struct.unpack("<I", data[at + 4 : at + 8])
+        end = at + 8 + length + (length & 1)  # chunks are padded to an even size
+        if end > len(data):
+            return data
+        if kind == b"VP8X":  # the header's flags say which chunks follow
+            flags = data[at + 8] & ~0x0C  # no EXIF (0x08) nor XMP (0x04) any more
+            chunks.append(data[at : at + 8] + bytes([flags]) + data[at + 9 : end])
+        elif kind not in _WEBP_DROP:
+            chunks.append(data[at:end])
+        at = end
+    body = b"WEBP" + b"".join(chunks)
+    return b"RIFF" + struct.pack("<I", len(body)) + body

@@ -90,6 +90,8 @@ async def upload_media(
     if size > limit:
         raise TooLarge(f"{found.kind.capitalize()}s may be at most {limit // (1024 * 1024)} MB.")
     thumb_source: BinaryIO | None = file if found.kind == "image" else None
+    if cover is not None and found.kind == "image":  # an image is its own cover
+        raise Invalid("A cover goes with a video, not an image.", code="cover_not_allowed", fields={"cover": "image"})
     if cover is not None:
         if cover_size > s.media_max_image_bytes:
             raise TooLarge("The cover image is too large.")
@@ -118,9 +120,15 @@ async def upload_media(
                 ) from None
             raise UnsupportedMedia("The image is damaged or cut short.") from None
 
-    def write() -> None:
+    original: BinaryIO = file
+    if found.kind == "image":  # published originals are public: no GPS position, no camera
         file.seek(0)
-        store.save(key, file)
+        original = io.BytesIO(await anyio.to_thread.run_sync(inspector.strip_metadata, file.read(), found.content_type))
+        size = original.getbuffer().nbytes
+
+    def write() -> None:
+        original.seek(0)
+        store.save(key, original)
         if thumb_key and thumb is not None:
             store.save(thumb_key, io.BytesIO(thumb))
 
