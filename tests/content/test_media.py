@@ -424,3 +424,27 @@ async def test_an_image_takes_no_cover_and_a_file_answers_head(client: httpx.Asy
     got, head = await client.get(m["url"]), await client.head(m["url"])
     assert head.status_code == 200 and head.content == b""
     assert head.headers["content-length"] == got.headers["content-length"]
+
+
+async def test_deleting_a_post_takes_its_files_offline_unless_another_post_shows_them(
+    client: httpx.AsyncClient, stack: Stack
+) -> None:
+    creator = await actor(client, "creator")
+    only, shared = await upload_image(client, creator), await upload_image(client, creator, width=10, height=10)
+
+    async def publish(*media: dict[str, Any]) -> dict[str, Any]:
+        body = {"kind": "note", "title": "oops", "media_ids": [m["id"] for m in media]}
+        r = await client.post("/api/v1/posts", headers=creator.headers, json=body)
+        assert r.status_code == 201, r.text
+        return r.json()
+
+    first, second = await publish(only, shared), await publish(shared)
+    before = len(media_files(stack))
+    assert (await client.delete(f"/api/v1/posts/{first['id']}", headers=creator.headers)).status_code == 204
+    for url in (only["url"], only["thumb_url"]):
+        assert (await client.get(url)).status_code == 404, url
+    assert (await client.get(shared["url"])).status_code == 200  # the other post still shows it
+    assert len(media_files(stack)) == before - 2
+    assert (await client.get(f"/api/v1/posts/{second['id']}")).json()["media"][0]["url"] == shared["url"]
+    assert (await client.delete(f"/api/v1/posts/{second['id']}", headers=creator.headers)).status_code == 204
+    assert (await client.get(shared["url"])).status_code == 404

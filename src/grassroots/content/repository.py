@@ -158,6 +158,19 @@ async def page_live(session: AsyncSession, params: PageParams) -> tuple[list[Pos
     return await paginate(session, select(Post).where(Post.deleted_at.is_(None)), params, [Post.id])
 
 
+async def release_media_of(session: AsyncSession, post_id: uuid.UUID) -> list[Media]:
+    """Detach a post's media, and delete (and return) those no other post uses."""
+    ids = list(await session.scalars(select(PostMedia.media_id).where(PostMedia.post_id == post_id)))
+    if not ids:
+        return []
+    await session.execute(delete(PostMedia).where(PostMedia.post_id == post_id))
+    used = select(PostMedia.media_id).where(PostMedia.media_id == Media.id).exists()
+    rows = list((await session.scalars(select(Media).where(Media.id.in_(ids), ~used))).all())
+    if rows:
+        await session.execute(delete(Media).where(Media.id.in_([m.id for m in rows])))
+    return rows
+
+
 async def take_unattached_media(session: AsyncSession, before: datetime, limit: int) -> list[Media]:
     """Delete (and return) uploads older than ``before`` that no post uses."""
     used = select(PostMedia.media_id).where(PostMedia.media_id == Media.id).exists()

@@ -293,6 +293,10 @@ async def delete_post(uow: UnitOfWork, author: Principal, post_id: uuid.UUID) ->
     if post.author_id != author.id and author.role != Role.admin:
         raise Forbidden("Only the author deletes a post.", code="not_author")
     post.deleted_at = uow.now()
+    post.cover_key = None
+    # Its photos and video were public at fixed addresses: they go with it (files once this
+    # commits), unless another of the author's posts still shows them.
+    _remove_files_after_commit(uow, await repository.release_media_of(uow.session, post_id))
     uow.emit("content.post_deleted", {"post_id": post_id})
 
 
@@ -382,7 +386,12 @@ UNATTACHED_GRACE = timedelta(days=1)  # time to publish what was uploaded
 async def purge_unattached_media(uow: UnitOfWork, limit: int = 500) -> int:
     """Remove uploads no post used within a day, and their files once that commits."""
     taken = await repository.take_unattached_media(uow.session, uow.now() - UNATTACHED_GRACE, limit)
-    keys = [k for m in taken for k in (m.key, m.thumb_key) if k]
+    _remove_files_after_commit(uow, taken)
+    return len(taken)
+
+
+def _remove_files_after_commit(uow: UnitOfWork, media: Sequence[Media]) -> None:
+    keys = [k for m in media for k in (m.key, m.thumb_key) if k]
     store = storage(uow)
 
     async def remove_files() -> None:
@@ -391,4 +400,3 @@ async def purge_unattached_media(uow: UnitOfWork, limit: int = 500) -> int:
 
     if keys:
         uow.after_commit(remove_files)
-    return len(taken)
