@@ -280,3 +280,53 @@ async def test_both_sides_of_an_mcn_contract_hear_of_each_step(client: httpx.Asy
     assert [k for k, _ in await kinds(other)] == ["contract_withdrawn", "contract_offered"]
     page = await client.get("/notifications", headers={"accept": "text/html", **other.headers})
     assert "withdrew their contract offer" in page.text and 'href="/mcn/contracts"' in page.text
+
+
+async def test_the_creators_mcn_hears_of_its_share_when_paid_and_when_settled(client: httpx.AsyncClient) -> None:
+    admin = await admin_headers(client)
+    supplier, creator, buyer, mcn = (
+        await actor(client, "supplier"),
+        await actor(client, "creator"),
+        await actor(client, "consumer"),
+        await actor(client, "mcn"),
+    )
+    offer = await client.post(
+        "/api/v1/mcn/contracts", headers=mcn.headers, json={"creator_id": creator.id, "share_bps": 3000}
+    )
+    assert offer.status_code == 201, offer.text
+    r = await client.post(f"/api/v1/mcn/contracts/{offer.json()['id']}/accept", headers=creator.headers)
+    assert r.status_code == 200, r.text
+    await drain(client)
+    before = kinds(await inbox(client, mcn))
+    product = await make_product(client, supplier, price=10_000, commission_bps=2000)
+    post = await make_post(client, creator, title="My favourite cup", product_ids=[product["id"]])
+    order = await place_order(client, buyer, product["skus"][0]["id"], source={"post_id": post["id"]})
+    await pay_order(client, buyer, order["id"])
+
+    earned = await inbox(client, mcn)
+    assert kinds(earned) == ["mcn_share_earned", *before]
+    n = earned["items"][0]
+    assert (n["order_id"], n["actor_id"], n["data"]) == (
+        order["id"],
+        creator.id,
+        {"amount_minor": 600, "currency": "CNY"},
+    )
+    assert (await client.get("/api/v1/me/earnings", headers=mcn.headers)).json()["pending_minor"] == 600
+
+    for step in ("ship", "receive"):
+        body = {"carrier": "SF", "tracking_number": "SF1"} if step == "ship" else None
+        who = supplier if step == "ship" else buyer
+        assert (
+            await client.post(f"/api/v1/orders/{order['id']}/{step}", headers=who.headers, json=body)
+        ).status_code == 200
+    await advance(client, 7 * 86400 + 60)
+    assert (await client.post("/api/v1/admin/settlements", headers=admin, json={})).json()["order_ids"] == [order["id"]]
+    settled = await inbox(client, mcn)
+    assert kinds(settled)[:2] == ["mcn_share_settled", "mcn_share_earned"]
+    assert settled["items"][0]["data"] == {"amount_minor": 600, "currency": "CNY"}
+
+    from tests.commerce.test_regressions import browser_for
+    from tests.web.test_pages import HTML
+
+    page = await (await browser_for(client, mcn)).get("/notifications", headers=HTML)
+    assert "made a sale: your MCN share (pending)" in page.text and "¥6.00" in page.text

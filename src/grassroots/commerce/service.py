@@ -399,6 +399,8 @@ async def on_payment_succeeded(uow: UnitOfWork, payment: Payment) -> None:
             "supplier_id": order.supplier_id,
             "promoter_id": order.promoter_id,
             "commission_minor": split.promoter.amount,
+            "mcn_id": order.mcn_id if split.mcn.amount else None,
+            "mcn_minor": split.mcn.amount,
             "currency": order.currency,
             "post_id": order.post_id,
             "share_link_id": order.share_link_id,
@@ -740,14 +742,17 @@ async def settle_batch(uow: UnitOfWork) -> tuple[list[uuid.UUID], bool]:
         )
         if not moved:
             continue
-        await ledger.post_settlement(uow, order_id)
+        released = await ledger.post_settlement(uow, order_id)
         commission = order.promoter_minor or 0  # as posted when it was paid
+        mcn_share = released.get(ledger.MCN_PENDING, 0)
         uow.emit(
             "commerce.order_settled",
             {
                 "order_id": order_id,
                 "promoter_id": order.promoter_id,
                 "commission_minor": commission,
+                "mcn_id": order.mcn_id if mcn_share else None,
+                "mcn_minor": mcn_share,
                 "currency": order.currency,
                 "post_id": order.post_id,
             },

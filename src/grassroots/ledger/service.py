@@ -191,21 +191,24 @@ async def _payment_entries(uow: UnitOfWork, order_id: uuid.UUID) -> tuple[Ledger
     return txn, await repository.entries_of(uow.session, txn.id)
 
 
-async def post_settlement(uow: UnitOfWork, order_id: uuid.UUID) -> bool:
-    """Make an order's pending amounts available. False when there is nothing to settle
-    (not paid, already settled, or refunded)."""
+async def post_settlement(uow: UnitOfWork, order_id: uuid.UUID) -> dict[str, int]:
+    """Make an order's pending amounts available; what each pending account released (by
+    account, positive). Empty when there is nothing to settle (not paid, already settled,
+    or refunded)."""
     kinds = await repository.kinds_for_order(uow.session, order_id)
     if PAYMENT not in kinds or kinds & {SETTLEMENT, REFUND, CLAWBACK}:
-        return False
+        return {}
     found = await _payment_entries(uow, order_id)
     assert found is not None
     txn, entries = found
     postings: list[Posting] = []
+    released: dict[str, int] = {}
     for e in entries:
         if e.account in PENDING_ACCOUNTS:
             postings.append(Posting(e.party_kind, e.party_id, e.account, -e.amount_minor))
             postings.append(Posting(e.party_kind, e.party_id, AVAILABLE_OF[e.account], e.amount_minor))
-    return await _post(uow, order_id, SETTLEMENT, txn.currency, postings)
+            released[e.account] = released.get(e.account, 0) - e.amount_minor
+    return released if await _post(uow, order_id, SETTLEMENT, txn.currency, postings) else {}
 
 
 async def post_refund(uow: UnitOfWork, order_id: uuid.UUID) -> str | None:

@@ -80,6 +80,8 @@ class NotificationKind(StrEnum):
     order_received = "order_received"
     commission_earned = "commission_earned"
     commission_settled = "commission_settled"
+    mcn_share_earned = "mcn_share_earned"  # to the MCN: its share of a creator's commission
+    mcn_share_settled = "mcn_share_settled"
     contract_offered = "contract_offered"  # to the creator
     contract_accepted = "contract_accepted"  # to the MCN
     contract_declined = "contract_declined"  # to the MCN: the creator said no to its offer

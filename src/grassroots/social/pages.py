@@ -43,6 +43,8 @@ register_global(
         "order_received": N_("An order was received"),
         "commission_earned": N_("You earned a commission (pending)"),
         "commission_settled": N_("Your commission was settled"),
+        "mcn_share_earned": N_("made a sale: your MCN share (pending)"),
+        "mcn_share_settled": N_("made a sale whose MCN share is now settled"),
         "contract_offered": N_("offered you an MCN contract"),
         "contract_accepted": N_("accepted your contract offer"),
         "contract_declined": N_("declined your contract offer"),

@@ -121,6 +121,36 @@ async def notify_commission_settled(uow: UnitOfWork, event: Event) -> None:
     await _notify_commission(uow, event, NotificationKind.commission_settled, "settled")
 
 
+def _mcn_earns(payload: dict[str, Any]) -> bool:
+    return bool(payload.get("mcn_id") and payload.get("mcn_minor"))
+
+
+async def _notify_mcn_share(uow: UnitOfWork, event: Event, kind: NotificationKind, prefix: str) -> None:
+    p = event.payload
+    mcn, order_id = _id(p, "mcn_id"), _id(p, "order_id")
+    assert mcn is not None
+    await service.notify(
+        uow,
+        mcn,
+        kind,
+        f"{prefix}:{order_id}",
+        actor_id=_id(p, "promoter_id"),  # the creator whose sale it was
+        order_id=order_id,
+        data={"amount_minor": int(p["mcn_minor"]), "currency": p.get("currency") or "CNY"},
+        at=event.created_at,
+    )
+
+
+@on("commerce.order_paid", key="social.notify_mcn_share_earned", when=_mcn_earns)
+async def notify_mcn_share_earned(uow: UnitOfWork, event: Event) -> None:
+    await _notify_mcn_share(uow, event, NotificationKind.mcn_share_earned, "mcn-earned")
+
+
+@on("commerce.order_settled", key="social.notify_mcn_share_settled", when=_mcn_earns)
+async def notify_mcn_share_settled(uow: UnitOfWork, event: Event) -> None:
+    await _notify_mcn_share(uow, event, NotificationKind.mcn_share_settled, "mcn-settled")
+
+
 # ------------------------------------------------------------------ MCN contracts
 
 
