@@ -100,6 +100,12 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             policy = policies.get((path, method))
             if policy is not None:
                 op["x-policy"] = policy.describe()
+            for param in op.get("parameters", []):
+                # Optional to FastAPI only so that leaving it out is our own 400
+                # `idempotency_key_required`, not a generic 422; to clients it is required.
+                if param.get("name") == "Idempotency-Key":
+                    param["required"] = True
+                    param["schema"] = {"type": "string", "minLength": 1, "maxLength": 255}
     app.openapi_schema = schema
     return schema
 

@@ -200,6 +200,8 @@ async def test_openapi_documents_the_error_shape(client: httpx.AsyncClient) -> N
     unlabelled = [(p, m) for p, ops in spec["paths"].items() for m, op in ops.items() if "x-policy" not in op]
     assert unlabelled == []  # every operation says who may call it, /media/{key} too
     assert (await client.get("/docs")).status_code == 200
+    key = [p for p in spec["paths"]["/api/v1/orders"]["post"]["parameters"] if p["name"] == "Idempotency-Key"]
+    assert key and key[0]["required"] is True and key[0]["in"] == "header"
 
 
 async def test_a_500_keeps_the_shape_and_the_request_id(stack: Stack) -> None:
