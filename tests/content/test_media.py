@@ -4,6 +4,7 @@ images get a thumbnail, files are served with ranges."""
 from __future__ import annotations
 
 import io
+import random
 import struct
 import zlib
 from pathlib import Path
@@ -411,8 +412,13 @@ async def test_a_tiny_file_with_a_huge_picture_is_refused(client: httpx.AsyncCli
     assert len(out.getvalue()) < 20_000
     r = await upload(client, creator, out.getvalue(), expect=415)
     assert error_code(r) == "unsupported_media"
+    from grassroots.content import media
+
+    # Over the cap however it is stored: noise, so the file is large enough for its pixels.
+    noise = Image.frombytes("1", (7100, 7100), random.Random(7).randbytes(888 * 7100))
     out = io.BytesIO()
-    Image.new("1", (7100, 7100)).save(out, "PNG")  # over the cap however it is stored
+    noise.save(out, "PNG")
+    assert len(out.getvalue()) * media.PIXELS_PER_BYTE > 7100 * 7100  # the ratio rule lets it by
     assert error_code(await upload(client, creator, out.getvalue(), expect=415)) == "unsupported_media"
 
 
@@ -448,3 +454,71 @@ async def test_deleting_a_post_takes_its_files_offline_unless_another_post_shows
     assert (await client.get(f"/api/v1/posts/{second['id']}")).json()["media"][0]["url"] == shared["url"]
     assert (await client.delete(f"/api/v1/posts/{second['id']}", headers=creator.headers)).status_code == 204
     assert (await client.get(shared["url"])).status_code == 404
+
+
+def exif_with_gps(orientation: int | None = None) -> Image.Exif:
+    exif = Image.Exif()
+    if orientation:
+        exif[0x0112] = orientation
+    exif[0x0110] = "Pixel 9"
+    exif[0x8825] = {1: "N", 2: (31.0, 14.0, 0.0)}
+    return exif
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "WEBP"])
+async def test_a_turned_png_or_webp_keeps_only_its_orientation(client: httpx.AsyncClient, fmt: str) -> None:
+    creator = await actor(client, "creator")
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (10, 120, 40)).save(out, fmt, exif=exif_with_gps(6))
+    m = (await upload(client, creator, out.getvalue(), f"p.{fmt.lower()}", f"image/{fmt.lower()}")).json()
+    assert (m["width"], m["height"]) == (48, 64)  # measured as shown
+    served = (await client.get(m["url"])).content
+    assert b"Pixel 9" not in served
+    with Image.open(io.BytesIO(served)) as img:
+        assert dict(img.getexif()) == {0x0112: 6}  # what a browser turns it by
+        img.load()
+
+
+async def test_the_other_pictures_of_a_multi_picture_jpeg_are_not_published(client: httpx.AsyncClient) -> None:
+    creator = await actor(client, "creator")
+    out = io.BytesIO()
+    first, second = Image.new("RGB", (64, 48), (200, 10, 10)), Image.new("RGB", (64, 48), (10, 200, 10))
+    first.save(out, "MPO", save_all=True, append_images=[second], exif=exif_with_gps())
+    data = out.getvalue()
+    m = (await upload(client, creator, data, "IMG.jpg", "image/jpeg")).json()
+    served = (await client.get(m["url"])).content
+    assert b"Pixel 9" not in served and len(served) < len(data)
+    with Image.open(io.BytesIO(served)) as img, Image.open(io.BytesIO(data)) as before:
+        assert getattr(img, "n_frames", 1) == 1 and img.tobytes() == before.tobytes()
+
+
+@pytest.mark.parametrize("progressive", [False, True])
+def test_stripping_leaves_every_jpeg_scan_and_the_colour_profile(progressive: bool) -> None:
+    from grassroots.content.media import strip_metadata
+
+    img = Image.effect_noise((200, 150), 40).convert("RGB")
+    out = io.BytesIO()
+    icc = b"\x00" * 128 + b"a colour profile, kept"
+    img.save(out, "JPEG", progressive=progressive, restart_marker_blocks=2, icc_profile=icc, exif=exif_with_gps())
+    data = out.getvalue()
+    stripped = strip_metadata(data, "image/jpeg")
+    assert b"Pixel 9" not in stripped and stripped.endswith(b"\xff\xd9")
+    with Image.open(io.BytesIO(stripped)) as after, Image.open(io.BytesIO(data)) as before:
+        assert after.info.get("icc_profile") == icc and after.tobytes() == before.tobytes()
+
+
+async def test_colour_keyed_and_16_bit_pngs_get_faithful_thumbnails(client: httpx.AsyncClient) -> None:
+    creator = await actor(client, "creator")
+    img = Image.new("RGB", (64, 48), (0, 0, 0))
+    img.paste((255, 0, 0), (20, 15, 44, 33))
+    out = io.BytesIO()
+    img.save(out, "PNG", transparency=(0, 0, 0))  # black is transparent (a tRNS colour key)
+    m = (await upload(client, creator, out.getvalue())).json()
+    with Image.open(io.BytesIO((await client.get(m["thumb_url"])).content)) as thumb:
+        assert thumb.convert("RGB").getpixel((1, 1)) == (255, 255, 255)
+    grey = Image.new("I;16", (64, 48), 32768)  # mid-grey in 16 bits
+    out = io.BytesIO()
+    grey.save(out, "PNG")
+    m = (await upload(client, creator, out.getvalue())).json()
+    with Image.open(io.BytesIO((await client.get(m["thumb_url"])).content)) as thumb:
+        assert 120 <= thumb.convert("L").getpixel((1, 1)) <= 136

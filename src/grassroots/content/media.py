@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import struct
+import zlib
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -97,8 +98,14 @@ def thumbnail(source: BinaryIO) -> bytes:
         with Image.open(source) as opened:
             opened.draft("RGB", (THUMB_EDGE, THUMB_EDGE))  # a JPEG decodes at a fraction of its size
             img: Image.Image = opened
-            if img.mode not in ("RGB", "RGBA", "L", "LA"):  # palette, 1-bit, CMYK, 16-bit
-                img = img.convert("RGBA" if _has_alpha(img) else "RGB")
+            if img.mode.startswith("I"):  # 16- or 32-bit grey: scaled to 8 bits, not clipped
+                img = img.convert("I").point(lambda v: v * (1 / 256)).convert("L")
+            elif _has_alpha(img) and img.mode not in ("RGBA", "LA"):  # a palette or colour key
+                img = img.convert("RGBA")
+            elif img.mode == "1":
+                img = img.convert("L")
+            elif img.mode not in ("RGB", "RGBA", "L", "LA"):  # palette, CMYK, YCbCr
+                img = img.convert("RGB")
             img.thumbnail((THUMB_EDGE, THUMB_EDGE))  # shrink first: the rest works on few pixels
             img = ImageOps.exif_transpose(img) or img
             if img.mode in ("RGBA", "LA"):  # transparency over white, not black
@@ -129,8 +136,10 @@ _WEBP_DROP = {b"EXIF", b"XMP "}
 
 def strip_metadata(data: bytes, content_type: str) -> bytes:
     """The image without its metadata (camera, time, GPS position, editing history), pixels
-    untouched: published originals are public. A JPEG keeps only its EXIF orientation, so it
-    still shows upright. Anything not parsed as expected is returned as it came."""
+    untouched: published originals are public. The EXIF orientation alone is kept, in a
+    fresh block, so the picture still shows upright. A JPEG also loses what follows its
+    picture (the other pictures of a multi-picture file, a motion photo's video). Anything
+    not parsed as expected is returned as it came."""
     try:
         if content_type == "image/jpeg":
             return _strip_jpeg(data)
@@ -141,6 +150,23 @@ def strip_metadata(data: bytes, content_type: str) -> bytes:
     except (IndexError, struct.error, ValueError):
         pass
     return data
+
+
+def _orientation(block: bytes) -> int:
+    exif = Image.Exif()
+    try:
+        exif.load(block)
+    except Exception:  # a damaged EXIF block is dropped like any other
+        return 1
+    value = exif.get(ORIENTATION, 1)
+    return value if isinstance(value, int) and 1 <= value <= 8 else 1
+
+
+def _orientation_only(orientation: int) -> bytes:
+    """An EXIF block (``Exif\\0\\0`` and TIFF) that holds the orientation and nothing else."""
+    exif = Image.Exif()
+    exif[ORIENTATION] = orientation
+    return exif.tobytes()
 
 
 def _strip_jpeg(data: bytes) -> bytes:
@@ -156,7 +182,7 @@ def _strip_jpeg(data: bytes) -> bytes:
         if marker == 0xFF:  # fill byte
             at += 1
             continue
-        if marker == 0xDA or marker == 0xD9:  # start of scan: the rest is picture data
+        if marker == 0xDA or marker == 0xD9:  # start of scan: picture data from here
             break
         if 0xD0 <= marker <= 0xD7 or marker == 0x01:  # markers without a length
             out.append(data[at : at + 2])
@@ -166,26 +192,47 @@ def _strip_jpeg(data: bytes) -> bytes:
         segment = data[at : at + 2 + length]
         if marker == 0xE1 and segment[4:10] == b"Exif\x00\x00":
             orientation = _orientation(segment[4:])
-        if marker not in _JPEG_DROP:
+        # APP2 carries the colour profile (kept) or a multi-picture index (not: the other
+        # pictures go).
+        if marker not in _JPEG_DROP and not (marker == 0xE2 and segment[4:8] == b"MPF\x00"):
             out.append(segment)
         at += 2 + length
     if orientation != 1:
-        exif = Image.Exif()
-        exif[ORIENTATION] = orientation
-        block = exif.tobytes()
+        block = _orientation_only(orientation)
         out.insert(1, b"\xff\xe1" + struct.pack(">H", len(block) + 2) + block)
-    out.append(data[at:])
+    out.append(data[at : _jpeg_end(data, at)])
     return b"".join(out)
 
 
-def _orientation(block: bytes) -> int:
-    exif = Image.Exif()
-    try:
-        exif.load(block)
-    except Exception:  # a damaged EXIF block is dropped like any other
-        return 1
-    value = exif.get(ORIENTATION, 1)
-    return value if isinstance(value, int) and 1 <= value <= 8 else 1
+def _jpeg_end(data: bytes, at: int) -> int:
+    """Where the picture that starts scanning at ``at`` ends (after its EOI marker), walking
+    its scans and the segments between them (a progressive JPEG has many); the end of the
+    data when it has no EOI."""
+    n = len(data)
+    while at + 2 <= n and data[at] == 0xFF:
+        marker = data[at + 1]
+        if marker == 0xD9:
+            return at + 2
+        if marker == 0xFF:
+            at += 1
+            continue
+        (length,) = struct.unpack(">H", data[at + 2 : at + 4])
+        at += 2 + length
+        if marker != 0xDA:
+            continue
+        while True:  # entropy-coded data: FF is stuffed (FF 00) or a restart, or a marker
+            found = data.find(b"\xff", at)
+            if found < 0 or found + 1 >= n:
+                return n
+            follow = data[found + 1]
+            if follow == 0x00 or 0xD0 <= follow <= 0xD7:
+                at = found + 2
+            elif follow == 0xFF:
+                at = found + 1
+            else:
+                at = found
+                break
+    return n
 
 
 def _strip_png(data: bytes) -> bytes:
@@ -200,7 +247,10 @@ def _strip_png(data: bytes) -> bytes:
         end = at + 12 + length
         if end > len(data):
             return data
-        if kind not in _PNG_DROP:
+        if kind == b"eXIf" and (orientation := _orientation(data[at + 8 : end - 4])) != 1:
+            tiff = _orientation_only(orientation)[6:]  # the chunk holds TIFF alone
+            out.append(struct.pack(">I", len(tiff)) + kind + tiff + struct.pack(">I", zlib.crc32(kind + tiff)))
+        elif kind not in _PNG_DROP:
             out.append(data[at:end])
         at = end
         if kind == b"IEND":
@@ -211,7 +261,9 @@ def _strip_png(data: bytes) -> bytes:
 def _strip_webp(data: bytes) -> bytes:
     if data[:4] != b"RIFF" or data[8:12] != b"WEBP":
         return data
-    chunks = []
+    chunks: list[bytes] = []
+    header = -1  # which of the chunks is VP8X, whose flags say which chunks follow
+    kept_exif = False
     at = 12
     while at + 8 <= len(data):
         kind = data[at : at + 4]
@@ -219,11 +271,21 @@ def _strip_webp(data: bytes) -> bytes:
         end = at + 8 + length + (length & 1)  # chunks are padded to an even size
         if end > len(data):
             return data
-        if kind == b"VP8X":  # the header's flags say which chunks follow
-            flags = data[at + 8] & ~0x0C  # no EXIF (0x08) nor XMP (0x04) any more
-            chunks.append(data[at : at + 8] + bytes([flags]) + data[at + 9 : end])
+        payload = data[at + 8 : at + 8 + length]
+        if kind == b"VP8X":
+            header = len(chunks)
+            chunks.append(data[at:end])
+        elif kind == b"EXIF" and (orientation := _orientation(payload)) != 1:
+            block = _orientation_only(orientation)
+            block = block if payload.startswith(b"Exif\x00\x00") else block[6:]  # as the file wrote it
+            chunks.append(kind + struct.pack("<I", len(block)) + block + b"\x00" * (len(block) & 1))
+            kept_exif = True
         elif kind not in _WEBP_DROP:
             chunks.append(data[at:end])
         at = end
+    if header >= 0:
+        vp8x = chunks[header]
+        flags = (vp8x[8] & ~0x0C) | (0x08 if kept_exif else 0)  # EXIF 0x08, XMP 0x04
+        chunks[header] = vp8x[:8] + bytes([flags]) + vp8x[9:]
     body = b"WEBP" + b"".join(chunks)
     return b"RIFF" + struct.pack("<I", len(body)) + body
