@@ -98,7 +98,8 @@ async def test_checkout_page_places_an_order_and_sends_the_buyer_to_the_provider
     again = await client.post("/checkout", data=form, headers=HTML)  # a double submit: same order, same checkout
     assert again.headers["location"] == r.headers["location"]
     sold_out = await client.post("/checkout", data={**form, "token": "another"}, headers=HTML)
-    assert sold_out.status_code == 422 and "not enough stock" in sold_out.text
+    assert sold_out.status_code == 303 and sold_out.headers["location"] == f"/products/{product['id']}"
+    assert "not enough stock" in (await client.get(sold_out.headers["location"], headers=HTML)).text
     hosted = await client.get(r.headers["location"], headers=HTML)
     assert hosted.status_code == 200 and "50.00" in hosted.text and "Sandbox Pay" in hosted.text
     orders = (await client.get("/api/v1/orders", headers=buyer.headers)).json()["items"]
@@ -621,3 +622,97 @@ async def test_ended_offers_do_not_hide_the_contracts_in_force(client: httpx.Asy
     assert f"@{signed.handle}</div>" in active.text and active.text.count('data-testid="contract"') == 1
     ended = await client.get("/mcn/contracts?status=terminated", headers=HTML)
     assert ended.text.count('data-testid="contract"') == 20 and "status=terminated&amp;cursor=" in ended.text
+
+
+async def test_pay_again_right_after_a_decline_opens_a_new_checkout(client: httpx.AsyncClient, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Before the decline's webhook arrives, the payment is still pending here: Pay now must
+    not lead back to the closed sandbox page, nor its way back claim the money arrived."""
+    from grassroots.payments import sandbox
+
+    supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
+    product = await make_product(client, supplier)
+    await as_browser(client, buyer)
+    form = await checkout_form(client, product["skus"][0]["id"])
+    pay_url = (await client.post("/checkout", data=form, headers=HTML)).headers["location"]
+    monkeypatch.setattr(sandbox, "_event", lambda uow, type_, data: None)  # its webhook is on its way
+    order_url = (await client.post(pay_url + "/decline", headers=HTML)).headers["location"]
+    declined = await client.get(pay_url, headers=HTML)
+    back = re.search(r'<a class="btn btn-primary btn-block" href="([^"]+)"', declined.text).group(1)  # type: ignore[union-attr]
+    assert "processing" not in back
+    order_page = await client.get(order_url, headers=HTML)
+    again = await client.post(order_url + "/pay", data={"csrf_token": csrf_of(order_page.text)}, headers=HTML)
+    new_url = again.headers["location"]
+    assert new_url.startswith("/sandbox/payments/") and new_url != pay_url
+    monkeypatch.undo()
+    assert (await client.post(new_url + "/confirm", headers=HTML)).status_code == 303
+    await drain(client)
+    order_id = order_url.split("/")[2].split("?")[0]
+    assert (await client.get(f"/api/v1/orders/{order_id}", headers=buyer.headers)).json()["status"] == "paid"
+
+
+async def test_asking_for_more_than_is_left_sets_the_quantity_to_what_is_left(client: httpx.AsyncClient) -> None:
+    supplier, buyer, rival = (
+        await actor(client, "supplier"),
+        await actor(client, "consumer"),
+        await actor(client, "consumer"),
+    )
+    product = await make_product(client, supplier, price=1000, stock=3)
+    sku = product["skus"][0]["id"]
+    await as_browser(client, buyer)
+    page = await client.get(f"/checkout?sku={sku}&qty=5", headers=HTML)  # the product page allows 99
+    assert "Only 3 are left: the quantity is now 3." in page.text
+    assert 'name="qty" value="3"' in page.text and "¥30.00" in page.text
+    token = re.search(r'name="token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    form = {"csrf_token": csrf_of(page.text), "sku": sku, "qty": "3", "token": token, **ADDRESS}
+    await place_order(client, rival, sku, 2)  # someone else buys two meanwhile
+    r = await client.post("/checkout", data=form, headers=HTML)
+    assert r.status_code == 422 and "Only 1 is left: the quantity is now 1." in r.text
+    assert 'name="qty" value="1"' in r.text and "¥10.00" in r.text and ADDRESS["line1"] in r.text
+    again = {**form, "qty": "1", "token": re.search(r'name="token" value="([^"]+)"', r.text).group(1)}  # type: ignore[union-attr]
+    assert again["token"] != token  # another order: another key
+    r = await client.post("/checkout", data={**again, "csrf_token": csrf_of(r.text)}, headers=HTML)
+    assert r.status_code == 303 and r.headers["location"].startswith("/sandbox/payments/")
+    sold_out = await client.get(f"/checkout?sku={sku}&qty=1", headers=HTML)
+    assert sold_out.status_code == 303 and sold_out.headers["location"] == f"/products/{product['id']}"
+
+
+async def test_the_checkout_promises_the_payment_window_that_is_enforced(client: httpx.AsyncClient, stack) -> None:  # type: ignore[no-untyped-def]
+    supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
+    sku = (await make_product(client, supplier))["skus"][0]["id"]
+    await as_browser(client, buyer)
+    window = lambda page: re.search(r'data-testid="payment-window">([^<]*)<', page.text).group(1)  # noqa: E731
+    assert "after 15 minutes" in window(await client.get(f"/checkout?sku={sku}&qty=1", headers=HTML))
+    for seconds, said in ((3600, "after 1 hour"), (7200, "after 2 hours"), (90, "after 1 minute"), (30, "30 seconds")):
+        stack.settings.order_payment_ttl_seconds = seconds
+        try:
+            assert said in window(await client.get(f"/checkout?sku={sku}&qty=1", headers=HTML)), seconds
+        finally:
+            stack.settings.order_payment_ttl_seconds = 900
+
+
+async def test_confirming_receipt_or_cancelling_twice_is_done_not_refused(client: httpx.AsyncClient) -> None:
+    supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
+    product = await make_product(client, supplier)
+    shipped = await place_order(client, buyer, product["skus"][0]["id"])
+    await pay_order(client, buyer, shipped["id"])
+    ship = {"carrier": "SF", "tracking_number": "SF1"}
+    assert (await client.post(f"/api/v1/orders/{shipped['id']}/ship", headers=supplier.headers, json=ship)).is_success
+    unpaid = await place_order(client, buyer, product["skus"][0]["id"])
+    await as_browser(client, buyer)
+    for order, action, said in ((shipped, "receive", "Receipt confirmed"), (unpaid, "cancel", "Order cancelled")):
+        token = csrf_of((await client.get(f"/orders/{order['id']}", headers=HTML)).text)
+        for _ in range(2):  # a double tap
+            r = await client.post(f"/orders/{order['id']}/{action}", data={"csrf_token": token}, headers=HTML)
+            shown = await client.get(r.headers["location"], headers=HTML)
+            assert said in shown.text and "not possible" not in shown.text, action
+
+
+async def test_a_phone_typed_in_full_width_is_the_same_number(client: httpx.AsyncClient) -> None:
+    supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
+    sku = (await make_product(client, supplier))["skus"][0]["id"]
+    await as_browser(client, buyer)
+    form = {**await checkout_form(client, sku), "phone": "＋86　１３８ ００００ ００００"}  # a Chinese keyboard
+    r = await client.post("/checkout", data=form, headers={**HTML, "accept-language": "zh-CN"})
+    assert r.status_code == 303, r.text
+    (order,) = (await client.get("/api/v1/orders", headers=buyer.headers)).json()["items"]
+    assert order["shipping_address"]["phone"] == "+86 138 0000 0000"

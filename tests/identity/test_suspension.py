@@ -4,12 +4,25 @@ hidden, no commission on new orders), and the operator's pages."""
 
 from __future__ import annotations
 
+import uuid
+
 import httpx
 import pytest
 
 from tests.affiliate.test_share_links import post_tagging
 from tests.commerce.test_attribution import click, link_of, showcasing, world
-from tests.conftest import PASSWORD, Actor, actor, advance, drain, make_admin, make_product, place_order
+from tests.conftest import (
+    PASSWORD,
+    Actor,
+    actor,
+    advance,
+    drain,
+    earnings,
+    make_admin,
+    make_product,
+    pay_order,
+    place_order,
+)
 from tests.web.test_pages import HTML, csrf_of, web_login
 
 
@@ -314,3 +327,146 @@ async def test_a_feed_page_whose_posts_are_all_gone_still_leads_to_the_next(clie
     assert api["items"] == [] and api["next_cursor"]
     page = await client.get("/feed", params={"limit": 2}, headers=HTML)
     assert 'data-testid="feed-more"' in page.text and "Nothing here yet" not in page.text
+
+
+async def test_goods_follow_the_account_whatever_order_the_events_are_delivered(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The suspension's catalog handler fails once (a deadlock, a restart) and is retried
+    after the reinstatement was handled: the goods end on sale, with the account."""
+    from grassroots.catalog import service as catalog
+
+    admin, supplier = await admin_actor(client), await actor(client, "supplier")
+    product = await make_product(client, supplier)
+    await drain(client)
+    real, calls = catalog.follow_supplier_account, [0]
+
+    async def flaky(uow, supplier_id):  # type: ignore[no-untyped-def]
+        calls[0] += 1
+        if calls[0] == 1:
+            raise RuntimeError("transient")
+        return await real(uow, supplier_id)
+
+    monkeypatch.setattr(catalog, "follow_supplier_account", flaky)
+    assert (await suspend(client, admin, supplier)).status_code == 200
+    await drain(client)
+    assert (await reinstate(client, admin, supplier)).status_code == 200
+    await drain(client)
+    await advance(client, 60)  # the failed delivery's backoff
+    await drain(client)
+    assert calls[0] == 3
+    seen = (await client.get(f"/api/v1/products/{product['id']}", headers=admin.headers)).json()
+    assert seen["status"] == "active"
+
+
+async def test_a_suspended_mcn_takes_no_share_and_the_creator_keeps_it(client: httpx.AsyncClient) -> None:
+    admin, supplier, buyer = await admin_actor(client), await actor(client, "supplier"), await actor(client, "consumer")
+    product = await make_product(client, supplier, price=10_000, commission_bps=2000)
+    creator, agency = await showcasing(client, product), await actor(client, "mcn")
+    r = await client.post(
+        "/api/v1/mcn/contracts", headers=agency.headers, json={"creator_id": creator.id, "share_bps": 3000}
+    )
+    assert (await client.post(f"/api/v1/mcn/contracts/{r.json()['id']}/accept", headers=creator.headers)).is_success
+    assert (await suspend(client, admin, agency)).status_code == 200
+    order = await place_order(client, buyer, product["skus"][0]["id"], source={"creator_id": creator.id})
+    await pay_order(client, buyer, order["id"])
+    assert (await earnings(client, creator))["pending_minor"] == 2000  # the whole commission
+    platform = client._transport.app.state.platform  # type: ignore[attr-defined]
+    async with platform.unit_of_work() as uow:
+        from grassroots.ledger import service as ledger
+
+        assert await ledger.balances(uow, uuid.UUID(agency.id)) == {}
+
+
+async def test_a_suspended_authors_hidden_post_takes_no_likes_comments_or_share_visits(
+    client: httpx.AsyncClient,
+) -> None:
+    admin, supplier = await admin_actor(client), await actor(client, "supplier")
+    creator, fan = await actor(client, "creator"), await actor(client, "consumer")
+    product = await make_product(client, supplier)
+    post = await post_tagging(client, creator, product["id"], title="青瓷")
+    link = await link_of(client, fan, product, post["id"])
+    comment = await client.post(f"/api/v1/posts/{post['id']}/comments", headers=fan.headers, json={"body": "好看"})
+    assert comment.status_code == 201
+    assert (await client.post(f"/api/v1/users/{creator.id}/follow", headers=fan.headers)).is_success
+    assert (await suspend(client, admin, creator)).status_code == 200
+    await drain(client)
+    for r in (
+        await client.get(f"/api/v1/posts/{post['id']}/comments"),
+        await client.post(f"/api/v1/posts/{post['id']}/like", headers=fan.headers),
+        await client.get(f"/comments/{comment.json()['id']}", headers=HTML),
+    ):
+        assert r.status_code == 404
+    r = await client.get(link["url"], headers=HTML)  # the shared post is hidden: the product page
+    assert r.status_code == 303 and r.headers["location"].startswith(f"/products/{product['id']}")
+    following = (await client.get(f"/api/v1/users/{fan.id}/following")).json()["items"]
+    assert creator.id not in str(following)
+
+
+async def test_a_search_page_whose_hits_are_all_hidden_still_leads_on(client: httpx.AsyncClient) -> None:
+    admin, hidden, other = await admin_actor(client), await actor(client, "creator"), await actor(client, "creator")
+    await post_tagging(client, other, title="longjing old")
+    await drain(client)  # indexed first: ties in search go to the newest entry
+    for i in range(3):
+        await post_tagging(client, hidden, title=f"longjing {i}")
+    await drain(client)
+    assert (await suspend(client, admin, hidden)).status_code == 200
+    await drain(client)
+    page = await client.get("/search", params={"q": "longjing", "type": "posts", "limit": "2"}, headers=HTML)
+    assert 'data-testid="search-gap"' in page.text and "No results" not in page.text
+
+
+async def test_downgrading_past_0008_leaves_suspended_goods_archived(client: httpx.AsyncClient) -> None:
+    import sqlalchemy as sa
+
+    from grassroots.kernel.migrations import upgrade
+    from tests.kernel.test_db import downgrade_to
+
+    platform = client._transport.app.state.platform  # type: ignore[attr-defined]
+    admin, supplier = await admin_actor(client), await actor(client, "supplier")
+    product = await make_product(client, supplier)
+    assert (await suspend(client, admin, supplier)).status_code == 200
+    await drain(client)
+    await downgrade_to(platform, "0007")
+    try:
+        async with platform.db.engine.connect() as conn:
+            statuses = (await conn.execute(sa.text("SELECT status FROM products"))).scalars().all()
+    finally:
+        await upgrade(platform.db)
+    assert statuses == ["archived"], product
+
+
+async def test_a_suspended_suppliers_unpaid_orders_are_cancelled_not_left_to_pay(client: httpx.AsyncClient) -> None:
+    from tests.commerce.test_regressions import browser_for
+
+    admin, supplier, buyer = await admin_actor(client), await actor(client, "supplier"), await actor(client, "consumer")
+    product = await make_product(client, supplier, stock=5)
+    sku = product["skus"][0]["id"]
+    unpaid = await place_order(client, buyer, sku, 2)
+    opened = await place_order(client, buyer, sku)  # its buyer is on the pay page already
+    pay = await client.post(f"/api/v1/orders/{opened['id']}/pay", headers=buyer.headers, json={"provider": "sandbox"})
+    paid = await place_order(client, buyer, sku)
+    await pay_order(client, buyer, paid["id"])
+
+    assert (await suspend(client, admin, supplier)).status_code == 200
+    await drain(client)
+    orders = {
+        o["id"]: (o["status"], o["cancel_reason"])
+        for o in (await client.get("/api/v1/orders", headers=buyer.headers)).json()["items"]
+    }
+    assert orders == {
+        unpaid["id"]: ("cancelled", "supplier_suspended"),
+        opened["id"]: ("cancelled", "supplier_suspended"),
+        paid["id"]: ("paid", None),  # stands: an operator refunds it
+    }
+    r = await client.post(f"/api/v1/orders/{unpaid['id']}/pay", headers=buyer.headers, json={"provider": "sandbox"})
+    assert (r.status_code, r.json()["error"]["code"]) == (409, "invalid_state")
+    r = await client.post(f"/sandbox/payments/{pay.json()['payment_id']}/confirm")
+    assert r.status_code == 409  # the open pay page no longer takes the money
+    page = await (await browser_for(client, buyer)).get(f"/orders/{unpaid['id']}", headers=HTML)
+    assert 'data-testid="cancel-reason"' in page.text
+
+    assert (await reinstate(client, admin, supplier)).status_code == 200
+    await drain(client)
+    stock = (await client.get(f"/api/v1/products/{product['id']}")).json()["skus"][0]["stock"]
+    assert stock == 4  # released, less the paid one

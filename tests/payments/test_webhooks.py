@@ -7,6 +7,7 @@ import json
 import secrets
 import time
 import uuid
+from typing import Any
 
 import httpx
 import pytest
@@ -19,6 +20,7 @@ from grassroots.payments import repository
 from grassroots.payments.models import Payment, SandboxRefund
 from grassroots.payments.sandbox import WEBHOOK_EVENT, sign
 from grassroots.payments.service import webhook_secret
+from tests.commerce.test_money import admin_headers
 from tests.conftest import Actor, actor, advance, drain, make_admin, make_product, pay_order, place_order
 
 WEBHOOK = "/api/v1/payments/sandbox/webhook"
@@ -313,3 +315,65 @@ async def test_an_operator_finds_failed_refunds_and_sends_them_again(client: htt
     )
     shown = (await browser.get(again.headers["location"], headers=zh)).text
     assert "这笔退款已重新发起过" in shown  # not failed any more: refused, in the reader's language
+
+
+# ------------------------------------------------------------------ events out of the usual order
+
+
+def provider_event(type_: str, data: dict) -> bytes:
+    return json.dumps(
+        {"id": "evt_" + secrets.token_hex(8), "type": type_, "created": int(time.time()), "data": data}
+    ).encode()
+
+
+async def test_a_success_reported_after_a_failure_pays_the_order(client: httpx.AsyncClient, platform: Platform) -> None:
+    """A declined card, then the buyer's retry on the same checkout succeeds: the money
+    arrived, so the order is paid (before, the success was acknowledged and dropped)."""
+    order, pay, buyer = await started_payment(client)
+    data = {"payment_id": pay["payment_id"], "amount_minor": 5000, "currency": "CNY"}
+    failed = provider_event("payment.failed", {**data, "reason": "card declined"})
+    r = await client.post(WEBHOOK, content=failed, headers=signed(platform, failed))
+    assert r.json()["status"] == "processed"
+    ok = provider_event("payment.succeeded", data)
+    assert (await client.post(WEBHOOK, content=ok, headers=signed(platform, ok))).json()["status"] == "processed"
+    await drain(client)
+    assert await status(client, order, buyer) == "paid"
+
+
+async def refunded_with_a_failed_refund(client: httpx.AsyncClient, platform: Platform) -> tuple[Any, dict, Actor]:
+    supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
+    product = await make_product(client, supplier)
+    order = await place_order(client, buyer, product["skus"][0]["id"])
+    await pay_order(client, buyer, order["id"], fail_refunds=True)
+    r = await client.post(f"/api/v1/orders/{order['id']}/refund", headers=supplier.headers, json={"reason": "oops"})
+    assert r.status_code == 200, r.text
+    await drain(client)
+    async with platform.unit_of_work(write=False) as uow:
+        (refund,) = await repository.refunds_for_order(uow.session, uuid.UUID(order["id"]))
+    assert refund.status.value == "failed"
+    return refund, order, buyer
+
+
+async def test_a_refund_reported_done_after_a_failure_leaves_the_send_again_list(
+    client: httpx.AsyncClient, platform: Platform
+) -> None:
+    admin = await admin_headers(client)
+    refund, _order, _buyer = await refunded_with_a_failed_refund(client, platform)
+    data = {"refund_id": str(refund.id), "payment_id": str(refund.payment_id), "amount_minor": 10_000}
+    ok = provider_event("refund.succeeded", {**data, "currency": "CNY"})
+    assert (await client.post(WEBHOOK, content=ok, headers=signed(platform, ok))).json()["status"] == "processed"
+    listed = (await client.get("/api/v1/admin/refunds", params={"status": "failed"}, headers=admin)).json()
+    assert listed["items"] == []  # nothing left to send again: a retry would pay twice
+    tb = (await client.get("/api/v1/admin/ledger/trial-balance", headers=admin)).json()
+    assert tb["total_minor"] == 0
+    platform_accounts = {a["account"]: a["balance_minor"] for a in tb["accounts"] if a["party_id"] is None}
+    assert platform_accounts.get("refunds_payable", 0) == 0
+
+
+async def test_a_refund_event_must_match_the_refunds_amount(client: httpx.AsyncClient, platform: Platform) -> None:
+    refund, _order, _buyer = await refunded_with_a_failed_refund(client, platform)
+    for amount, currency in ((1, "CNY"), (10_000, "USD")):
+        data = {"refund_id": str(refund.id), "payment_id": str(refund.payment_id), "amount_minor": amount}
+        ok = provider_event("refund.succeeded", {**data, "currency": currency})
+        r = await client.post(WEBHOOK, content=ok, headers=signed(platform, ok))
+        assert (r.status_code, r.json()["error"]["code"]) == (400, "amount_mismatch")

@@ -121,7 +121,14 @@ async def test_admin_home_and_nav(client: httpx.AsyncClient) -> None:
         "/admin/test-clock", data={"csrf_token": csrf_of(clock.text), "seconds": "86400"}, headers=HTML
     )
     assert r.status_code == 303
-    assert "1 days, 0 seconds" in (await client.get("/admin/test-clock", headers=HTML)).text
+    offset = lambda page: re.search(r'data-testid="clock-offset">([^<]*)<', page.text).group(1)  # noqa: E731
+    assert offset(await client.get("/admin/test-clock", headers=HTML)) == "1 day"
+    r = await client.post(
+        "/admin/test-clock", data={"csrf_token": csrf_of(clock.text), "seconds": str(86400 + 7200 + 61)}, headers=HTML
+    )
+    assert offset(await client.get("/admin/test-clock", headers=HTML)) == "2 days, 2 hours, 1 minute, 1 second"
+    zh = await client.get("/admin/test-clock", headers={**HTML, "Accept-Language": "zh-CN"})
+    assert offset(zh) == "2 天，2 小时，1 分钟，1 秒"
 
 
 async def test_pages_need_login_and_the_right_role(client: httpx.AsyncClient) -> None:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from grassroots.catalog import repository
 from grassroots.catalog.models import CommissionChange, Product, ProductStatus, Sku
 from grassroots.catalog.schemas import ProductIn, ProductPatch
+from grassroots.identity import service as identity
 from grassroots.kernel.auth import Principal, Role
 from grassroots.kernel.errors import Conflict, Forbidden, Invalid, NotFound
 from grassroots.kernel.i18n import N_
@@ -299,13 +300,14 @@ async def listed_products(uow: UnitOfWork, ids: Sequence[uuid.UUID]) -> dict[uui
     return {i: p for i, p in found.items() if p.status != ProductStatus.draft}
 
 
-async def suspend_supplier_goods(uow: UnitOfWork, supplier_id: uuid.UUID) -> int:
-    """Take a suspended supplier's goods off sale (drafts and archive stay as they are)."""
-    return await _switch(uow, supplier_id, ProductStatus.active, ProductStatus.suspended)
-
-
-async def restore_supplier_goods(uow: UnitOfWork, supplier_id: uuid.UUID) -> int:
-    """Put back on sale what suspending the supplier took off sale."""
+async def follow_supplier_account(uow: UnitOfWork, supplier_id: uuid.UUID) -> int:
+    """Put the supplier's goods where its account now is: off sale (status ``suspended``)
+    while it is suspended, back on sale after. It reads the account's state rather than
+    trusting which event called it, so events delivered late or out of order (a retried
+    suspension after the reinstatement) still leave the goods right. Drafts and archive
+    stay as they are."""
+    if await identity.suspended_among(uow, [supplier_id]):
+        return await _switch(uow, supplier_id, ProductStatus.active, ProductStatus.suspended)
     return await _switch(uow, supplier_id, ProductStatus.suspended, ProductStatus.active)
 
 

@@ -10,10 +10,6 @@ from grassroots.kernel.uow import UnitOfWork
 
 
 @on("identity.user_suspended", key="catalog.suspend_goods")
-async def suspend_goods(uow: UnitOfWork, event: Event) -> None:
-    await service.suspend_supplier_goods(uow, uuid.UUID(event.payload["user_id"]))
-
-
 @on("identity.user_reinstated", key="catalog.restore_goods")
-async def restore_goods(uow: UnitOfWork, event: Event) -> None:
-    await service.restore_supplier_goods(uow, uuid.UUID(event.payload["user_id"]))
+async def follow_account(uow: UnitOfWork, event: Event) -> None:
+    await service.follow_supplier_account(uow, uuid.UUID(event.payload["user_id"]))

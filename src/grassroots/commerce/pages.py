@@ -6,7 +6,7 @@ import secrets
 import uuid
 from collections.abc import Awaitable
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -89,7 +89,7 @@ ERRORS = {
 # ------------------------------------------------------------------ checkout
 
 
-async def _checkout_context(uow: UoW, sku_id: uuid.UUID | None, qty: int) -> dict[str, object] | None:
+async def _checkout_context(uow: UoW, sku_id: uuid.UUID | None, qty: int) -> dict[str, Any] | None:
     if sku_id is None:
         return None
     found = await catalog.skus_for_order(uow, [sku_id])
@@ -98,7 +98,25 @@ async def _checkout_context(uow: UoW, sku_id: uuid.UUID | None, qty: int) -> dic
     sku, product = found[sku_id]
     if product.status != ProductStatus.active:
         return None
-    return {"sku": sku, "product": product, "qty": qty, "total": sku.price_minor * qty}
+    return {"sku": sku, "product": product, "qty": qty, "total": sku.price_minor * qty, "stock": sku.stock}
+
+
+def _sold_out(request: Request, product_id: object) -> Response:
+    response = see_other(f"/products/{product_id}")
+    _ = gettext(request)
+    flash(request, response, _(ERRORS["out_of_stock"]), "error")
+    return response
+
+
+def _fewer_left(request: Request, left: int) -> str:
+    ngettext = plural(request)
+    return str(
+        ngettext(
+            "Only %(num)s is left: the quantity is now %(num)s. Check the total and place the order.",
+            "Only %(num)s are left: the quantity is now %(num)s. Check the total and place the order.",
+            left,
+        )
+    )
 
 
 @router.get("/checkout")
@@ -110,15 +128,21 @@ async def checkout(request: Request, shopper: Shopper, uow: UoW, sku: str = "", 
     ctx = await _checkout_context(uow, sku_id, quantity)
     if ctx is None:
         return see_other("/products")
+    notice = None
+    if ctx["stock"] < quantity:  # a link or the product page asked for more than there is
+        if not ctx["stock"]:
+            return _sold_out(request, ctx["product"].id)
+        notice = _fewer_left(request, ctx["stock"])
+        ctx = await _checkout_context(uow, sku_id, ctx["stock"])
     return render(
         request,
         "commerce/checkout.html",
         {
-            **ctx,
+            **(ctx or {}),
             "source": source_params(request.query_params),
             "token": secrets.token_urlsafe(16),
             "values": {},
-            "error": None,
+            "error": notice,
         },
     )
 
@@ -178,6 +202,12 @@ async def place_order(request: Request, form: CsrfForm, shopper: Shopper, uow: U
         if error:
             flash(request, response, error, "error")
         return response
+    if ctx["stock"] < quantity:  # what is left, to order again (a new order: a new key)
+        if not ctx["stock"]:
+            return _sold_out(request, ctx["product"].id)
+        error, token = _fewer_left(request, ctx["stock"]), ""
+        ctx = await _checkout_context(uow, sku_id, ctx["stock"])
+        assert ctx is not None
     return render(
         request,
         "commerce/checkout.html",
@@ -289,16 +319,35 @@ async def refund(request: Request, order_id: uuid.UUID, form: CsrfForm, actor: S
     return await _order_action(request, uow, order_id, action, N_("Refunded. The money goes back to the buyer."))
 
 
+async def _done_if_already(
+    uow: UoW, shopper: Principal, order_id: uuid.UUID, action: Awaitable[object], *, done: OrderStatus, reason: str = ""
+) -> object:
+    """The action, where finding it already done (a double tap sent the form twice) is done,
+    not refused. Read again locked, so as it is now."""
+    try:
+        async with uow.attempt():
+            return await action
+    except DomainError as exc:
+        order = await service.get_order(uow, order_id, shopper, for_update=True)
+        if exc.code == "invalid_state" and order.status == done and (not reason or order.cancel_reason == reason):
+            return order
+        raise
+
+
 @router.post("/orders/{order_id}/cancel")
 async def cancel(request: Request, order_id: uuid.UUID, form: CsrfForm, shopper: Shopper, uow: UoW) -> Response:
-    return await _order_action(request, uow, order_id, service.cancel(uow, shopper, order_id), N_("Order cancelled."))
+    action = _done_if_already(
+        uow, shopper, order_id, service.cancel(uow, shopper, order_id), done=OrderStatus.cancelled, reason="buyer"
+    )
+    return await _order_action(request, uow, order_id, action, N_("Order cancelled."))
 
 
 @router.post("/orders/{order_id}/receive")
 async def receive(request: Request, order_id: uuid.UUID, form: CsrfForm, shopper: Shopper, uow: UoW) -> Response:
-    return await _order_action(
-        request, uow, order_id, service.receive(uow, shopper, order_id), N_("Thanks! Receipt confirmed.")
+    action = _done_if_already(
+        uow, shopper, order_id, service.receive(uow, shopper, order_id), done=OrderStatus.received
     )
+    return await _order_action(request, uow, order_id, action, N_("Thanks! Receipt confirmed."))
 
 
 @router.post("/orders/{order_id}/return")

@@ -121,6 +121,11 @@ async def due_for_expiry(session: AsyncSession, now: datetime, limit: int) -> li
     return list((await session.scalars(stmt)).all())
 
 
+async def unpaid_of_supplier(session: AsyncSession, supplier_id: uuid.UUID) -> list[uuid.UUID]:
+    stmt = select(Order.id).where(Order.supplier_id == supplier_id, Order.status == OrderStatus.pending_payment)
+    return list((await session.scalars(stmt)).all())
+
+
 async def due_for_auto_receipt(session: AsyncSession, shipped_before: datetime, limit: int) -> list[uuid.UUID]:
     stmt = (
         select(Order.id)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from grassroots.kernel.schemas import Line, RequestModel
 
@@ -32,6 +33,12 @@ class AddressIn(Strict):
     city: str = Field(min_length=1, max_length=60, examples=["杭州"])
     postal_code: str | None = Field(default=None, max_length=20)
     country: str = Field(min_length=2, max_length=56, examples=["CN"])
+
+    @field_validator("phone", mode="before")
+    @classmethod
+    def _ascii_phone(cls, value: object) -> object:
+        # A Chinese keyboard in full-width mode types "１３８ ００００": the same number.
+        return unicodedata.normalize("NFKC", value).strip() if isinstance(value, str) else value
 
 
 SceneName = Literal["feed", "note", "video", "live", "search", "showcase", "share", "direct"]

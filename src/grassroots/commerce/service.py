@@ -263,6 +263,8 @@ async def create_order(
     # Commission only on goods the promoter actually promoted.
     rates = {pid: (bps if pid in who.promoted else 0) for pid, bps in rates.items()}
     share = await mcn.active_share(uow, who.promoter_id) if who.promoter_id else None
+    if share is not None and await identity.suspended_among(uow, [share.mcn_id]):
+        share = None  # a suspended MCN takes no share of new orders: the creator keeps it
 
     first_sku = next(iter(found.values()))[0]
     order = Order(
@@ -697,6 +699,27 @@ async def expire(uow: UnitOfWork, order_id: uuid.UUID) -> bool:
         return await _cancel(uow, order, "expired")
     except Conflict:
         return False  # paid in the meantime
+
+
+SUPPLIER_SUSPENDED = "supplier_suspended"
+
+
+async def cancel_unpaid_of_suspended_supplier(uow: UnitOfWork, supplier_id: uuid.UUID) -> int:
+    """A suspended supplier cannot ship: its unpaid orders are cancelled (their open
+    checkouts closed, their stock released) rather than left for buyers to pay. Reads the
+    account's state, so a late delivery after a reinstatement cancels nothing."""
+    if not await identity.suspended_among(uow, [supplier_id]):
+        return 0
+    done = 0
+    for order_id in await repository.unpaid_of_supplier(uow.session, supplier_id):
+        order = await repository.get(uow.session, order_id)
+        if order is None or order.status != OrderStatus.pending_payment:
+            continue
+        try:
+            done += await _cancel(uow, order, SUPPLIER_SUSPENDED)
+        except Conflict:
+            continue  # paid in the meantime: the order stands; an operator may refund it
+    return done
 
 
 async def auto_receive_due(uow: UnitOfWork) -> tuple[int, bool]:

@@ -1,15 +1,19 @@
 """Commerce jobs driven by time: expiring unpaid orders, receiving long-shipped ones,
-settling orders whose return window has closed. They read time from the platform clock,
+settling orders whose return window has closed; and cancelling a suspended supplier's
+unpaid orders. They read time from the platform clock,
 so the test clock moves them too."""
 
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import TYPE_CHECKING
 
 from grassroots.commerce import service
 from grassroots.kernel import idempotency
+from grassroots.kernel.events import Event, on
 from grassroots.kernel.jobs import periodic
+from grassroots.kernel.uow import UnitOfWork
 
 if TYPE_CHECKING:
     from grassroots.kernel.platform import Platform
@@ -56,3 +60,8 @@ async def settle(platform: Platform) -> int:
 async def purge_idempotency_keys(platform: Platform) -> int:
     async with platform.unit_of_work() as uow:
         return await idempotency.purge(uow)
+
+
+@on("identity.user_suspended", key="commerce.cancel_unpaid_of_suspended_supplier")
+async def cancel_unpaid_of_suspended_supplier(uow: UnitOfWork, event: Event) -> None:
+    await service.cancel_unpaid_of_suspended_supplier(uow, uuid.UUID(event.payload["user_id"]))

@@ -147,11 +147,13 @@ async def recent(session: AsyncSession, since: datetime, limit: int) -> list[Pos
     return list((await session.scalars(stmt)).all())
 
 
-async def live_ids(session: AsyncSession, ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+async def live_authors(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]:
+    """The author of each post among ``ids`` that is not deleted."""
     if not ids:
-        return set()
-    rows = await session.scalars(select(Post.id).where(Post.id.in_(set(ids)), Post.deleted_at.is_(None)))
-    return set(rows)
+        return {}
+    stmt = select(Post.id, Post.author_id).where(Post.id.in_(set(ids)), Post.deleted_at.is_(None))
+    rows = (await session.execute(stmt)).all()
+    return {row[0]: row[1] for row in rows}
 
 
 async def page_live(session: AsyncSession, params: PageParams) -> tuple[list[Post], str | None]:

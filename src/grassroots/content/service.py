@@ -317,6 +317,8 @@ async def live_post(uow: UnitOfWork, post_id: uuid.UUID, *, lock: bool = False) 
     post = await repository.get_post(uow.session, post_id, lock=lock)
     if post is None or post.deleted_at is not None:
         raise NotFound("No such post.", code="post_not_found")
+    if await identity.suspended_among(uow, [post.author_id]):  # hidden with its author
+        raise NotFound("No such post.", code="post_not_found")
     return post
 
 
@@ -372,7 +374,10 @@ async def recent_posts(uow: UnitOfWork, since: datetime, limit: int) -> list[Pos
 
 
 async def live_post_ids(uow: UnitOfWork, ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
-    return await repository.live_ids(uow.session, ids)
+    """The posts among ``ids`` that may be shown: not deleted, nor by a suspended account."""
+    authors = await repository.live_authors(uow.session, ids)
+    hidden = await identity.suspended_among(uow, list(set(authors.values())))
+    return {post_id for post_id, author_id in authors.items() if author_id not in hidden}
 
 
 async def live_posts_page(uow: UnitOfWork, params: PageParams) -> tuple[list[Post], str | None]:

@@ -53,13 +53,20 @@ async def retry_refund(refund_id: uuid.UUID, _admin: AdminUser, uow: UoW) -> Ref
     return RefundOut.model_validate(await service.retry_refund(uow, refund_id))
 
 
+def shop_url(return_url: str, charge_status: str) -> str:
+    """Where the sandbox sends the buyer back: the return URL after a payment; after a
+    decline the same without ``processing`` (a provider's cancel URL: nothing to confirm)."""
+    if charge_status == "captured":
+        return return_url
+    path, _, query = return_url.partition("?")
+    kept = [(k, v) for k, v in parse_qsl(query) if k != "processing"]
+    return path + ("?" + urlencode(kept) if kept else "")
+
+
 def _sandbox_answer(request: Request, charge_status: str, payment_id: uuid.UUID, return_url: str) -> Response:
     if "text/html" in request.headers.get("accept", ""):
-        if charge_status != "captured":  # a provider's cancel URL: nothing to confirm, say nothing of it
-            path, _, query = return_url.partition("?")
-            kept = [(k, v) for k, v in parse_qsl(query) if k != "processing"]
-            return_url = path + ("?" + urlencode(kept) if kept else "")
-        return RedirectResponse(return_url, status_code=303)  # back to the shop, as a real provider does
+        # back to the shop, as a real provider does
+        return RedirectResponse(shop_url(return_url, charge_status), status_code=303)
     return Response(
         SandboxChargeOut(payment_id=payment_id, status=charge_status, return_url=return_url).model_dump_json(),
         media_type="application/json",

@@ -12,6 +12,7 @@ from grassroots.kernel.deps import UoW
 from grassroots.kernel.i18n import N_
 from grassroots.kernel.pagination import Paging
 from grassroots.payments import sandbox, service
+from grassroots.payments.api import shop_url
 from grassroots.payments.models import RefundStatus
 from grassroots.web import nav
 from grassroots.web.actions import act, safe_next
@@ -32,7 +33,8 @@ TABS = [("failed", N_("To send again")), ("pending", N_("Pending")), ("succeeded
 @router.get("/sandbox/payments/{payment_id}", dependencies=[Depends(open_access)])
 async def hosted_checkout(request: Request, payment_id: uuid.UUID, uow: UoW) -> Response:
     charge = await sandbox.charge_for(uow, payment_id)
-    return render(request, "payments/sandbox_checkout.html", {"charge": charge, "payment_id": payment_id})
+    back = shop_url(charge.return_url, charge.status.value)
+    return render(request, "payments/sandbox_checkout.html", {"charge": charge, "payment_id": payment_id, "back": back})
 
 
 @admin_router.get("/admin/refunds")

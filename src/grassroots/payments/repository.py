@@ -127,7 +127,9 @@ _SUCCEED = (
         Payment.provider == bindparam("b_provider"),
         Payment.amount_minor == bindparam("b_amount"),
         Payment.currency == bindparam("b_currency"),
-        Payment.status.in_((PaymentStatus.pending, PaymentStatus.expired)),
+        # Failed too: a provider may report a success after a failure (a declined card,
+        # then a retry on the same checkout); the money arrived and must be booked.
+        Payment.status.in_((PaymentStatus.pending, PaymentStatus.expired, PaymentStatus.failed)),
     )
     .values(status=PaymentStatus.succeeded, settled_at=bindparam("b_at"))
     .returning(Payment)

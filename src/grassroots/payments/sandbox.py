@@ -97,6 +97,10 @@ class SandboxProvider:
         # The same conditional UPDATE as Pay and Decline: whichever commits first wins.
         await repository.close_open_charge(uow.session, payment_id, SandboxChargeStatus.expired)
 
+    async def checkout_ended_unpaid(self, uow: UnitOfWork, payment: Payment) -> bool:
+        charge = await repository.sandbox_charge_for(uow.session, payment.id)
+        return charge is not None and charge.status in (SandboxChargeStatus.declined, SandboxChargeStatus.expired)
+
     def parse_webhook(self, headers: Mapping[str, str], body: bytes, secret: str) -> ProviderEvent:
         header = headers.get(SIGNATURE_HEADER, "")
         parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)

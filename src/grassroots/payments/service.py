@@ -65,6 +65,12 @@ class PaymentProvider(Protocol):
         already made still arrives by webhook (and is refunded if the order is gone)."""
         ...
 
+    async def checkout_ended_unpaid(self, uow: UnitOfWork, payment: Payment) -> bool:
+        """Whether the hosted checkout ended without the buyer paying (declined, expired),
+        though the webhook saying so may still be on its way (a real provider: retrieve
+        the session). A paid checkout is not: its money is on the way."""
+        ...
+
     def parse_webhook(self, headers: Mapping[str, str], body: bytes, secret: str) -> ProviderEvent:
         """Verify the signature and freshness of a delivery and decode it, or raise BadRequest."""
         ...
@@ -118,10 +124,25 @@ async def start_payment(
     chosen = provider(uow, provider_name)
     earlier = await repository.payments_for_order(uow.session, order_id)
     for p in earlier:
-        if p.status == PaymentStatus.pending and p.provider == chosen.name:
-            return p
         if p.status == PaymentStatus.succeeded:
             raise Conflict("This order is already paid.", code="invalid_state")
+    for p in earlier:
+        # A checkout declined a moment ago stays pending here until its webhook arrives;
+        # the buyer who presses Pay again meanwhile gets a new one, not the closed page.
+        if p.status != PaymentStatus.pending or p.provider != chosen.name:
+            continue
+        if not await chosen.checkout_ended_unpaid(uow, p):
+            return p
+        # The provider says so itself (its webhook will find this done); one pending
+        # payment per order, so this one is closed before the new one opens.
+        await repository.transition(
+            uow.session,
+            p.id,
+            {PaymentStatus.pending},
+            PaymentStatus.failed,
+            settled_at=uow.now(),
+            failure_reason="the checkout ended unpaid",
+        )
     payment = Payment(
         id=new_id(),
         order_id=order_id,
@@ -232,8 +253,9 @@ async def handle_webhook(uow: UnitOfWork, provider_name: str, headers: Mapping[s
         return "duplicate"
     now = uow.now()
     if event.type == "payment.succeeded" and event.payment_id is not None:
-        # Pending, or expired while the buyer was paying (the money arrived either way), in
-        # one statement; anything else (unknown, mismatched, settled) takes the closer look below.
+        # Pending, expired while the buyer was paying, or failed before a retry succeeded
+        # (the money arrived either way), in one statement; anything else (unknown,
+        # mismatched, settled) takes the closer look below.
         payment = await repository.succeed(
             uow.session,
             event.payment_id,
@@ -270,6 +292,12 @@ async def handle_webhook(uow: UnitOfWork, provider_name: str, headers: Mapping[s
         if record is None:
             log.warning("webhook %s for unknown refund %s", event.id, event.refund_id)
             return "ignored"
+        paid = await repository.get(uow.session, record.payment_id)
+        if paid is None or paid.provider != chosen.name:
+            log.warning("webhook %s for refund %s of another provider", event.id, record.id)
+            return "ignored"
+        if (event.amount_minor, event.currency) != (record.amount_minor, record.currency):
+            raise BadRequest("The event's amount does not match the refund.", code="amount_mismatch")
         if event.type == "refund.failed":
             await repository.transition_refund(
                 uow.session,
@@ -281,8 +309,14 @@ async def handle_webhook(uow: UnitOfWork, provider_name: str, headers: Mapping[s
             )
             uow.emit("payments.refund_failed", {"refund_id": record.id, "order_id": record.order_id})
             return "processed"
+        # From failed too: a success reported after a failure means the buyer has the money
+        # (and the refund must leave the operator's list of refunds to send again).
         moved = await repository.transition_refund(
-            uow.session, record.id, {RefundStatus.pending}, RefundStatus.succeeded, completed_at=now
+            uow.session,
+            record.id,
+            {RefundStatus.pending, RefundStatus.failed},
+            RefundStatus.succeeded,
+            completed_at=now,
         )
         if moved:
             for refund_hook in _on_refund_succeeded:

@@ -136,6 +136,7 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, s
         "dt": lambda value, fmt="%Y-%m-%d %H:%M": local_time(value, platform.settings.display_timezone, fmt),
         "now": platform.clock.now(),
         "return_days": platform.settings.return_window_days,  # what pages promise is what is enforced
+        "payment_ttl": platform.settings.order_payment_ttl_seconds,
     }
     if context:
         ctx.update(context)

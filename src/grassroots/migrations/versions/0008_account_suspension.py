@@ -5,7 +5,8 @@ Revises: 0007
 Create Date: 2026-11-26 16:00:00
 
 Operators suspend and reinstate accounts; ``users.disabled_at`` already said when, these
-say why (shown to other operators) and which operator did it.
+say why (shown to other operators) and which operator did it. Products get a status
+``suspended`` (no schema change: statuses are checked by the application).
 """
 
 from collections.abc import Sequence
@@ -25,6 +26,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # Releases before 0008 know no product status `suspended`; archived keeps such goods off
+    # sale (their accounts stay disabled), and their suppliers can put them back on sale.
+    op.execute("UPDATE products SET status = 'archived' WHERE status = 'suspended'")
     # Plain DROP COLUMN (SQLite 3.35+), never a batch rebuild of a table others refer to.
     op.execute("ALTER TABLE users DROP COLUMN disabled_by")
     op.execute("ALTER TABLE users DROP COLUMN disabled_reason")
