@@ -522,3 +522,31 @@ async def test_colour_keyed_and_16_bit_pngs_get_faithful_thumbnails(client: http
     m = (await upload(client, creator, out.getvalue())).json()
     with Image.open(io.BytesIO((await client.get(m["thumb_url"])).content)) as thumb:
         assert 120 <= thumb.convert("L").getpixel((1, 1)) <= 136
+
+
+async def test_reposting_a_photo_while_its_old_post_is_deleted_keeps_the_photo(client: httpx.AsyncClient) -> None:
+    """Two tabs: a new post attaches the old post's photo while the old post is deleted. The
+    delete waits for the new post and then sees the photo in use."""
+    import asyncio
+    import uuid
+
+    from grassroots.content import service as content
+    from grassroots.content.schemas import PostIn
+    from grassroots.kernel.auth import Principal, Role
+
+    platform = client._transport.app.state.platform  # type: ignore[attr-defined]
+    if platform.db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time: the two cannot interleave")
+    creator = await actor(client, "creator")
+    photo = await upload_image(client, creator)
+    body = {"kind": "note", "title": "old", "media_ids": [photo["id"]]}
+    old = (await client.post("/api/v1/posts", headers=creator.headers, json=body)).json()
+    me = Principal(uuid.UUID(creator.id), Role.creator, creator.handle, creator.email)
+    async with platform.unit_of_work() as uow:
+        new = await content.create_post(uow, me, PostIn(kind="note", title="new", media_ids=[uuid.UUID(photo["id"])]))
+        deleting = asyncio.create_task(client.delete(f"/api/v1/posts/{old['id']}", headers=creator.headers))
+        await asyncio.sleep(0.3)
+        assert not deleting.done()  # it waits for the post that attaches the photo
+    assert (await deleting).status_code == 204
+    shown = (await client.get(f"/api/v1/posts/{new.post.id}")).json()
+    assert (await client.get(shown["media"][0]["url"])).status_code == 200

@@ -470,3 +470,58 @@ async def test_a_suspended_suppliers_unpaid_orders_are_cancelled_not_left_to_pay
     await drain(client)
     stock = (await client.get(f"/api/v1/products/{product['id']}")).json()["skus"][0]["stock"]
     assert stock == 4  # released, less the paid one
+
+
+async def test_an_order_placed_as_the_supplier_was_suspended_cannot_be_paid(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Commerce cancels the unpaid orders it finds; one placed while the goods were still on
+    sale (catalog's handler late: retried after a failure) is refused at Pay."""
+    from grassroots.catalog import service as catalog
+
+    admin, supplier, buyer = await admin_actor(client), await actor(client, "supplier"), await actor(client, "consumer")
+    product = await make_product(client, supplier)
+    await drain(client)
+    real, calls = catalog.follow_supplier_account, [0]
+
+    async def flaky(uow, supplier_id):  # type: ignore[no-untyped-def]
+        calls[0] += 1
+        if calls[0] == 1:
+            raise RuntimeError("transient")
+        return await real(uow, supplier_id)
+
+    monkeypatch.setattr(catalog, "follow_supplier_account", flaky)
+    assert (await suspend(client, admin, supplier)).status_code == 200
+    await drain(client)
+    order = await place_order(client, buyer, product["skus"][0]["id"])  # the goods were still on sale
+    r = await client.post(f"/api/v1/orders/{order['id']}/pay", headers=buyer.headers, json={"provider": "sandbox"})
+    assert (r.status_code, r.json()["error"]["code"]) == (409, "supplier_suspended")
+
+
+async def test_a_reinstatement_waits_for_the_suspensions_handler_so_the_goods_end_on_sale(
+    client: httpx.AsyncClient,
+) -> None:
+    """Deliveries run concurrently. Without a lock: the suspension's handler moves the goods
+    off sale (uncommitted), the reinstatement commits, its handler finds nothing to put back,
+    the first commits last: an active account with its goods off sale for good."""
+    import asyncio
+
+    from grassroots.catalog import service as catalog
+
+    platform = client._transport.app.state.platform  # type: ignore[attr-defined]
+    if platform.db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time: the two cannot interleave")
+    admin, supplier = await admin_actor(client), await actor(client, "supplier")
+    product = await make_product(client, supplier)
+    sid = uuid.UUID(supplier.id)
+    assert (await suspend(client, admin, supplier)).status_code == 200
+    async with platform.unit_of_work() as on_suspended:  # the suspension's delivery
+        assert await catalog.follow_supplier_account(on_suspended, sid) == 1
+        reinstating = asyncio.create_task(reinstate(client, admin, supplier))
+        await asyncio.sleep(0.3)
+        assert not reinstating.done()  # it waits for this handler's transaction
+    assert (await reinstating).status_code == 200
+    async with platform.unit_of_work() as on_reinstated:  # the reinstatement's delivery
+        assert await catalog.follow_supplier_account(on_reinstated, sid) == 1
+    seen = (await client.get(f"/api/v1/products/{product['id']}", headers=admin.headers)).json()
+    assert seen["status"] == "active"

@@ -306,7 +306,9 @@ async def follow_supplier_account(uow: UnitOfWork, supplier_id: uuid.UUID) -> in
     trusting which event called it, so events delivered late or out of order (a retried
     suspension after the reinstatement) still leave the goods right. Drafts and archive
     stay as they are."""
-    if await identity.suspended_among(uow, [supplier_id]):
+    # Locked: a reinstatement committing while this runs would otherwise find nothing yet
+    # to put back on sale, and this would then commit the goods off sale for good.
+    if await identity.is_suspended(uow, supplier_id, lock=True):
         return await _switch(uow, supplier_id, ProductStatus.active, ProductStatus.suspended)
     return await _switch(uow, supplier_id, ProductStatus.suspended, ProductStatus.active)
 

@@ -78,6 +78,7 @@ ERRORS = {
     "invalid_source": N_("The page that sent you here is gone; place the order again."),
     "invalid_state": N_("That is not possible for this order any more."),
     "order_expired": N_("The time to pay for this order has run out."),
+    "supplier_suspended": N_("This shop is suspended: the order cannot be paid."),
     "return_window_closed": N_("The return window for this order has closed."),
     "not_returnable": N_("Perishable, custom-made and digital goods have no no-reason return."),
     "return_exists": N_("You already asked to return this order."),

@@ -345,6 +345,9 @@ async def pay(uow: UnitOfWork, buyer: Principal, order_id: uuid.UUID, provider_n
         raise invalid_state(order, "pay for")
     if order.expires_at <= uow.now():
         raise Conflict("The order expired before it was paid.", code="order_expired")
+    if await identity.is_suspended(uow, order.supplier_id):
+        # Its unpaid orders are being cancelled; one placed as that happened is refused here.
+        raise Conflict("The shop is suspended: this order cannot be paid.", code="supplier_suspended")
     description = ", ".join(f"{i.title} × {i.quantity}" for i in order.items)
     return await payments.start_payment(
         uow,
@@ -708,7 +711,7 @@ async def cancel_unpaid_of_suspended_supplier(uow: UnitOfWork, supplier_id: uuid
     """A suspended supplier cannot ship: its unpaid orders are cancelled (their open
     checkouts closed, their stock released) rather than left for buyers to pay. Reads the
     account's state, so a late delivery after a reinstatement cancels nothing."""
-    if not await identity.suspended_among(uow, [supplier_id]):
+    if not await identity.is_suspended(uow, supplier_id, lock=True):
         return 0
     done = 0
     for order_id in await repository.unpaid_of_supplier(uow.session, supplier_id):

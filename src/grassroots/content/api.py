@@ -110,9 +110,9 @@ class MediaFileResponse(FileResponse):
             return []  # no ranges: the whole file, 200
 
 
-@files_router.api_route(
-    "/media/{key:path}", methods=["GET", "HEAD"], dependencies=[Depends(public)], response_class=FileResponse
-)
+@files_router.get("/media/{key:path}", dependencies=[Depends(public)], response_class=FileResponse)
+# HEAD as well (a player or a cache asks the size first); one operation in the schema
+@files_router.head("/media/{key:path}", dependencies=[Depends(public)], include_in_schema=False)
 async def media_file(key: str, uow: UoW) -> FileResponse:
     """An uploaded file; supports ``Range`` so videos play and seek."""
     path = service.storage(uow).path(key)

@@ -18,10 +18,17 @@ async def add(session: AsyncSession, *objs: object) -> None:
     session.add_all(objs)
 
 
-async def get_media(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Media]:
+async def get_media(
+    session: AsyncSession, ids: Sequence[uuid.UUID], *, share_lock: bool = False
+) -> dict[uuid.UUID, Media]:
+    """``share_lock`` (a post attaching them) holds the rows shared until commit, so deleting
+    another post that used them waits, and then sees them in use."""
     if not ids:
         return {}
-    rows = await session.scalars(select(Media).where(Media.id.in_(set(ids))))
+    stmt = select(Media).where(Media.id.in_(set(ids)))
+    if share_lock:
+        stmt = stmt.with_for_update(read=True)
+    rows = await session.scalars(stmt)
     return {m.id: m for m in rows}
 
 
@@ -166,6 +173,10 @@ async def release_media_of(session: AsyncSession, post_id: uuid.UUID) -> list[Me
     if not ids:
         return []
     await session.execute(delete(PostMedia).where(PostMedia.post_id == post_id))
+    # Locked before asking whether another post uses them: a post attaching one of them
+    # right now (it holds it shared) commits first and is then seen; one that comes later
+    # waits, and finds it gone.
+    await session.execute(select(Media.id).where(Media.id.in_(ids)).with_for_update())
     used = select(PostMedia.media_id).where(PostMedia.media_id == Media.id).exists()
     rows = list((await session.scalars(select(Media).where(Media.id.in_(ids), ~used))).all())
     if rows:

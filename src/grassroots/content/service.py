@@ -185,7 +185,7 @@ async def create_post(uow: UnitOfWork, author: Principal, data: PostIn) -> PostV
     if not title:
         raise Invalid("The title is empty.", code="validation_error", fields={"title": "empty"})
     media_ids = list(dict.fromkeys(data.media_ids))
-    found = await repository.get_media(uow.session, media_ids)
+    found = await repository.get_media(uow.session, media_ids, share_lock=True)
     for mid in media_ids:
         m = found.get(mid)
         if m is None or m.owner_id != author.id:

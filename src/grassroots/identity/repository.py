@@ -111,3 +111,15 @@ async def suspended_among(session: AsyncSession, ids: list[uuid.UUID]) -> set[uu
         return set()
     rows = await session.scalars(select(User.id).where(User.id.in_(set(ids)), User.disabled_at.is_not(None)))
     return set(rows)
+
+
+# Built once: paying for an order asks it of the order's supplier.
+_SUSPENDED = select(User.disabled_at.is_not(None)).where(User.id == bindparam("user_id"))
+_SUSPENDED_LOCKED = _SUSPENDED.with_for_update(read=True)
+
+
+async def is_suspended(session: AsyncSession, user_id: uuid.UUID, *, lock: bool = False) -> bool:
+    """Whether the account is suspended. ``lock`` holds the row shared until commit, so a
+    suspension or reinstatement of it waits for this transaction (and it for them)."""
+    found = await session.scalar(_SUSPENDED_LOCKED if lock else _SUSPENDED, {"user_id": user_id})
+    return bool(found)

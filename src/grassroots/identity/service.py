@@ -417,6 +417,12 @@ async def suspended_among(uow: UnitOfWork, ids: list[uuid.UUID]) -> set[uuid.UUI
     return await repository.suspended_among(uow.session, ids)
 
 
+async def is_suspended(uow: UnitOfWork, user_id: uuid.UUID, *, lock: bool = False) -> bool:
+    """Whether the account is suspended now; ``lock`` (for handlers that follow the state)
+    makes a concurrent suspension or reinstatement of it wait for this transaction."""
+    return await repository.is_suspended(uow.session, user_id, lock=lock)
+
+
 async def active_handles(uow: UnitOfWork, ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
     """Handles of the accounts that are not suspended: what may be shown as theirs."""
     users = await repository.get_many(uow.session, ids)
