@@ -299,3 +299,34 @@ async def test_0007_fills_in_the_promoter_part_of_orders_paid_before(client, pla
         parts = {str(uuid.UUID(str(i))): part for i, part in rows}
     # 20% of ¥100 is ¥20, less nothing: no MCN
     assert parts == {promoted["id"]: 2000, direct["id"]: 0, unpaid["id"]: None}
+
+
+async def test_0009_lets_the_purge_remove_media_of_posts_deleted_before(client, platform: Platform) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import actor, advance, drain
+    from tests.content.test_media import upload_image
+
+    creator = await actor(client, "creator")
+    gone, shared = await upload_image(client, creator), await upload_image(client, creator, width=10, height=10)
+    posts = []
+    for media in ([gone, shared], [shared]):
+        body = {"kind": "note", "title": "old", "media_ids": [m["id"] for m in media]}
+        r = await client.post("/api/v1/posts", headers=creator.headers, json=body)
+        assert r.status_code == 201, r.text
+        posts.append(r.json())
+    await drain(client)
+    from sqlalchemy import update
+
+    from grassroots.content.models import Post
+
+    async with platform.db.engine.begin() as conn:  # deleted as an older release did: media kept
+        stmt = update(Post.__table__).where(Post.__table__.c.id == parse_id(posts[0]["id"]))
+        await conn.execute(stmt.values(deleted_at=datetime.now(UTC)))
+    await downgrade_to(platform, "0008")
+    await upgrade(platform.db)
+    await advance(client, 2 * 86400)  # past the grace the purge gives fresh uploads
+    from grassroots.content import service as content
+
+    async with platform.unit_of_work() as uow:
+        assert await content.purge_unattached_media(uow) == 1
+    assert (await client.get(gone["url"])).status_code == 404
+    assert (await client.get(shared["url"])).status_code == 200  # the live post still shows it
