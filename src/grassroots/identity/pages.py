@@ -229,7 +229,7 @@ async def admin_user(request: Request, user_id: uuid.UUID, _admin: AdminUser, uo
 
 REASON_MESSAGES = {
     "reason_required": N_("Say why the account is suspended."),
-    "reason_too_long": N_("Keep the reason under 500 characters."),
+    "reason_too_long": N_("Keep the reason to 500 characters at most."),
     "cannot_suspend_self": N_("You cannot suspend your own account."),
 }
 
