@@ -722,3 +722,15 @@ async def test_a_phone_typed_in_full_width_is_the_same_number(client: httpx.Asyn
     assert r.status_code == 303, r.text
     (order,) = (await client.get("/api/v1/orders", headers=buyer.headers)).json()["items"]
     assert order["shipping_address"]["phone"] == "+86 138 0000 0000"
+
+
+async def test_earnings_lines_tell_orders_placed_a_moment_apart_apart(client: httpx.AsyncClient) -> None:
+    supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
+    product = await make_product(client, supplier)
+    orders = [await place_order(client, buyer, product["skus"][0]["id"]) for _ in range(2)]
+    for order in orders:
+        await pay_order(client, buyer, order["id"])
+    await as_browser(client, supplier)
+    page = (await client.get("/earnings", headers=HTML)).text
+    labels = re.findall(r"Order …([0-9a-f]{8})<", page)
+    assert sorted(labels) == sorted(o["id"][-8:] for o in orders)

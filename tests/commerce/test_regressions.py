@@ -352,3 +352,24 @@ async def test_settlement_never_completes_an_order_whose_return_it_has_not_seen(
     assert got["status"] == "received"
     returns = (await client.get("/api/v1/returns", headers=buyer.headers)).json()["items"]
     assert [r["status"] for r in returns] == ["requested"]
+
+
+@pytest.mark.parametrize(
+    ("ratings", "average", "shown", "stars"),
+    [
+        ([2] * 6 + [1] * 5, 1.55, "1.5", 2),  # 17/11 = 1.5454…: rounded once, not 1.55 → 1.6
+        ([2] * 11 + [1] * 2, 1.85, "1.8", 2),  # 24/13 = 1.846…
+        ([5, 4], 4.5, "4.5", 5),  # an exact half goes up
+        ([5, 4, 4, 4, 4, 4, 4, 4], 4.13, "4.1", 4),  # 33/8 = 4.125: half up, not to even
+        ([5, 5, 5, 4, 4, 4, 4, 4], 4.38, "4.4", 4),  # 35/8 = 4.375
+        ([1], 1.0, "1.0", 1),
+    ],
+)
+def test_rating_summaries_round_once_and_half_up(ratings: list[int], average: float, shown: str, stars: int) -> None:
+    from collections import Counter
+
+    from grassroots.commerce.service import summarize
+
+    summary = summarize(dict(Counter(ratings)))
+    assert (summary.count, summary.average, summary.shown, summary.stars) == (len(ratings), average, shown, stars)
+    assert summarize({}).average is None

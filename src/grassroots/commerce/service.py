@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
 from grassroots.affiliate import service as affiliate
 from grassroots.catalog import service as catalog
@@ -547,8 +548,14 @@ async def review(uow: UnitOfWork, buyer: Principal, order_id: uuid.UUID, rating:
 @dataclass(frozen=True, slots=True)
 class ReviewSummary:
     count: int
-    average: float | None
+    average: float | None  # to two places, half up
     distribution: dict[int, int]
+    shown: str | None = None  # to one place, half up, from the exact average (not from ``average``)
+    stars: int = 0  # whole stars, half up
+
+
+def _half_up(total: int, count: int, places: str) -> Decimal:
+    return (Decimal(total) / Decimal(count)).quantize(Decimal(places), rounding=ROUND_HALF_UP)
 
 
 async def product_reviews(
@@ -557,9 +564,25 @@ async def product_reviews(
     await catalog.get_product(uow, product_id, viewer)  # a draft's reviews: its supplier's and operators' only
     rows, next_cursor = await repository.reviews_page(uow.session, product_id, params)
     dist = await repository.rating_distribution(uow.session, product_id)
+    return rows, next_cursor, summarize(dist)
+
+
+def summarize(dist: dict[int, int]) -> ReviewSummary:
+    """Count, average and distribution of ratings (rating -> how many). Each figure shown is
+    rounded once, half up, from the exact average: 17/11 = 1.5454 is 1.55 and 1.5, never the
+    1.6 that rounding 1.55 again would give."""
     count = sum(dist.values())
-    average = round(sum(r * n for r, n in dist.items()) / count, 2) if count else None
-    return rows, next_cursor, ReviewSummary(count, average, {r: dist.get(r, 0) for r in range(1, 6)})
+    total = sum(r * n for r, n in dist.items())
+    distribution = {r: dist.get(r, 0) for r in range(1, 6)}
+    if not count:
+        return ReviewSummary(0, None, distribution)
+    return ReviewSummary(
+        count,
+        float(_half_up(total, count, "0.01")),
+        distribution,
+        str(_half_up(total, count, "0.1")),
+        int(_half_up(total, count, "1")),
+    )
 
 
 # ------------------------------------------------------------------ the supplier's actions
