@@ -32,3 +32,33 @@ async def test_adding_from_the_second_page_of_the_pool_returns_to_it(client: htt
     )
     assert r.status_code == 303 and r.headers["location"] == second_url
     await c.aclose()
+
+
+async def test_a_creators_own_showcase_pages_past_goods_put_back_in_draft(client: httpx.AsyncClient) -> None:
+    supplier, creator = await actor(client, "supplier"), await actor(client, "creator")
+    keep = await make_product(client, supplier, title="Still on sale")
+    assert (await client.post("/api/v1/showcase", headers=creator.headers, json={"product_id": keep["id"]})).is_success
+    for i in range(20):  # newer, then put back in draft by their supplier
+        p = await make_product(client, supplier, title=f"Withdrawn {i}")
+        assert (await client.post("/api/v1/showcase", headers=creator.headers, json={"product_id": p["id"]})).is_success
+        r = await client.patch(f"/api/v1/products/{p['id']}", headers=supplier.headers, json={"status": "draft"})
+        assert r.status_code == 200
+    page = await (await browser_for(client, creator)).get("/showcase", headers=HTML)
+    assert "Still on sale" in page.text and "Withdrawn" not in page.text
+    mine = await client.get(f"/api/v1/creators/{creator.id}/showcase", headers=creator.headers, params={"limit": 5})
+    assert [e["product"]["id"] for e in mine.json()["items"]] == [keep["id"]]
+
+
+async def test_sharing_goods_outside_the_pool_does_not_promise_earnings(client: httpx.AsyncClient) -> None:
+    supplier, sharer = await actor(client, "supplier"), await actor(client, "consumer")
+    pooled = await make_product(client, supplier, commission_bps=1500)
+    own_shop = await make_product(client, supplier, commission_bps=0)
+    b = await browser_for(client, sharer)
+    assert "Share and earn" in (await b.get(f"/products/{pooled['id']}", headers=HTML)).text
+    page = (await b.get(f"/products/{own_shop['id']}", headers=HTML)).text
+    assert "Share and earn" not in page and 'data-testid="share"' in page
+    for product in (pooled, own_shop):
+        r = await client.post("/api/v1/share-links", headers=sharer.headers, json={"product_id": product["id"]})
+        assert r.status_code == 201
+    links = (await b.get("/me/share-links", headers=HTML)).text
+    assert links.count("earns no commission") == 1

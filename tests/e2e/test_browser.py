@@ -174,7 +174,7 @@ def test_a_long_unbroken_title_wraps_on_a_phone(browser: Any, embedded_server: S
         comment = {"body": "https://example.com/" + "x" * 200}
         assert c.post(f"/api/v1/posts/{post['id']}/comments", headers=tokens[1], json=comment).status_code == 201
         sku = {"name": "S" * 100, "price_minor": 100, "currency": "CNY", "stock": 1}
-        product = {"title": "T" * 200, "category": "home", "commission_bps": 0, "skus": [sku]}
+        product = {"title": "T" * 200, "category": "home", "commission_bps": 1000, "skus": [sku]}
         made = c.post("/api/v1/products", headers=tokens[2], json=product)
         assert made.status_code == 201, made.text
     # Not is_mobile: a phone's browser widens its layout viewport to fit what overflows, and
@@ -202,4 +202,16 @@ def test_a_long_unbroken_title_wraps_on_a_phone(browser: Any, embedded_server: S
     page.goto(embedded_server.url + f"/supplier/products/{made.json()['id']}")
     no_horizontal_scroll(page)
     shot(page, "long-sku-name-phone")
+    page.goto(embedded_server.url + f"/products/{made.json()['id']}")  # the SKU choices a shopper taps
+    no_horizontal_scroll(page)
+    shot(page, "long-sku-name-product-phone")
+    page.get_by_role("button", name="Log out").click()
+    page.goto(embedded_server.url + "/login")
+    page.get_by_label("Email", exact=True).fill("wide0@example.com")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/home")
+    page.goto(embedded_server.url + "/studio/new")  # the pool's products to tag
+    no_horizontal_scroll(page)
+    shot(page, "long-title-compose-phone")
     context.close()

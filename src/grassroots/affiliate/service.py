@@ -84,7 +84,8 @@ async def showcase(
     """A creator's showcase, newest first. Others see only products still on sale; the
     creator also those archived (to take them out), but no draft."""
     owner = viewer is not None and viewer.id == creator_id
-    among = None if owner else catalog.on_sale_ids()
+    # In SQL, not after paging: a page of drafts would otherwise come back empty with more after it.
+    among = catalog.listed_ids() if owner else catalog.on_sale_ids()
     items, next_cursor = await repository.page(uow.session, creator_id, params, among)
     products = await catalog.listed_products(uow, [i.product_id for i in items])
     entries = [

@@ -170,6 +170,10 @@ def on_sale_ids() -> Select[uuid.UUID]:
     return select(Product.id).where(Product.status == ProductStatus.active)
 
 
+def listed_ids() -> Select[uuid.UUID]:
+    return select(Product.id).where(Product.status != ProductStatus.draft)
+
+
 async def switch_status(
     session: AsyncSession, supplier_id: uuid.UUID, old: ProductStatus, new: ProductStatus, at: datetime
 ) -> list[uuid.UUID]:

@@ -288,6 +288,12 @@ def on_sale_ids() -> Select[uuid.UUID]:
     return repository.on_sale_ids()
 
 
+def listed_ids() -> Select[uuid.UUID]:
+    """The ids of products that may be shown where others promote them (``listed_products``),
+    as a subquery: filtering in SQL keeps every page of a list full."""
+    return repository.listed_ids()
+
+
 async def products_by_id(uow: UnitOfWork, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Product]:
     return await repository.get_many(uow.session, ids)
 
