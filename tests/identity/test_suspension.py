@@ -525,3 +525,21 @@ async def test_a_reinstatement_waits_for_the_suspensions_handler_so_the_goods_en
         assert await catalog.follow_supplier_account(on_reinstated, sid) == 1
     seen = (await client.get(f"/api/v1/products/{product['id']}", headers=admin.headers)).json()
     assert seen["status"] == "active"
+
+
+async def test_operators_list_the_suspended_accounts(client: httpx.AsyncClient) -> None:
+    admin, gone, stays = await admin_actor(client), await actor(client, "supplier"), await actor(client, "creator")
+    assert (await suspend(client, admin, gone)).status_code == 200
+    r = await client.get("/api/v1/admin/users", headers=admin.headers, params={"suspended": "true", "limit": 100})
+    assert [u["id"] for u in r.json()["items"]] == [gone.id]
+    r = await client.get("/api/v1/admin/users", headers=admin.headers, params={"suspended": "false", "limit": 100})
+    listed = [u["id"] for u in r.json()["items"]]
+    assert stays.id in listed and gone.id not in listed
+    r = await client.get("/api/v1/admin/users", headers=admin.headers, params={"suspended": "maybe"})
+    assert (r.status_code, code(r)) == (422, "validation_error")
+
+    user = await make_admin(client)
+    assert (await web_login(client, user["email"])).status_code == 303
+    page = await client.get("/admin/users", params={"suspended": "1"}, headers=HTML)
+    assert "Suspended · 1" in page.text and f"@{gone.handle}" in page.text and f"@{stays.handle}" not in page.text
+    assert f"@{stays.handle}" in (await client.get("/admin/users", params={"suspended": ""}, headers=HTML)).text

@@ -79,8 +79,9 @@ async def admin_users(
     uow: UoW,
     paging: Paging,
     role: Annotated[Role | None, Query()] = None,
+    suspended: Annotated[bool | None, Query(description="true: only suspended accounts; false: none")] = None,
 ) -> Page[AdminUserOut]:
-    users, next_cursor = await service.list_users(uow, paging, role)
+    users, next_cursor = await service.list_users(uow, paging, role, suspended=suspended)
     return Page(items=[admin_user_out(u) for u in users], next_cursor=next_cursor)
 
 

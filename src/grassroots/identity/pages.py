@@ -185,11 +185,22 @@ async def revoke_sessions(request: Request, _form: CsrfForm, principal: CurrentU
 
 @router.get("/admin/users")
 async def admin_users(
-    request: Request, _admin: AdminUser, uow: UoW, paging: Paging, role: Annotated[Role | None, Query()] = None
+    request: Request,
+    _admin: AdminUser,
+    uow: UoW,
+    paging: Paging,
+    role: Annotated[Role | None, Query()] = None,
+    suspended: str = "",
 ) -> Response:
-    users, next_cursor = await service.list_users(uow, paging, role)
+    only_suspended = suspended in ("1", "true")  # the "Suspended" tab; anything else is no filter
+    if only_suspended:
+        role = None
+    users, next_cursor = await service.list_users(uow, paging, role, suspended=True if only_suspended else None)
     counts = await service.role_counts(uow)
-    base = f"/admin/users?role={role.value}" if role else "/admin/users"
+    if only_suspended:
+        base = "/admin/users?suspended=1"
+    else:
+        base = f"/admin/users?role={role.value}" if role else "/admin/users"
     return render(
         request,
         "identity/admin_users.html",
@@ -200,6 +211,8 @@ async def admin_users(
             "counts": counts,
             "all_roles": list(Role),
             "base": base,
+            "only_suspended": only_suspended,
+            "suspended_count": await service.suspended_count(uow),
         },
     )
 

@@ -55,16 +55,24 @@ async def add(session: AsyncSession, user: User) -> str | None:
     return None
 
 
-async def page(session: AsyncSession, params: PageParams, role: Role | None = None) -> tuple[list[User], str | None]:
+async def page(
+    session: AsyncSession, params: PageParams, role: Role | None = None, *, suspended: bool | None = None
+) -> tuple[list[User], str | None]:
     stmt = select(User)
     if role is not None:
         stmt = stmt.where(User.role == role)
+    if suspended is not None:
+        stmt = stmt.where(User.disabled_at.is_not(None) if suspended else User.disabled_at.is_(None))
     return await paginate(session, stmt, params, [User.id])
 
 
 async def count_by_role(session: AsyncSession) -> dict[Role, int]:
     rows = await session.execute(select(User.role, func.count()).group_by(User.role))
     return {Role(r): int(n) for r, n in rows.all()}
+
+
+async def count_suspended(session: AsyncSession) -> int:
+    return int(await session.scalar(select(func.count()).select_from(User).where(User.disabled_at.is_not(None))) or 0)
 
 
 async def get_many(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, User]:

@@ -364,8 +364,14 @@ async def users_by_id(uow: UnitOfWork, ids: list[uuid.UUID]) -> dict[uuid.UUID, 
     return await repository.get_many(uow.session, ids)
 
 
-async def list_users(uow: UnitOfWork, params: PageParams, role: Role | None = None) -> tuple[list[User], str | None]:
-    return await repository.page(uow.session, params, role)
+async def list_users(
+    uow: UnitOfWork, params: PageParams, role: Role | None = None, *, suspended: bool | None = None
+) -> tuple[list[User], str | None]:
+    return await repository.page(uow.session, params, role, suspended=suspended)
+
+
+async def suspended_count(uow: UnitOfWork) -> int:
+    return await repository.count_suspended(uow.session)
 
 
 async def role_counts(uow: UnitOfWork) -> dict[Role, int]:
