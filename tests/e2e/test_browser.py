@@ -23,6 +23,14 @@ def shot(page: Any, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
+def log_in(page: Any, base: str, email: str) -> None:
+    page.goto(base + "/login")
+    page.get_by_label("Email", exact=True).fill(email)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/home")
+
+
 def no_horizontal_scroll(page: Any) -> None:
     # The screen's width, not window.innerWidth: a phone's browser widens its layout to fit
     # what overflows, and innerWidth with it.
@@ -184,21 +192,13 @@ def test_a_long_unbroken_title_wraps_on_a_phone(browser: Any, embedded_server: S
     page.goto(embedded_server.url + f"/posts/{post['id']}")
     no_horizontal_scroll(page)
     shot(page, "long-title-post-phone")
-    page.goto(embedded_server.url + "/login")
-    page.get_by_label("Email", exact=True).fill("wide0@example.com")
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/home")
+    log_in(page, embedded_server.url, "wide0@example.com")
     page.goto(embedded_server.url + "/notifications")
     page.wait_for_selector("[data-testid=notification]")
     no_horizontal_scroll(page)
     shot(page, "long-title-notifications-phone")
     page.get_by_role("button", name="Log out").click()
-    page.goto(embedded_server.url + "/login")
-    page.get_by_label("Email", exact=True).fill("wide2@example.com")
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/home")
+    log_in(page, embedded_server.url, "wide2@example.com")
     page.goto(embedded_server.url + f"/supplier/products/{made.json()['id']}")
     no_horizontal_scroll(page)
     shot(page, "long-sku-name-phone")
@@ -206,11 +206,7 @@ def test_a_long_unbroken_title_wraps_on_a_phone(browser: Any, embedded_server: S
     no_horizontal_scroll(page)
     shot(page, "long-sku-name-product-phone")
     page.get_by_role("button", name="Log out").click()
-    page.goto(embedded_server.url + "/login")
-    page.get_by_label("Email", exact=True).fill("wide0@example.com")
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/home")
+    log_in(page, embedded_server.url, "wide0@example.com")
     page.goto(embedded_server.url + "/studio/new")  # the pool's products to tag
     no_horizontal_scroll(page)
     shot(page, "long-title-compose-phone")

@@ -49,6 +49,23 @@ async def reinstate(client: httpx.AsyncClient, admin: Actor, who: Actor) -> http
     return await client.post(f"/api/v1/admin/users/{who.id}/reinstate", headers=admin.headers)
 
 
+def failing_once(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Catalog's handler fails its first delivery (a deadlock, a restart); it is retried
+    after a backoff. Returns the count of deliveries, as it goes."""
+    from grassroots.catalog import service as catalog
+
+    real, calls = catalog.follow_supplier_account, [0]
+
+    async def flaky(uow, supplier_id):  # type: ignore[no-untyped-def]
+        calls[0] += 1
+        if calls[0] == 1:
+            raise RuntimeError("transient")
+        return await real(uow, supplier_id)
+
+    monkeypatch.setattr(catalog, "follow_supplier_account", flaky)
+    return calls
+
+
 # ------------------------------------------------------------------ who may, and what it ends
 
 
@@ -334,20 +351,10 @@ async def test_goods_follow_the_account_whatever_order_the_events_are_delivered(
 ) -> None:
     """The suspension's catalog handler fails once (a deadlock, a restart) and is retried
     after the reinstatement was handled: the goods end on sale, with the account."""
-    from grassroots.catalog import service as catalog
-
     admin, supplier = await admin_actor(client), await actor(client, "supplier")
     product = await make_product(client, supplier)
     await drain(client)
-    real, calls = catalog.follow_supplier_account, [0]
-
-    async def flaky(uow, supplier_id):  # type: ignore[no-untyped-def]
-        calls[0] += 1
-        if calls[0] == 1:
-            raise RuntimeError("transient")
-        return await real(uow, supplier_id)
-
-    monkeypatch.setattr(catalog, "follow_supplier_account", flaky)
+    calls = failing_once(monkeypatch)
     assert (await suspend(client, admin, supplier)).status_code == 200
     await drain(client)
     assert (await reinstate(client, admin, supplier)).status_code == 200
@@ -477,20 +484,10 @@ async def test_an_order_placed_as_the_supplier_was_suspended_cannot_be_paid(
 ) -> None:
     """Commerce cancels the unpaid orders it finds; one placed while the goods were still on
     sale (catalog's handler late: retried after a failure) is refused at Pay."""
-    from grassroots.catalog import service as catalog
-
     admin, supplier, buyer = await admin_actor(client), await actor(client, "supplier"), await actor(client, "consumer")
     product = await make_product(client, supplier)
     await drain(client)
-    real, calls = catalog.follow_supplier_account, [0]
-
-    async def flaky(uow, supplier_id):  # type: ignore[no-untyped-def]
-        calls[0] += 1
-        if calls[0] == 1:
-            raise RuntimeError("transient")
-        return await real(uow, supplier_id)
-
-    monkeypatch.setattr(catalog, "follow_supplier_account", flaky)
+    failing_once(monkeypatch)
     assert (await suspend(client, admin, supplier)).status_code == 200
     await drain(client)
     order = await place_order(client, buyer, product["skus"][0]["id"])  # the goods were still on sale

@@ -4,6 +4,7 @@ redelivered event notifies once."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from grassroots.kernel.events import Event, on
@@ -85,70 +86,58 @@ async def notify_received(uow: UnitOfWork, event: Event) -> None:
         )
 
 
-def _money(payload: dict[str, Any]) -> dict[str, Any]:
-    return {"amount_minor": int(payload.get("commission_minor") or 0), "currency": payload.get("currency") or "CNY"}
+def _has(party: str, amount: str) -> Callable[[dict[str, Any]], bool]:
+    return lambda payload: bool(payload.get(party) and payload.get(amount))
 
 
-async def _notify_commission(uow: UnitOfWork, event: Event, kind: NotificationKind, prefix: str) -> None:
+_earns = _has("promoter_id", "commission_minor")
+_mcn_earns = _has("mcn_id", "mcn_minor")
+
+
+async def _notify_part(
+    uow: UnitOfWork, event: Event, kind: NotificationKind, prefix: str, *, to: str, amount: str
+) -> None:
+    """A party's part of an order paid or settled: the promoter's commission (with the post
+    it came from), or the MCN's share (with the creator whose sale it was)."""
     p = event.payload
-    promoter = _id(p, "promoter_id")
-    if promoter is None or not p.get("commission_minor"):
-        return
-    order_id = _id(p, "order_id")
+    party, order_id = _id(p, to), _id(p, "order_id")
+    assert party is not None
+    mcn = to == "mcn_id"
     await service.notify(
         uow,
-        promoter,
+        party,
         kind,
         f"{prefix}:{order_id}",
+        actor_id=_id(p, "promoter_id") if mcn else None,
         order_id=order_id,
-        post_id=_id(p, "post_id"),
-        data=_money(p),
+        post_id=None if mcn else _id(p, "post_id"),
+        data={"amount_minor": int(p[amount]), "currency": p.get("currency") or "CNY"},
         at=event.created_at,
     )
 
 
-def _earns(payload: dict[str, Any]) -> bool:
-    return bool(payload.get("promoter_id") and payload.get("commission_minor"))
-
-
 @on("commerce.order_paid", key="social.notify_commission_earned", when=_earns)
 async def notify_commission_earned(uow: UnitOfWork, event: Event) -> None:
-    await _notify_commission(uow, event, NotificationKind.commission_earned, "earned")
+    await _notify_part(
+        uow, event, NotificationKind.commission_earned, "earned", to="promoter_id", amount="commission_minor"
+    )
 
 
 @on("commerce.order_settled", key="social.notify_commission_settled", when=_earns)
 async def notify_commission_settled(uow: UnitOfWork, event: Event) -> None:
-    await _notify_commission(uow, event, NotificationKind.commission_settled, "settled")
-
-
-def _mcn_earns(payload: dict[str, Any]) -> bool:
-    return bool(payload.get("mcn_id") and payload.get("mcn_minor"))
-
-
-async def _notify_mcn_share(uow: UnitOfWork, event: Event, kind: NotificationKind, prefix: str) -> None:
-    p = event.payload
-    mcn, order_id = _id(p, "mcn_id"), _id(p, "order_id")
-    assert mcn is not None
-    await service.notify(
-        uow,
-        mcn,
-        kind,
-        f"{prefix}:{order_id}",
-        actor_id=_id(p, "promoter_id"),  # the creator whose sale it was
-        order_id=order_id,
-        data={"amount_minor": int(p["mcn_minor"]), "currency": p.get("currency") or "CNY"},
-        at=event.created_at,
+    await _notify_part(
+        uow, event, NotificationKind.commission_settled, "settled", to="promoter_id", amount="commission_minor"
     )
 
 
 @on("commerce.order_paid", key="social.notify_mcn_share_earned", when=_mcn_earns)
 async def notify_mcn_share_earned(uow: UnitOfWork, event: Event) -> None:
-    await _notify_mcn_share(uow, event, NotificationKind.mcn_share_earned, "mcn-earned")
+    await _notify_part(uow, event, NotificationKind.mcn_share_earned, "mcn-earned", to="mcn_id", amount="mcn_minor")
 
 
 @on("commerce.order_settled", key="social.notify_mcn_share_settled", when=_mcn_earns)
 async def notify_mcn_share_settled(uow: UnitOfWork, event: Event) -> None:
-    await _notify_mcn_share(uow, event, NotificationKind.mcn_share_settled, "mcn-settled")
+    await _notify_part(uow, event, NotificationKind.mcn_share_settled, "mcn-settled", to="mcn_id", amount="mcn_minor")
 
 
 # ------------------------------------------------------------------ MCN contracts
