@@ -540,3 +540,24 @@ async def test_operators_list_the_suspended_accounts(client: httpx.AsyncClient) 
     page = await client.get("/admin/users", params={"suspended": "1"}, headers=HTML)
     assert "Suspended · 1" in page.text and f"@{gone.handle}" in page.text and f"@{stays.handle}" not in page.text
     assert f"@{stays.handle}" in (await client.get("/admin/users", params={"suspended": ""}, headers=HTML)).text
+
+
+async def test_follower_lists_and_counts_leave_suspended_accounts_out_and_pages_stay_full(
+    client: httpx.AsyncClient,
+) -> None:
+    admin, creator = await admin_actor(client), await actor(client, "creator")
+    fans = [await actor(client, "consumer") for _ in range(4)]
+    for fan in fans:
+        assert (await client.post(f"/api/v1/users/{creator.id}/follow", headers=fan.headers)).is_success
+        assert (await client.post(f"/api/v1/users/{fan.id}/follow", headers=creator.headers)).is_success
+    for fan in fans[2:]:  # the newest two, first on a page
+        assert (await suspend(client, admin, fan)).status_code == 200
+    kept = {fans[0].id, fans[1].id}
+    for path in ("followers", "following"):
+        page = (await client.get(f"/api/v1/users/{creator.id}/{path}", params={"limit": 2})).json()
+        assert {p["id"] for p in page["items"]} == kept, path  # a full page, not an empty one
+    profile = (await client.get(f"/api/v1/users/{creator.id}")).json()
+    assert (profile["followers"], profile["following"]) == (2, 2)
+    await reinstate(client, admin, fans[2])
+    profile = (await client.get(f"/api/v1/users/{creator.id}")).json()
+    assert (profile["followers"], profile["following"]) == (3, 3)

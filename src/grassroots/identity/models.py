@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Enum, Integer, String, Uuid
+from sqlalchemy import Enum, Index, Integer, String, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from grassroots.kernel.auth import Role
@@ -29,3 +29,13 @@ class User(Base):
     # No Python default: an INSERT leaves them out, so signing up works on a schema before 0008.
     disabled_reason: Mapped[str | None] = mapped_column(String(500))
     disabled_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+
+    __table_args__ = (
+        # The few suspended accounts, which lists and counts of people leave out.
+        Index(
+            "ix_users_suspended",
+            "id",
+            sqlite_where=text("disabled_at IS NOT NULL"),
+            postgresql_where=text("disabled_at IS NOT NULL"),
+        ),
+    )

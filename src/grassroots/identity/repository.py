@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -119,6 +119,10 @@ async def suspended_among(session: AsyncSession, ids: list[uuid.UUID]) -> set[uu
         return set()
     rows = await session.scalars(select(User.id).where(User.id.in_(set(ids)), User.disabled_at.is_not(None)))
     return set(rows)
+
+
+def suspended_ids() -> Select[uuid.UUID]:
+    return select(User.id).where(User.disabled_at.is_not(None))
 
 
 # Built once: paying for an order asks it of the order's supplier.

@@ -20,6 +20,7 @@ import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import Select
 
 from grassroots.config import Env
 from grassroots.identity import repository
@@ -421,6 +422,12 @@ async def reinstate(uow: UnitOfWork, admin: Principal, user_id: uuid.UUID) -> Us
 async def suspended_among(uow: UnitOfWork, ids: list[uuid.UUID]) -> set[uuid.UUID]:
     """Which of these accounts are suspended (one query; none for no ids)."""
     return await repository.suspended_among(uow.session, ids)
+
+
+def suspended_ids() -> Select[uuid.UUID]:
+    """The ids of suspended accounts, as a subquery other domains can filter by in SQL
+    (so a page of people leaves them out and stays full, and counts leave them out)."""
+    return repository.suspended_ids()
 
 
 async def is_suspended(uow: UnitOfWork, user_id: uuid.UUID, *, lock: bool = False) -> bool:

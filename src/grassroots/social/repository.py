@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import Select, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -39,16 +39,16 @@ async def follows(session: AsyncSession, follower_id: uuid.UUID, followee_ids: S
 
 
 async def followers_page(
-    session: AsyncSession, user_id: uuid.UUID, params: PageParams
+    session: AsyncSession, user_id: uuid.UUID, params: PageParams, hidden: Select[Any]
 ) -> tuple[list[Follow], str | None]:
-    stmt = select(Follow).where(Follow.followee_id == user_id)
+    stmt = select(Follow).where(Follow.followee_id == user_id, Follow.follower_id.not_in(hidden))
     return await paginate(session, stmt, params, [Follow.created_at, Follow.follower_id])
 
 
 async def following_page(
-    session: AsyncSession, user_id: uuid.UUID, params: PageParams
+    session: AsyncSession, user_id: uuid.UUID, params: PageParams, hidden: Select[Any]
 ) -> tuple[list[Follow], str | None]:
-    stmt = select(Follow).where(Follow.follower_id == user_id)
+    stmt = select(Follow).where(Follow.follower_id == user_id, Follow.followee_id.not_in(hidden))
     return await paginate(session, stmt, params, [Follow.created_at, Follow.followee_id])
 
 
@@ -59,9 +59,11 @@ async def following_ids(session: AsyncSession, user_id: uuid.UUID, limit: int) -
     return list(rows)
 
 
-async def follow_counts(session: AsyncSession, user_id: uuid.UUID) -> tuple[int, int]:
-    followers = await session.scalar(select(func.count()).select_from(Follow).where(Follow.followee_id == user_id))
-    following = await session.scalar(select(func.count()).select_from(Follow).where(Follow.follower_id == user_id))
+async def follow_counts(session: AsyncSession, user_id: uuid.UUID, hidden: Select[Any]) -> tuple[int, int]:
+    """Followers and followed, leaving out the accounts in ``hidden`` (suspended ones)."""
+    count = select(func.count()).select_from(Follow)
+    followers = await session.scalar(count.where(Follow.followee_id == user_id, Follow.follower_id.not_in(hidden)))
+    following = await session.scalar(count.where(Follow.follower_id == user_id, Follow.followee_id.not_in(hidden)))
     return int(followers or 0), int(following or 0)
 
 

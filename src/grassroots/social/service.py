@@ -75,13 +75,13 @@ async def _people(uow: UnitOfWork, ids: list[uuid.UUID], since: list[Any]) -> li
 
 async def followers(uow: UnitOfWork, user_id: uuid.UUID, params: PageParams) -> tuple[list[Person], str | None]:
     await _existing_user(uow, user_id)
-    rows, next_cursor = await repository.followers_page(uow.session, user_id, params)
+    rows, next_cursor = await repository.followers_page(uow.session, user_id, params, identity.suspended_ids())
     return await _people(uow, [r.follower_id for r in rows], [r.created_at for r in rows]), next_cursor
 
 
 async def following(uow: UnitOfWork, user_id: uuid.UUID, params: PageParams) -> tuple[list[Person], str | None]:
     await _existing_user(uow, user_id)
-    rows, next_cursor = await repository.following_page(uow.session, user_id, params)
+    rows, next_cursor = await repository.following_page(uow.session, user_id, params, identity.suspended_ids())
     return await _people(uow, [r.followee_id for r in rows], [r.created_at for r in rows]), next_cursor
 
 
@@ -110,7 +110,7 @@ class ProfileView:
 async def profile(uow: UnitOfWork, user_id: uuid.UUID, viewer: Principal | None) -> ProfileView:
     user = await _existing_user(uow, user_id)
     record = await repository.get_profile(uow.session, user_id)
-    n_followers, n_following = await repository.follow_counts(uow.session, user_id)
+    n_followers, n_following = await repository.follow_counts(uow.session, user_id, identity.suspended_ids())
     posts, likes = await content.author_totals(uow, user_id)
     followed = bool(viewer and await repository.follows(uow.session, viewer.id, [user_id]))
     return ProfileView(user, record.bio if record else "", n_followers, n_following, posts, likes, followed)
