@@ -185,7 +185,7 @@ async def _attribution(
             link = await affiliate.last_clicked_link(
                 uow, buyer.id, visitor_id, uow.now(), product_ids, not_owned_by=passed_over
             )
-            if link is None or not await identity.suspended_among(uow, [link.owner_id]):
+            if link is None or not await identity.is_suspended(uow, link.owner_id):
                 break
             # A suspended account's link is passed over, as the buyer's and supplier's are.
             passed_over, link = (*passed_over, link.owner_id), None
@@ -264,7 +264,7 @@ async def create_order(
     # Commission only on goods the promoter actually promoted.
     rates = {pid: (bps if pid in who.promoted else 0) for pid, bps in rates.items()}
     share = await mcn.active_share(uow, who.promoter_id) if who.promoter_id else None
-    if share is not None and await identity.suspended_among(uow, [share.mcn_id]):
+    if share is not None and await identity.is_suspended(uow, share.mcn_id):
         share = None  # a suspended MCN takes no share of new orders: the creator keeps it
 
     first_sku = next(iter(found.values()))[0]

@@ -317,7 +317,7 @@ async def live_post(uow: UnitOfWork, post_id: uuid.UUID, *, lock: bool = False) 
     post = await repository.get_post(uow.session, post_id, lock=lock)
     if post is None or post.deleted_at is not None:
         raise NotFound("No such post.", code="post_not_found")
-    if await identity.suspended_among(uow, [post.author_id]):  # hidden with its author
+    if await identity.is_suspended(uow, post.author_id):  # hidden with its author
         raise NotFound("No such post.", code="post_not_found")
     return post
 

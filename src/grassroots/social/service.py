@@ -69,7 +69,7 @@ class Person:
 
 
 async def _people(uow: UnitOfWork, ids: list[uuid.UUID], since: list[Any]) -> list[Person]:
-    users = {i: u for i, u in (await identity.users_by_id(uow, ids)).items() if u.disabled_at is None}
+    users = await identity.users_by_id(uow, ids)  # suspended accounts were left out in SQL
     return [Person(i, users[i].handle, users[i].role, s) for i, s in zip(ids, since, strict=True) if i in users]
 
 
