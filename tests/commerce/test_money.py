@@ -208,6 +208,39 @@ async def test_each_party_sees_only_its_own_money(client: httpx.AsyncClient) -> 
     assert (await client.post("/api/v1/admin/settlements", headers=mcn_a.headers, json={})).status_code == 403
 
 
+async def test_earnings_in_two_currencies_show_both_balances_and_page_one_currency(client: httpx.AsyncClient) -> None:
+    supplier, creator, buyer = (
+        await actor(client, "supplier"),
+        await actor(client, "creator"),
+        await actor(client, "consumer"),
+    )
+    cny = await make_product(client, supplier, price=10_000, commission_bps=2000)
+    usd = await make_product(client, supplier, price=2_000, commission_bps=1000, currency="USD")
+    for p in (cny, usd):
+        await client.post("/api/v1/showcase", headers=creator.headers, json={"product_id": p["id"]})
+    a = await place_order(client, buyer, cny["skus"][0]["id"], 1, source={"creator_id": creator.id})
+    b = await place_order(client, buyer, usd["skus"][0]["id"], 1, source={"creator_id": creator.id})
+    await pay_order(client, buyer, a["id"])
+    await pay_order(client, buyer, b["id"])
+    got = await earnings(client, creator)
+    # one answer carries every currency's balance; the entries are those of one currency
+    assert got["currencies"] == ["CNY", "USD"]
+    assert got["balances"] == [
+        {"currency": "CNY", "pending_minor": 2000, "available_minor": 0},
+        {"currency": "USD", "pending_minor": 200, "available_minor": 0},
+    ]
+    assert (got["currency"], got["pending_minor"]) == ("CNY", 2000)
+    assert {e["order_id"] for e in got["entries"]} == {a["id"]}
+    r = await client.get("/api/v1/me/earnings?currency=USD", headers=creator.headers)
+    assert r.status_code == 200 and (r.json()["currency"], r.json()["pending_minor"]) == ("USD", 200)
+    assert {e["order_id"] for e in r.json()["entries"]} == {b["id"]}
+    r = await client.get("/api/v1/me/earnings?currency=usd", headers=creator.headers)
+    assert (r.status_code, r.json()["error"]["code"]) == (422, "validation_error")
+    # a currency with nothing in it is an empty account, not an error
+    r = await client.get("/api/v1/me/earnings?currency=EUR", headers=creator.headers)
+    assert r.status_code == 200 and (r.json()["pending_minor"], r.json()["entries"]) == (0, [])
+
+
 async def test_the_last_instant_of_the_return_window_still_takes_a_return(
     client: httpx.AsyncClient, platform: Platform
 ) -> None:

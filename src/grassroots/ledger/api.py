@@ -10,7 +10,7 @@ from grassroots.kernel.auth import AdminUser, Principal, Role, require
 from grassroots.kernel.deps import UoW
 from grassroots.kernel.pagination import Paging
 from grassroots.ledger import service
-from grassroots.ledger.schemas import AccountOut, EarningEntryOut, EarningsOut, TrialBalanceOut
+from grassroots.ledger.schemas import AccountOut, CurrencyBalanceOut, EarningEntryOut, EarningsOut, TrialBalanceOut
 
 router = APIRouter(prefix="/api/v1", tags=["ledger"])
 
@@ -46,6 +46,10 @@ async def earnings(
         ],
         next_cursor=next_cursor,
         currencies=sorted(balances),
+        balances=[
+            CurrencyBalanceOut(currency=c, pending_minor=b.pending, available_minor=b.available)
+            for c, b in sorted(balances.items())
+        ],
     )
 
 

@@ -17,6 +17,12 @@ class EarningEntryOut(BaseModel):
     created_at: datetime
 
 
+class CurrencyBalanceOut(BaseModel):
+    currency: str
+    pending_minor: int
+    available_minor: int
+
+
 class EarningsOut(BaseModel):
     currency: str
     pending_minor: int = Field(description="Earned, waiting for the return window to close")
@@ -24,6 +30,9 @@ class EarningsOut(BaseModel):
     entries: list[EarningEntryOut]
     next_cursor: str | None = None
     currencies: list[str] = Field(description="Every currency you have earnings in")
+    balances: list[CurrencyBalanceOut] = Field(
+        description="Pending and available in every currency you have earnings in, by currency code"
+    )
 
 
 class AccountOut(BaseModel):
