@@ -183,6 +183,45 @@ async def test_a_post_shows_a_product_off_sale_without_buy_or_share(client: http
     assert 'data-testid="buy"' not in page.text and 'data-testid="share"' not in page.text
 
 
+async def test_the_composer_finds_goods_beyond_the_first_page_and_keeps_what_was_typed(
+    client: httpx.AsyncClient,
+) -> None:
+    supplier, creator = await actor(client, "supplier"), await actor(client, "creator")
+    for i in range(30):  # the picker lists the 30 best-paying products of the pool
+        await make_product(client, supplier, title=f"pool item {i}", commission_bps=3000)
+    rare = await make_product(client, supplier, title="低佣金的竹篮", commission_bps=100)
+    outside = await make_product(client, supplier, title="竹篮 (not in the pool)", commission_bps=0)
+    await make_product(client, supplier, title="竹篮 draft", status="draft")
+    first = (await client.get("/api/v1/affiliate/pool", headers=creator.headers)).json()["items"][0]
+    browser = await browser_for(client, creator)
+    form = await browser.get("/studio/new", headers=HTML)
+    assert "低佣金的竹篮" not in form.text
+    typed = {"csrf_token": csrf_of(form.text), "kind": "note", "title": "竹篮三用", "body": "厨房\n玄关"}
+    r = await browser.post(
+        "/studio/new",
+        headers=HTML,
+        data={**typed, "find": "1", "find_q": " 竹篮 ", "product_ids": first["id"]},
+        files={"files": ("basket.jpg", jpeg(), "image/jpeg")},
+    )
+    assert r.status_code == 200
+    assert 'value="竹篮三用"' in r.text and "厨房\n玄关</textarea>" in r.text and 'value="竹篮"' in r.text
+    assert f'value="{first["id"]}" checked' in r.text  # what was picked stays picked
+    assert f'value="{rare["id"]}">' in r.text and f'value="{outside["id"]}">' in r.text
+    assert "竹篮 draft" not in r.text and "earns no commission" in r.text
+    assert 'data-testid="files-dropped"' in r.text  # a file input cannot be filled back in
+    assert (await client.get(f"/api/v1/users/{creator.id}/posts")).json()["items"] == []  # nothing published
+    r = await browser.post(
+        "/studio/new",
+        headers=HTML,
+        data={**typed, "product_ids": [first["id"], rare["id"]]},
+    )
+    assert r.status_code == 303, r.text[:300]
+    post = (await client.get(f"/api/v1/posts/{r.headers['location'].rsplit('/', 1)[1]}")).json()
+    assert {p["id"] for p in post["products"]} == {first["id"], rare["id"]}
+    linked = await browser.get("/studio/new?find=没有这种东西", headers=HTML)
+    assert linked.status_code == 200 and 'data-testid="found-nothing"' in linked.text
+
+
 async def test_any_product_can_be_tagged_from_a_link_and_stays_picked_when_the_form_is_refused(
     client: httpx.AsyncClient,
 ) -> None:

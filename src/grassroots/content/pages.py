@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -116,20 +117,35 @@ async def studio(request: Request, creator: Creator, uow: UoW, paging: Paging) -
     )
 
 
-async def _picker(
-    uow: UoW, creator: Principal, picked: Sequence[uuid.UUID] = ()
-) -> tuple[list[Product], list[Product], list[Product]]:
+FIND_LIMIT = 30  # goods a search in the picker lists
+
+
+@dataclass(frozen=True, slots=True)
+class _Picker:
+    chosen: list[Product]
+    found: list[Product]
+    showcase: list[Product]
+    pool: list[Product]
+
+
+async def _picker(uow: UoW, creator: Principal, picked: Sequence[uuid.UUID] = (), find: str = "") -> _Picker:
     """What the new-post form offers to tag: the products already picked (whatever page of
-    the showcase or pool they are on, so a refused form or a "Post about it" link keeps
-    them), then the newest of the showcase, then the best-paying of the pool."""
-    found = await catalog.products_by_id(uow, list(dict.fromkeys(picked))[: service.MAX_PRODUCTS])
-    chosen = [p for p in found.values() if p.status == ProductStatus.active]
+    the showcase or pool they are on, so a refused form, a search or a "Post about it" link
+    keeps them), then goods on sale matching ``find``, then the newest of the showcase, then
+    the best-paying of the pool."""
+    by_id = await catalog.products_by_id(uow, list(dict.fromkeys(picked))[: service.MAX_PRODUCTS])
+    chosen = [p for p in by_id.values() if p.status == ProductStatus.active]
     shown = {p.id for p in chosen}
+    found: list[Product] = []
+    if find:
+        matches, _ = await catalog.list_products(uow, PageParams(None, FIND_LIMIT), None, q=find)
+        found = [p for p in matches if p.id not in shown]
+        shown |= {p.id for p in found}
     entries, _ = await affiliate.showcase(uow, creator.id, PageParams(None, 50), creator)
     mine = [e.product for e in entries if e.product.status == ProductStatus.active and e.product.id not in shown]
     shown |= {e.product.id for e in entries}
     pool, _ = await affiliate.pool(uow, PageParams(None, 30))
-    return chosen, mine, [p for p in pool if p.id not in shown]
+    return _Picker(chosen, found, mine, [p for p in pool if p.id not in shown])
 
 
 def _tagged(values: Sequence[object]) -> list[uuid.UUID]:
@@ -149,23 +165,31 @@ async def _post_form(
     picked: list[uuid.UUID],
     values: dict[str, str],
     error: str | None = None,
+    *,
+    find: str | None = None,
+    files_dropped: bool = False,
 ) -> Response:
-    """The new-post form: empty, or sent back with what was typed and picked and why."""
-    chosen, showcase, pool = await _picker(uow, creator, picked)
+    """The new-post form: empty, or sent back with what was typed and picked and why (or
+    with the goods found for ``find``)."""
+    offer = await _picker(uow, creator, picked, find or "")
     context = {
-        "chosen": chosen,
-        "showcase": showcase,
-        "pool": pool,
+        "chosen": offer.chosen,
+        "found": offer.found,
+        "showcase": offer.showcase,
+        "pool": offer.pool,
         "form": values,
-        "picked": set(picked) if error else {p.id for p in chosen},
+        "picked": set(picked) if error or find is not None else {p.id for p in offer.chosen},
         "error": error,
+        "find": find,
+        "files_dropped": files_dropped,
     }
     return render(request, "content/new_post.html", context, status=422 if error else 200)
 
 
 @router.get("/studio/new")
 async def new_post(request: Request, creator: Creator, uow: UoW) -> Response:
-    return await _post_form(request, uow, creator, _tagged(request.query_params.getlist("tag")), {})
+    find = request.query_params.get("find", "").strip()[:100] or None
+    return await _post_form(request, uow, creator, _tagged(request.query_params.getlist("tag")), {}, find=find)
 
 
 def _uploads(form: FormData, name: str) -> list[UploadFile]:
@@ -182,6 +206,10 @@ async def publish(request: Request, form: CsrfForm, creator: Creator, uow: UoW) 
         "hashtags": text(form, "hashtags", 400),
     }
     picked = _tagged(form.getlist("product_ids"))
+    if form.get("find") is not None:  # the picker's Find button: the form comes back, nothing published
+        found = text(form, "find_q", 100)
+        dropped = bool(_uploads(form, "files") or _uploads(form, "cover"))
+        return await _post_form(request, uow, creator, picked, values, find=found, files_dropped=dropped)
     try:
         async with uow.attempt():
             media_ids = []

@@ -40,6 +40,14 @@
   window.addEventListener("pageshow", function () {
     document.querySelectorAll("form[data-sending]").forEach(function (f) { delete f.dataset.sending; });
   });
+  // In the composer, Enter in the goods search finds goods; Enter in any other one-line
+  // field does nothing (without this file it finds goods too: the form comes back as typed).
+  document.querySelectorAll("form[data-enter-finds]").forEach(function (form) {
+    form.addEventListener("keydown", function (e) {
+      var t = e.target;
+      if (e.key === "Enter" && t.tagName === "INPUT" && t.name !== "find_q" && t.type !== "submit") e.preventDefault();
+    });
+  });
   // Copy buttons next to read-only fields (share links).
   document.querySelectorAll("[data-copy]").forEach(function (btn) {
     btn.addEventListener("click", function () {
