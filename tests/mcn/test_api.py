@@ -4,7 +4,7 @@ import asyncio
 
 import httpx
 
-from tests.conftest import Actor, Stack, actor
+from tests.conftest import Actor, Stack, actor, drain
 
 
 def code(r: httpx.Response) -> str:
@@ -61,6 +61,31 @@ async def test_concurrent_acceptances_leave_one_active_contract(client: httpx.As
     assert sorted(r.status_code for r in results) == [200, 409, 409, 409, 409]
     active = (await client.get("/api/v1/mcn/contracts", params={"status": "active"}, headers=creator.headers)).json()
     assert len(active["items"]) == 1
+
+
+async def test_an_offer_accepted_as_it_is_withdrawn_is_told_as_what_happened(
+    client: httpx.AsyncClient, stack: Stack
+) -> None:
+    """Accept and withdraw at once: either the accept lands first and the MCN ends a
+    contract in force, or the offer is withdrawn and the accept refused; never a contract
+    that began but is reported (and notified) as a withdrawn offer."""
+    mcn, creator = await actor(client, "mcn"), await actor(client, "creator")
+    outcomes = []
+    for _ in range(8):
+        c = await offer(client, mcn, creator)
+        accepted, ended = await asyncio.gather(
+            client.post(f"/api/v1/mcn/contracts/{c['id']}/accept", headers=creator.headers),
+            client.post(f"/api/v1/mcn/contracts/{c['id']}/terminate", headers=mcn.headers),
+        )
+        assert ended.status_code == 200 and ended.json()["status"] == "terminated"
+        began = accepted.status_code == 200
+        assert began or code(accepted) == "invalid_state"
+        assert (ended.json()["accepted_at"] is not None) == began
+        outcomes.append(began)
+    await drain(client)
+    items = (await client.get("/api/v1/notifications?limit=50", headers=creator.headers)).json()["items"]
+    told = sorted(n["kind"] for n in items if n["kind"] in ("contract_ended", "contract_withdrawn"))
+    assert told == sorted("contract_ended" if began else "contract_withdrawn" for began in outcomes)
 
 
 async def test_who_may_do_what(client: httpx.AsyncClient) -> None:

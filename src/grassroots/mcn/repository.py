@@ -13,7 +13,11 @@ from grassroots.kernel.pagination import PageParams, paginate
 from grassroots.mcn.models import Contract, ContractStatus
 
 
-async def get(session: AsyncSession, contract_id: uuid.UUID) -> Contract | None:
+async def get(session: AsyncSession, contract_id: uuid.UUID, *, for_update: bool = False) -> Contract | None:
+    """The contract; ``for_update`` locks its row (PostgreSQL; SQLite writers are serialised
+    anyway) and reads it afresh, so what it says is what the change acts on."""
+    if for_update:
+        return await session.get(Contract, contract_id, with_for_update=True, populate_existing=True)
     return await session.get(Contract, contract_id)
 
 

@@ -51,8 +51,8 @@ async def offer(uow: UnitOfWork, mcn: Principal, creator_id: uuid.UUID, share_bp
     return contract
 
 
-async def _get(uow: UnitOfWork, contract_id: uuid.UUID, viewer: Principal) -> Contract:
-    contract = await repository.get(uow.session, contract_id)
+async def _get(uow: UnitOfWork, contract_id: uuid.UUID, viewer: Principal, *, for_update: bool = False) -> Contract:
+    contract = await repository.get(uow.session, contract_id, for_update=for_update)
     if contract is None or viewer.id not in (contract.mcn_id, contract.creator_id):
         raise NotFound("No such contract.", code="contract_not_found")
     return contract
@@ -74,7 +74,9 @@ async def accept(uow: UnitOfWork, creator: Principal, contract_id: uuid.UUID) ->
 
 
 async def terminate(uow: UnitOfWork, party: Principal, contract_id: uuid.UUID) -> Contract:
-    contract = await _get(uow, contract_id, party)
+    # Locked: an accept at the same moment either lands first (and this ends a contract in
+    # force) or finds the offer withdrawn; never "withdrawn" for a contract that began.
+    contract = await _get(uow, contract_id, party, for_update=True)
     was = contract.status  # an offer declined or withdrawn, or a contract ended
     if not await repository.terminate(uow.session, contract.id, party.id, uow.now()):
         raise Conflict("The contract has already ended.", code="invalid_state")
