@@ -188,6 +188,54 @@ async def test_orders_notify_buyer_supplier_and_the_creator_who_brought_them(cli
     assert kinds(await inbox(client, supplier)) == ["order_received"]
 
 
+async def test_returns_notify_the_supplier_of_a_request_and_the_buyer_of_the_decision(
+    client: httpx.AsyncClient,
+) -> None:
+    supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
+    product = await make_product(client, supplier, price=5_000, stock=5)
+    orders = []
+    for _ in range(3):
+        order = await place_order(client, buyer, product["skus"][0]["id"])
+        await pay_order(client, buyer, order["id"])
+        await client.post(
+            f"/api/v1/orders/{order['id']}/ship",
+            headers=supplier.headers,
+            json={"carrier": "SF", "tracking_number": "1"},
+        )
+        await client.post(f"/api/v1/orders/{order['id']}/receive", headers=buyer.headers)
+        orders.append(order)
+    kept, returned, refunded = orders
+    returns = []
+    for order in (kept, returned):
+        r = await client.post(f"/api/v1/orders/{order['id']}/returns", headers=buyer.headers, json={"reason": "size"})
+        assert r.status_code == 201, r.text
+        returns.append(r.json())
+    told = await inbox(client, supplier)
+    assert [(n["kind"], n["order_id"]) for n in told["items"][:2]] == [
+        ("return_requested", returned["id"]),
+        ("return_requested", kept["id"]),
+    ]
+    r = await client.post(f"/api/v1/returns/{returns[0]['id']}/reject", headers=supplier.headers, json={"note": "worn"})
+    assert r.status_code == 200, r.text
+    r = await client.post(f"/api/v1/returns/{returns[1]['id']}/approve", headers=supplier.headers, json={})
+    assert r.status_code == 200, r.text
+    r = await client.post(f"/api/v1/orders/{refunded['id']}/refund", headers=supplier.headers, json={"reason": "late"})
+    assert r.status_code == 200, r.text
+    heard = [(n["kind"], n["order_id"], n["data"]) for n in (await inbox(client, buyer))["items"]]
+    assert heard[:3] == [
+        ("order_refunded", refunded["id"], {"amount_minor": 5_000, "currency": "CNY"}),
+        ("order_refunded", returned["id"], {"amount_minor": 5_000, "currency": "CNY"}),
+        ("return_rejected", kept["id"], {}),
+    ]
+    from tests.commerce.test_regressions import browser_for
+    from tests.web.test_pages import HTML
+
+    page = await (await browser_for(client, buyer)).get("/notifications", headers=HTML)
+    assert "Your return request was declined" in page.text and f'href="/orders/{kept["id"]}"' in page.text
+    page = await (await browser_for(client, supplier)).get("/notifications", headers=HTML)
+    assert "A buyer asked to return an order" in page.text and 'href="/supplier/returns"' in page.text
+
+
 async def test_an_order_without_a_promoter_earns_no_commission_notice(client: httpx.AsyncClient) -> None:
     supplier, shopper, buyer = (
         await actor(client, "supplier"),

@@ -641,7 +641,10 @@ async def reject_return(uow: UnitOfWork, supplier: Principal, return_id: uuid.UU
     request = await _returns_order(uow, supplier, return_id)
     await get_order(uow, request.order_id, supplier, for_update=True)  # order first, then the return
     await _decide(uow, request, ReturnStatus.rejected, decision_note=note.strip())
-    uow.emit("commerce.return_rejected", {"return_id": request.id, "order_id": request.order_id})
+    uow.emit(
+        "commerce.return_rejected",
+        {"return_id": request.id, "order_id": request.order_id, "buyer_id": request.buyer_id},
+    )
     return request
 
 
@@ -702,7 +705,15 @@ async def _refund(uow: UnitOfWork, order: Order, reason: str, *, restock: bool) 
     await catalog.record_sales(uow, units)
     uow.emit(
         "commerce.order_refunded",
-        {"order_id": order.id, "ledger": kind, "reason": reason, "post_id": order.post_id},
+        {
+            "order_id": order.id,
+            "buyer_id": order.buyer_id,
+            "ledger": kind,
+            "reason": reason,
+            "post_id": order.post_id,
+            "total_minor": order.total_minor,
+            "currency": order.currency,
+        },
     )
 
 

@@ -87,6 +87,9 @@ class NotificationKind(StrEnum):
     contract_declined = "contract_declined"  # to the MCN: the creator said no to its offer
     contract_withdrawn = "contract_withdrawn"  # to the creator: the MCN took its offer back
     contract_ended = "contract_ended"  # to the other party of an active contract
+    return_requested = "return_requested"  # to the supplier: a buyer asks to send goods back
+    return_rejected = "return_rejected"  # to the buyer, with the supplier's note
+    order_refunded = "order_refunded"  # to the buyer: an approved return or an after-sales refund
 
 
 class Notification(Base):

@@ -50,6 +50,9 @@ register_global(
         "contract_declined": N_("declined your contract offer"),
         "contract_withdrawn": N_("withdrew their contract offer"),
         "contract_ended": N_("ended your MCN contract"),
+        "return_requested": N_("A buyer asked to return an order"),
+        "return_rejected": N_("Your return request was declined"),
+        "order_refunded": N_("Your order was refunded"),
     },
 )
 

@@ -86,6 +86,39 @@ async def notify_received(uow: UnitOfWork, event: Event) -> None:
         )
 
 
+@on("commerce.return_requested", key="social.notify_return_requested")
+async def notify_return_requested(uow: UnitOfWork, event: Event) -> None:
+    supplier, order_id = _id(event.payload, "supplier_id"), _id(event.payload, "order_id")
+    assert supplier is not None
+    key = f"return:{event.payload['return_id']}:requested"
+    await service.notify(uow, supplier, NotificationKind.return_requested, key, order_id=order_id, at=event.created_at)
+
+
+# Events from before these carried the buyer are passed over: the order page says it all.
+@on("commerce.return_rejected", key="social.notify_return_rejected", when=lambda p: bool(p.get("buyer_id")))
+async def notify_return_rejected(uow: UnitOfWork, event: Event) -> None:
+    buyer, order_id = _id(event.payload, "buyer_id"), _id(event.payload, "order_id")
+    assert buyer is not None
+    key = f"return:{event.payload['return_id']}:rejected"
+    await service.notify(uow, buyer, NotificationKind.return_rejected, key, order_id=order_id, at=event.created_at)
+
+
+@on("commerce.order_refunded", key="social.notify_refunded", when=lambda p: bool(p.get("buyer_id")))
+async def notify_refunded(uow: UnitOfWork, event: Event) -> None:
+    p = event.payload
+    buyer, order_id = _id(p, "buyer_id"), _id(p, "order_id")
+    assert buyer is not None
+    await service.notify(
+        uow,
+        buyer,
+        NotificationKind.order_refunded,
+        f"refunded:{order_id}",
+        order_id=order_id,
+        data={"amount_minor": int(p["total_minor"]), "currency": p.get("currency") or "CNY"},
+        at=event.created_at,
+    )
+
+
 def _has(party: str, amount: str) -> Callable[[dict[str, Any]], bool]:
     return lambda payload: bool(payload.get(party) and payload.get(amount))
 
