@@ -364,6 +364,27 @@ async def test_a_perishable_order_promises_no_return_window(client: httpx.AsyncC
     assert "No-reason returns until" in page.text
 
 
+async def test_the_return_window_is_promised_only_while_a_return_can_be_asked_for(client: httpx.AsyncClient) -> None:
+    supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
+    product = await make_product(client, supplier)
+    asked, rejected, late = [await received(client, supplier, buyer, product) for _ in range(3)]
+    for order in (asked, rejected):
+        r = await client.post(f"/api/v1/orders/{order['id']}/returns", headers=buyer.headers, json={})
+        assert r.status_code == 201, r.text
+    ret = (await client.get("/api/v1/returns", headers=supplier.headers)).json()["items"]
+    mine = next(x for x in ret if x["order_id"] == rejected["id"])
+    r = await client.post(f"/api/v1/returns/{mine['id']}/reject", headers=supplier.headers, json={"note": "worn"})
+    assert r.status_code == 200, r.text
+    await as_browser(client, buyer)
+    for order in (asked, rejected):
+        page = await client.get(f"/orders/{order['id']}", headers=HTML)
+        assert 'data-testid="return-window"' not in page.text and "Return this order" not in page.text
+    assert 'data-testid="return-window"' in (await client.get(f"/orders/{late['id']}", headers=HTML)).text
+    await advance(client, 7 * 86400 + 60)  # the window has closed; settlement has not run yet
+    page = await client.get(f"/orders/{late['id']}", headers=HTML)
+    assert 'data-testid="return-window"' not in page.text and "Return this order" not in page.text
+
+
 async def test_a_page_return_without_a_reason_reads_in_the_suppliers_language(client: httpx.AsyncClient) -> None:
     supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
     order = await received(client, supplier, buyer, await make_product(client, supplier))

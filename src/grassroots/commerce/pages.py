@@ -254,6 +254,9 @@ async def order_page(
     returnable = all(i.returnable for i in order.items)
     products = await catalog.products_by_id(uow, list({i.product_id for i in order.items}))
     now = uow.now()
+    window_open = bool(
+        window_ends and now <= window_ends and order.status == OrderStatus.received and ret is None and returnable
+    )
     return render(
         request,
         "commerce/order.html",
@@ -275,13 +278,7 @@ async def order_page(
             "on_sale": {pid for pid, p in products.items() if p.status == ProductStatus.active},
             # What the latest refund's provider said: the order is refunded before the money is back.
             "refund_state": refunds[-1].status.value if refunds else None,
-            "can_return": bool(
-                window_ends
-                and now <= window_ends
-                and order.status == OrderStatus.received
-                and ret is None
-                and returnable
-            ),
+            "window_open": window_open,  # a return can still be asked for
             # Back from the provider's page: "confirming" only while the latest checkout may
             # still be paid (a declined one is not: its payment has failed).
             "processing": bool(processing)
