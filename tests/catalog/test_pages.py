@@ -45,6 +45,18 @@ async def test_a_refused_edit_keeps_what_was_typed(client: httpx.AsyncClient) ->
     r = await c.post(f"/supplier/products/{product['id']}", data={**form, "status": "draft"}, headers=HTML)
     assert r.status_code == 422
     assert 'value="New title"' in r.text and "New words" in r.text and 'value="x"' in r.text
+    # the badge by the title says what is saved (active), not the draft the form asked for
+    assert re.findall(r'data-testid="status">([^<]*)<', r.text) == ["Active"]
+    await c.aclose()
+
+
+async def test_another_suppliers_product_page_refuses_in_the_readers_language(client: httpx.AsyncClient) -> None:
+    owner, other = await actor(client, "supplier"), await actor(client, "supplier")
+    product = await make_product(client, owner)
+    c = await browser_for(client, other)
+    r = await c.get(f"/supplier/products/{product['id']}", headers={**HTML, "accept-language": "zh-CN"})
+    assert r.status_code == 403 and "只有上架这件商品的供货商才能修改它" in r.text
+    assert "Only the supplier who listed" not in r.text
     await c.aclose()
 
 

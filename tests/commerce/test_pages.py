@@ -423,6 +423,43 @@ async def test_a_refused_shipment_keeps_what_the_supplier_typed(client: httpx.As
     assert "Enter the carrier and the tracking number." in back.text and 'value="SF Express"' in back.text
 
 
+async def test_a_shipment_on_a_later_page_of_the_list_comes_back_to_that_page(client: httpx.AsyncClient) -> None:
+    supplier, buyer, first = await a_paid_order_for_the_suppliers_browser(client)
+    product = await make_product(client, supplier)
+    for _ in range(2):
+        await pay_order(client, buyer, (await place_order(client, buyer, product["skus"][0]["id"]))["id"])
+    page = await client.get("/supplier/orders?limit=2", headers=HTML)
+    assert f'id="o-{first["id"]}"' not in page.text  # the oldest is on the second page
+    more = re.search(r'href="(/supplier/orders\?[^"]*cursor=[^"]+)"', page.text)
+    assert more is not None
+    page2 = await client.get(more.group(1).replace("&amp;", "&"), headers=HTML)
+    assert f'id="o-{first["id"]}"' in page2.text
+    refused = await client.post(
+        f"/supplier/orders/{first['id']}/ship",
+        data={
+            **dict(re.findall(r'name="(cursor|limit)" value="([^"]+)"', page2.text)),
+            "csrf_token": csrf_of(page2.text),
+            "carrier": "SF Express",
+            "tracking_number": " ",
+        },
+        headers=HTML,
+    )
+    back = await client.get(refused.headers["location"], headers=HTML)
+    assert 'value="SF Express"' in back.text and f'id="o-{first["id"]}"' in back.text
+    shipped = await client.post(
+        f"/supplier/orders/{first['id']}/ship",
+        data={
+            **dict(re.findall(r'name="(cursor|limit)" value="([^"]+)"', back.text)),
+            "csrf_token": csrf_of(back.text),
+            "carrier": "SF",
+            "tracking_number": "SF9",
+        },
+        headers=HTML,
+    )
+    assert shipped.status_code == 303 and "cursor=" in shipped.headers["location"]
+    assert "limit=2" in shipped.headers["location"]
+
+
 async def test_the_checkout_form_sent_again_leads_to_the_order_it_placed(client: httpx.AsyncClient) -> None:
     """The phone's back button shows the old form; sending it again places nothing new and
     never strands the shopper on an error: paid, expired or changed, it shows that order."""

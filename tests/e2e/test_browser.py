@@ -3,6 +3,7 @@ phone-sized and a desktop-sized screen, in English and Chinese."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import httpx
@@ -210,4 +211,70 @@ def test_a_long_unbroken_title_wraps_on_a_phone(browser: Any, embedded_server: S
     page.goto(embedded_server.url + "/studio/new")  # the pool's products to tag
     no_horizontal_scroll(page)
     shot(page, "long-title-compose-phone")
+    context.close()
+
+
+def test_supplier_lists_and_contract_rows_keep_their_text_readable_on_a_phone(
+    browser: Any, embedded_server: Server
+) -> None:
+    """Long unbroken product titles in the supplier's orders and returns, and a contract row
+    with a long handle and its buttons: nothing scrolls sideways and the text keeps a width
+    a person can read (a flex row can squeeze it to a few letters without any overflow)."""
+    base = embedded_server.url
+    with httpx.Client(base_url=base) as c:
+        who = {}
+        for role, handle in (("supplier", "narrow_shop"), ("consumer", "narrow_buyer"), ("creator", "narrow_creator")):
+            email = f"{handle}@example.com"
+            body = {"email": email, "password": PASSWORD, "handle": handle, "role": role}
+            assert c.post("/api/v1/auth/signup", json=body).status_code == 201
+            token = c.post("/api/v1/auth/token", json={"email": email, "password": PASSWORD}).json()["access_token"]
+            who[role] = {"Authorization": f"Bearer {token}"}
+        body = {"email": "m@example.com", "password": PASSWORD, "handle": "M" * 30, "role": "mcn"}
+        assert c.post("/api/v1/auth/signup", json=body).status_code == 201
+        token = c.post("/api/v1/auth/token", json={"email": "m@example.com", "password": PASSWORD}).json()
+        mcn = {"Authorization": f"Bearer {token['access_token']}"}
+        creator_id = c.get("/api/v1/me", headers=who["creator"]).json()["id"]
+        offer = {"creator_id": creator_id, "share_bps": 1234}
+        assert c.post("/api/v1/mcn/contracts", headers=mcn, json=offer).status_code == 201
+        sku = {"name": "one", "price_minor": 100, "currency": "CNY", "stock": 5}
+        product = {"title": "R" * 120, "category": "home", "commission_bps": 1000, "skus": [sku]}
+        made = c.post("/api/v1/products", headers=who["supplier"], json=product).json()
+        address = {"name": "Lin", "phone": "13800000000", "line1": "1 Road", "city": "Hangzhou", "country": "CN"}
+        orders = []
+        for n in range(2):
+            body = {"items": [{"sku_id": made["skus"][0]["id"], "quantity": 1}], "shipping_address": address}
+            order = c.post("/api/v1/orders", headers={**who["consumer"], "Idempotency-Key": f"narrow{n}"}, json=body)
+            pay = c.post(
+                f"/api/v1/orders/{order.json()['id']}/pay", headers=who["consumer"], json={"provider": "sandbox"}
+            )
+            assert c.post(f"/sandbox/payments/{pay.json()['payment_id']}/confirm").status_code == 200
+            orders.append(order.json()["id"])
+        for _ in range(100):  # the signed webhook arrives asynchronously
+            got = [c.get(f"/api/v1/orders/{o}", headers=who["consumer"]).json()["status"] for o in orders]
+            if got == ["paid", "paid"]:
+                break
+            time.sleep(0.05)
+        ship = {"carrier": "SF", "tracking_number": "SF1"}
+        assert c.post(f"/api/v1/orders/{orders[0]}/ship", headers=who["supplier"], json=ship).status_code == 200
+        assert c.post(f"/api/v1/orders/{orders[0]}/receive", headers=who["consumer"]).status_code == 200
+        asked = c.post(f"/api/v1/orders/{orders[0]}/returns", headers=who["consumer"], json={"reason": "Too\nbig"})
+        assert asked.status_code == 201, asked.text
+
+    def text_width(selector: str) -> float:
+        return float(page.evaluate(f"document.querySelector('{selector}').getBoundingClientRect().width"))
+
+    context = browser.new_context(viewport=PHONE, locale="en-US")
+    page = context.new_page()
+    log_in(page, base, "narrow_shop@example.com")
+    for path, name in (("/supplier/orders?status=paid", "orders"), ("/supplier/returns", "returns")):
+        page.goto(base + path)
+        no_horizontal_scroll(page)
+        shot(page, f"long-title-supplier-{name}-phone")
+        assert text_width(".card .title") > 200, name
+    page.get_by_role("button", name="Log out").click()
+    log_in(page, base, "narrow_creator@example.com")
+    page.goto(base + "/mcn/contracts")
+    no_horizontal_scroll(page)
+    shot(page, "contract-offer-phone")
+    assert text_width(".line .grow") > 200  # the buttons go under the text, not beside it
     context.close()

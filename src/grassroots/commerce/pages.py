@@ -415,8 +415,11 @@ async def supplier_orders(
 async def ship(request: Request, order_id: uuid.UUID, form: CsrfForm, supplier: Supplier, uow: UoW) -> Response:
     _ = gettext(request)
     carrier, tracking = text(form, "carrier", 50), text(form, "tracking_number", 64)
-    # A refusal comes back to this order's form with what was typed still in it.
-    typed = {"status": "paid", "order": str(order_id), "carrier": carrier, "tracking_number": tracking}
+    # A refusal comes back to this order's form, on the page of the list it came from (the
+    # cursor), with what was typed still in it.
+    where = {k: text(form, k, 512) for k in ("cursor", "limit")}
+    page = {"status": "paid", **{k: v for k, v in where.items() if v}}
+    typed = {**page, "order": str(order_id), "carrier": carrier, "tracking_number": tracking}
     retry = "/supplier/orders?" + urlencode(typed) + f"#o-{order_id}"
     if not carrier or not tracking:
         response = see_other(retry)
@@ -442,7 +445,7 @@ async def ship(request: Request, order_id: uuid.UUID, form: CsrfForm, supplier: 
         request,
         uow,
         go(),
-        redirect="/supplier/orders?status=paid",
+        redirect="/supplier/orders?" + urlencode(page),
         done=N_("Marked as shipped."),
         messages=ERRORS,
         on_error=retry,

@@ -44,6 +44,12 @@ PAGE_MESSAGES = {
     "comment_not_found": N_("No such comment: it may have been deleted."),
     "share_link_not_found": N_("This share link does not exist."),
     "validation_error": N_("Some fields are missing or invalid."),
+    "not_owner": N_("Only the supplier who listed this product may change it."),
+    "not_supplier": N_("Only the order's supplier can do this."),
+    "not_buyer": N_("Only the buyer can do this."),
+    "not_author": N_("Only the author can do this."),
+    "not_contract_creator": N_("Only the creator named in the contract can accept it."),
+    "account_suspended": N_("This account is suspended; contact the platform's operators."),
     "invalid_cursor": N_("That page of the list no longer exists. Start again from the first page."),
 }
 
