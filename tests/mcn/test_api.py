@@ -38,6 +38,19 @@ async def test_contract_lifecycle(client: httpx.AsyncClient) -> None:
     assert (r.status_code, code(r)) == (409, "invalid_state")
 
 
+async def test_an_mcn_offers_nothing_new_to_a_creator_it_has_signed(client: httpx.AsyncClient) -> None:
+    mcn, other, creator = await actor(client, "mcn"), await actor(client, "mcn"), await actor(client, "creator")
+    signed = await offer(client, mcn, creator)
+    assert (await client.post(f"/api/v1/mcn/contracts/{signed['id']}/accept", headers=creator.headers)).is_success
+    r = await client.post(
+        "/api/v1/mcn/contracts", headers=mcn.headers, json={"creator_id": creator.id, "share_bps": 2000}
+    )
+    assert (r.status_code, code(r)) == (409, "already_signed")
+    await offer(client, other, creator)  # another agency may still make an offer
+    await client.post(f"/api/v1/mcn/contracts/{signed['id']}/terminate", headers=mcn.headers)
+    await offer(client, mcn, creator, 2000)  # new terms, once the old contract has ended
+
+
 async def test_a_creator_has_at_most_one_active_contract(client: httpx.AsyncClient) -> None:
     a, b, creator = await actor(client, "mcn"), await actor(client, "mcn"), await actor(client, "creator")
     first, second = await offer(client, a, creator), await offer(client, b, creator, 2000)

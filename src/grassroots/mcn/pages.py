@@ -38,6 +38,7 @@ ERRORS = {
     "already_contracted": N_("You already have an active contract; end it before accepting another."),
     "invalid_state": N_("That is not possible for this contract any more."),
     "offer_pending": N_("Your offer to this creator is waiting for their answer; end it to offer other terms."),
+    "already_signed": N_("This creator already has an active contract with you; end it to offer other terms."),
 }
 
 

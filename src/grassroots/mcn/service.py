@@ -34,6 +34,12 @@ async def offer(uow: UnitOfWork, mcn: Principal, creator_id: uuid.UUID, share_bp
         raise Invalid(
             "Contracts are offered to creators.", code="not_a_creator", fields={"creator_id": "not a creator"}
         )
+    current = await repository.active_for_creator(uow.session, creator_id)
+    if current is not None and current.mcn_id == mcn.id:  # the creator could never accept it
+        raise Conflict(
+            "This creator already has an active contract with you; end it to offer other terms.",
+            code="already_signed",
+        )
     contract = Contract(
         id=new_id(),
         mcn_id=mcn.id,
