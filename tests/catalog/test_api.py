@@ -292,3 +292,100 @@ async def test_blank_filters_are_no_filters(client: httpx.AsyncClient) -> None:
     assert [p["id"] for p in r.json()["items"]] == [product["id"]]
     r = await client.get("/api/v1/products?supplier_id=nobody")
     assert (r.status_code, code(r)) == (422, "validation_error")
+
+
+async def test_a_supplier_renames_and_reprices_a_sku_and_orders_placed_keep_their_price(
+    client: httpx.AsyncClient,
+) -> None:
+    supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
+    product = await make_product(client, supplier, price=680, stock=10)
+    sku = product["skus"][0]
+    before = await place_order(client, buyer, sku["id"], 2)
+    r = await client.patch(
+        f"/api/v1/skus/{sku['id']}",
+        headers=supplier.headers,
+        json={"name": "250 g tin", "price_minor": 6800, "expected_price_minor": 680},
+    )
+    assert r.status_code == 200, r.text
+    assert (r.json()["name"], r.json()["price_minor"], r.json()["stock"]) == ("250 g tin", 6800, 8)
+    got = (await client.get(f"/api/v1/products/{product['id']}")).json()["skus"][0]
+    assert (got["name"], got["price_minor"]) == ("250 g tin", 6800)
+    after = await place_order(client, buyer, sku["id"], 1)
+    assert (before["total_minor"], after["total_minor"]) == (1360, 6800)
+    again = await client.get(f"/api/v1/orders/{before['id']}", headers=buyer.headers)
+    assert again.json()["total_minor"] == 1360  # placed at the old price, paid at it
+    # a page read before this change sets nothing over it
+    r = await client.patch(
+        f"/api/v1/skus/{sku['id']}", headers=supplier.headers, json={"price_minor": 700, "expected_price_minor": 680}
+    )
+    assert (r.status_code, code(r), r.json()["error"]["fields"]) == (409, "price_changed", {"price_minor": "6800"})
+    r = await client.patch(f"/api/v1/skus/{sku['id']}", headers=supplier.headers, json={"name": "  "})
+    assert (r.status_code, code(r)) == (422, "validation_error")
+    for bad in ({"price_minor": 0}, {"price_minor": "700"}, {"price_minor": 6.5}, {"name": "x" * 101}, {"stock": 3}):
+        r = await client.patch(f"/api/v1/skus/{sku['id']}", headers=supplier.headers, json=bad)
+        assert (r.status_code, code(r)) == (422, "validation_error"), bad
+
+
+async def test_a_supplier_adds_a_sku_in_the_products_currency_with_a_name_of_its_own(
+    client: httpx.AsyncClient,
+) -> None:
+    supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
+    product = await make_product(client, supplier, price=1000)
+    new = {"name": "Gift box", "price_minor": 2500, "currency": "CNY", "stock": 4}
+    r = await client.post(f"/api/v1/products/{product['id']}/skus", headers=supplier.headers, json=new)
+    assert r.status_code == 201, r.text
+    added = r.json()
+    got = (await client.get(f"/api/v1/products/{product['id']}")).json()["skus"]
+    assert [s["id"] for s in got] == [product["skus"][0]["id"], added["id"]]  # after the others
+    assert (await place_order(client, buyer, added["id"], 4))["total_minor"] == 10_000
+    for body, status, error in (
+        ({**new, "name": "GIFT BOX "}, 422, "validation_error"),  # names differ beyond case and spaces
+        ({**new, "name": "USD box", "currency": "USD"}, 422, "mixed_currency"),
+        ({**new, "name": "Old money", "currency": "DEM"}, 422, "invalid_currency"),
+        ({**new, "name": "Free", "price_minor": 0}, 422, "validation_error"),
+    ):
+        r = await client.post(f"/api/v1/products/{product['id']}/skus", headers=supplier.headers, json=body)
+        assert (r.status_code, code(r)) == (status, error), body
+    renamed = await client.patch(
+        f"/api/v1/skus/{product['skus'][0]['id']}", headers=supplier.headers, json={"name": "gift box"}
+    )
+    assert (renamed.status_code, code(renamed)) == (422, "validation_error")
+    for i in range(48):  # up to 50 options, as at listing
+        body = {**new, "name": f"size {i}"}
+        assert (
+            await client.post(f"/api/v1/products/{product['id']}/skus", headers=supplier.headers, json=body)
+        ).is_success
+    r = await client.post(
+        f"/api/v1/products/{product['id']}/skus", headers=supplier.headers, json={**new, "name": "one more"}
+    )
+    assert (r.status_code, code(r)) == (422, "too_many_skus")
+
+
+async def test_only_the_owner_changes_or_adds_skus(client: httpx.AsyncClient) -> None:
+    owner, other = await actor(client, "supplier"), await actor(client, "supplier")
+    product = await make_product(client, owner)
+    draft = await make_product(client, owner, status="draft")
+    sku = product["skus"][0]["id"]
+    new = {"name": "B", "price_minor": 100, "currency": "CNY", "stock": 1}
+    r = await client.patch(f"/api/v1/skus/{sku}", headers=other.headers, json={"price_minor": 1})
+    assert (r.status_code, code(r)) == (403, "not_owner")
+    r = await client.post(f"/api/v1/products/{product['id']}/skus", headers=other.headers, json=new)
+    assert (r.status_code, code(r)) == (403, "not_owner")
+    # another supplier's draft is as unknown as nothing at all
+    r = await client.patch(f"/api/v1/skus/{draft['skus'][0]['id']}", headers=other.headers, json={"price_minor": 1})
+    assert (r.status_code, code(r)) == (404, "sku_not_found")
+    r = await client.post(f"/api/v1/products/{draft['id']}/skus", headers=other.headers, json=new)
+    assert (r.status_code, code(r)) == (404, "product_not_found")
+    r = await client.patch(f"/api/v1/skus/{uuid.uuid4()}", headers=owner.headers, json={"price_minor": 1})
+    assert (r.status_code, code(r)) == (404, "sku_not_found")
+    for role in ("consumer", "creator", "mcn"):
+        who = await actor(client, role)
+        r = await client.patch(f"/api/v1/skus/{sku}", headers=who.headers, json={"price_minor": 1})
+        assert (r.status_code, code(r)) == (403, "forbidden_role"), role
+        r = await client.post(f"/api/v1/products/{product['id']}/skus", headers=who.headers, json=new)
+        assert (r.status_code, code(r)) == (403, "forbidden_role"), role
+    assert (await client.patch(f"/api/v1/skus/{sku}", json={"price_minor": 1})).status_code == 401
+    got = (await client.get(f"/api/v1/products/{product['id']}")).json()["skus"]
+    assert [(s["name"], s["price_minor"]) for s in got] == [
+        (product["skus"][0]["name"], product["skus"][0]["price_minor"])
+    ]

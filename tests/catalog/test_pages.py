@@ -20,19 +20,37 @@ async def test_the_product_form_stores_what_was_typed(client: httpx.AsyncClient)
     assert (sku["price_minor"], sku["stock"]) == (1_280_050, 5)
 
 
+def sku_form(page: str, sku_id: str) -> dict[str, str]:
+    """The boxes of one SKU's row on the product's edit page, as the page filled them in."""
+    found = re.search(rf'<form[^>]*id="sku-{sku_id}"(.*?)</form>', page, re.S)
+    assert found, sku_id
+    fields = dict(re.findall(r'name="([a-z_]+)" value="([^"]*)"', found.group(1)))
+    return {**fields, "csrf_token": csrf_of(page)}
+
+
 async def test_set_stock_refuses_what_is_not_a_number(client: httpx.AsyncClient) -> None:
     supplier = await actor(client, "supplier")
     product = await make_product(client, supplier, stock=7)
+    sku = product["skus"][0]["id"]
     c = await browser_for(client, supplier)
     page = await c.get(f"/supplier/products/{product['id']}", headers=HTML)
-    for raw in ("²", "-1", "1.5"):
-        r = await c.post(
-            f"/supplier/skus/{product['skus'][0]['id']}/stock",
-            data={"csrf_token": csrf_of(page.text), "stock": raw},
-            headers=HTML,
-        )
-        assert (r.status_code, r.headers["location"]) == (303, f"/supplier/products/{product['id']}")
-    assert (await client.get(f"/api/v1/products/{product['id']}")).json()["skus"][0]["stock"] == 7
+    for field, raw in (
+        ("stock", "²"),
+        ("stock", "-1"),
+        ("stock", "1.5"),
+        ("price", "68,50"),
+        ("price", "0"),
+        ("name", " "),
+    ):
+        r = await c.post(f"/supplier/skus/{sku}", data={**sku_form(page.text, sku), field: raw}, headers=HTML)
+        assert (r.status_code, r.headers["location"]) == (303, f"/supplier/products/{product['id']}#sku-{sku}")
+        assert "Each SKU needs a name, a price above zero" in (await c.get(r.headers["location"], headers=HTML)).text
+    got = (await client.get(f"/api/v1/products/{product['id']}")).json()["skus"][0]
+    assert (got["name"], got["price_minor"], got["stock"]) == (
+        product["skus"][0]["name"],
+        product["skus"][0]["price_minor"],
+        7,
+    )
     await c.aclose()
 
 
@@ -158,16 +176,64 @@ async def test_a_stale_stock_form_does_not_put_back_what_orders_took(client: htt
     sku = product["skus"][0]["id"]
     c = await browser_for(client, supplier)
     page = await c.get(f"/supplier/products/{product['id']}", headers=HTML)
-    form = {"csrf_token": csrf_of(page.text), "stock": "15", "shown": _shown(page.text, "shown")}  # 5 delivered
+    form = {**sku_form(page.text, sku), "stock": "15"}  # 5 delivered
     await place_order(client, buyer, sku, 3)  # meanwhile
-    r = await c.post(f"/supplier/skus/{sku}/stock", data=form, headers=HTML)
+    r = await c.post(f"/supplier/skus/{sku}", data=form, headers=HTML)
     assert (await client.get(f"/api/v1/products/{product['id']}")).json()["skus"][0]["stock"] == 7
     again = await c.get(r.headers["location"], headers=HTML)
-    assert "changed the stock of one cup to 7" in again.text and _shown(again.text, "shown") == "7"
-    r = await c.post(f"/supplier/skus/{sku}/stock", data={**form, "stock": "12", "shown": "7"}, headers=HTML)
-    assert "Stock updated." in (await c.get(r.headers["location"], headers=HTML)).text
+    assert "changed the stock of one cup to 7" in again.text and sku_form(again.text, sku)["stock_shown"] == "7"
+    r = await c.post(f"/supplier/skus/{sku}", data={**sku_form(again.text, sku), "stock": "12"}, headers=HTML)
+    assert "Saved." in (await c.get(r.headers["location"], headers=HTML)).text
     assert (await client.get(f"/api/v1/products/{product['id']}")).json()["skus"][0]["stock"] == 12
+    # a row saved as the page showed it changes nothing, not even stock orders took since
+    page = await c.get(f"/supplier/products/{product['id']}", headers=HTML)
+    await place_order(client, buyer, sku, 2)
+    await c.post(f"/supplier/skus/{sku}", data=sku_form(page.text, sku), headers=HTML)
+    assert (await client.get(f"/api/v1/products/{product['id']}")).json()["skus"][0]["stock"] == 10
     await c.aclose()
+
+
+async def test_a_supplier_renames_reprices_and_adds_options_from_the_product_page(client: httpx.AsyncClient) -> None:
+    supplier = await actor(client, "supplier")
+    product = await make_product(client, supplier, price=680, stock=10)
+    sku = product["skus"][0]["id"]
+    c = await browser_for(client, supplier)
+    page = await c.get(f"/supplier/products/{product['id']}", headers=HTML)
+    form = sku_form(page.text, sku)
+    assert (form["price"], form["price_shown"]) == ("6.80", "680")
+    r = await c.post(f"/supplier/skus/{sku}", data={**form, "name": "250 g tin", "price": "68.00"}, headers=HTML)
+    assert "Saved." in (await c.get(r.headers["location"], headers=HTML)).text
+    got = (await client.get(f"/api/v1/products/{product['id']}")).json()["skus"][0]
+    assert (got["name"], got["price_minor"], got["stock"]) == ("250 g tin", 6800, 10)
+    # another tab, opened before: its price is refused with the one set since, nothing saved
+    r = await c.post(f"/supplier/skus/{sku}", data={**form, "price": "7.00", "stock": "3"}, headers=HTML)
+    told = await c.get(r.headers["location"], headers=HTML)
+    assert "The price of 250 g tin was changed to CN¥68.00 since this page was opened" in told.text
+    got = (await client.get(f"/api/v1/products/{product['id']}")).json()["skus"][0]
+    assert (got["price_minor"], got["stock"]) == (6800, 10)
+
+    add = {"csrf_token": csrf_of(told.text), "name": "Gift box", "price": "128.50", "stock": "4"}
+    r = await c.post(f"/supplier/products/{product['id']}/skus", data=add, headers=HTML)
+    assert r.status_code == 303 and "Option added." in (await c.get(r.headers["location"], headers=HTML)).text
+    skus = (await client.get(f"/api/v1/products/{product['id']}")).json()["skus"]
+    assert [(s["name"], s["price_minor"], s["currency"], s["stock"]) for s in skus][1] == ("Gift box", 12850, "CNY", 4)
+    r = await c.post(f"/supplier/products/{product['id']}/skus", data={**add, "name": "gift BOX"}, headers=HTML)
+    assert r.status_code == 422 and "Each SKU needs a name of its own." in r.text and 'value="gift BOX"' in r.text
+    assert 'value="128.50"' in r.text and '<details open data-testid="add-sku">' in r.text  # open, as typed
+    r = await c.post(f"/supplier/products/{product['id']}/skus", data={**add, "price": "abc"}, headers=HTML)
+    assert r.status_code == 422 and "a price above zero" in r.text
+    assert len((await client.get(f"/api/v1/products/{product['id']}")).json()["skus"]) == 2
+    other = await browser_for(client, await actor(client, "supplier"))
+    page = await other.get("/supplier/products", headers=HTML)
+    r = await other.post(
+        f"/supplier/products/{product['id']}/skus", data={**add, "csrf_token": csrf_of(page.text)}, headers=HTML
+    )
+    assert r.status_code == 403
+    r = await other.post(f"/supplier/skus/{sku}", data={**form, "csrf_token": csrf_of(page.text)}, headers=HTML)
+    assert r.status_code == 403
+    assert len((await client.get(f"/api/v1/products/{product['id']}")).json()["skus"]) == 2
+    await c.aclose()
+    await other.aclose()
 
 
 async def test_saving_an_old_tab_keeps_a_status_changed_since(client: httpx.AsyncClient) -> None:

@@ -585,3 +585,22 @@ async def test_a_no_reason_return_needs_no_reason(client: httpx.AsyncClient) -> 
     _, buyer, _, order = await received_order(client)
     r = await client.post(f"/api/v1/orders/{order['id']}/returns", headers=buyer.headers, json={"reason": "   "})
     assert r.status_code == 201 and r.json()["reason"] == ""  # spaces are no reason, which is allowed
+
+
+async def test_an_order_with_an_expected_total_is_placed_only_at_that_total(client: httpx.AsyncClient) -> None:
+    supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
+    product = await make_product(client, supplier, price=1000, stock=5)
+    sku = product["skus"][0]["id"]
+
+    async def order(total: object, key: str) -> httpx.Response:
+        body = {"items": [{"sku_id": sku, "quantity": 2}], "shipping_address": ADDRESS, "expected_total_minor": total}
+        return await client.post("/api/v1/orders", headers={**buyer.headers, "Idempotency-Key": key}, json=body)
+
+    r = await order(1800, "a")
+    assert (r.status_code, code(r), r.json()["error"]["fields"]) == (409, "price_changed", {"total_minor": "2000"})
+    stock = (await client.get(f"/api/v1/products/{product['id']}")).json()["skus"][0]["stock"]
+    assert stock == 5 and (await client.get("/api/v1/orders", headers=buyer.headers)).json()["items"] == []
+    for bad in (0, "2000", 2000.0, True):
+        assert (await order(bad, "b")).status_code == 422, bad
+    r = await order(2000, "a")  # the refused request kept nothing, not even its key
+    assert r.status_code == 201 and r.json()["total_minor"] == 2000

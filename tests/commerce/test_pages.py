@@ -56,13 +56,44 @@ async def test_supplier_lists_a_product_through_the_form(client: httpx.AsyncClie
     api = (await client.get(f"/api/v1/products/{product_id}")).json()
     assert api["commission_bps"] == 1250 and api["skus"][0]["price_minor"] == 6850
     sku_id = api["skus"][0]["id"]
-    r = await client.post(
-        f"/supplier/skus/{sku_id}/stock", data={"csrf_token": csrf_of(edit.text), "stock": "7"}, headers=HTML
-    )
+    from tests.catalog.test_pages import sku_form
+
+    r = await client.post(f"/supplier/skus/{sku_id}", data={**sku_form(edit.text, sku_id), "stock": "7"}, headers=HTML)
     assert r.status_code == 303
     assert (await client.get(f"/api/v1/products/{product_id}")).json()["skus"][0]["stock"] == 7
     listing = await client.get("/supplier/products", headers=HTML)
     assert "绿茶 Green tea" in listing.text
+
+
+async def test_a_price_changed_since_the_checkout_page_opened_is_told_not_charged(client: httpx.AsyncClient) -> None:
+    supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
+    product = await make_product(client, supplier, price=2500, stock=5)
+    sku = product["skus"][0]["id"]
+    await as_browser(client, buyer)
+    page = await client.get(f"/checkout?sku={sku}&qty=2", headers=HTML)
+    form = {
+        "csrf_token": csrf_of(page.text),
+        "sku": sku,
+        "qty": "2",
+        **dict(re.findall(r'name="(token|total_shown)" value="([^"]+)"', page.text)),
+        "name": "Mei",
+        "phone": "13800000000",
+        "line1": "1 Road",
+        "city": "Hangzhou",
+        "country": "CN",
+    }
+    assert form["total_shown"] == "5000"
+    r = await client.patch(f"/api/v1/skus/{sku}", headers=supplier.headers, json={"price_minor": 3000})
+    assert r.status_code == 200
+    told = await client.post("/checkout", data=form, headers=HTML)
+    assert told.status_code == 422 and "The price changed since you opened this page" in told.text
+    assert "60.00" in told.text and 'name="total_shown" value="6000"' in told.text and 'value="Mei"' in told.text
+    assert (await client.get("/api/v1/orders", headers=buyer.headers)).json()["items"] == []
+    again = dict(form, total_shown="6000", csrf_token=csrf_of(told.text))
+    r = await client.post("/checkout", data=again, headers=HTML)
+    assert r.status_code == 303 and r.headers["location"].startswith("/sandbox/payments/")
+    orders = (await client.get("/api/v1/orders", headers=buyer.headers)).json()["items"]
+    assert [o["total_minor"] for o in orders] == [6000]
 
 
 async def test_checkout_page_places_an_order_and_sends_the_buyer_to_the_provider(client: httpx.AsyncClient) -> None:

@@ -9,7 +9,16 @@ from fastapi import APIRouter, Depends, Query
 
 from grassroots.catalog import service
 from grassroots.catalog.models import Product
-from grassroots.catalog.schemas import CategoryOut, ProductIn, ProductOut, ProductPatch, SkuOut, StockIn
+from grassroots.catalog.schemas import (
+    CategoryOut,
+    ProductIn,
+    ProductOut,
+    ProductPatch,
+    SkuIn,
+    SkuOut,
+    SkuPatch,
+    StockIn,
+)
 from grassroots.kernel.auth import MaybeUser, Principal, Role, open_access, require
 from grassroots.kernel.deps import UoW
 from grassroots.kernel.pagination import Page, Paging
@@ -70,6 +79,18 @@ async def get_product(product_id: uuid.UUID, viewer: MaybeUser, uow: UoW) -> Pro
 @router.patch("/products/{product_id}", response_model=ProductOut)
 async def update_product(product_id: uuid.UUID, body: ProductPatch, supplier: SupplierUser, uow: UoW) -> ProductOut:
     return product_out(await service.update_product(uow, supplier, product_id, body))
+
+
+@router.patch("/skus/{sku_id}", response_model=SkuOut)
+async def update_sku(sku_id: uuid.UUID, body: SkuPatch, supplier: SupplierUser, uow: UoW) -> SkuOut:
+    """Rename a SKU or change its price (orders already placed keep theirs)."""
+    return SkuOut.model_validate(await service.update_sku(uow, supplier, sku_id, body))
+
+
+@router.post("/products/{product_id}/skus", status_code=201, response_model=SkuOut)
+async def add_sku(product_id: uuid.UUID, body: SkuIn, supplier: SupplierUser, uow: UoW) -> SkuOut:
+    """Add an option to a listed product, in its currency."""
+    return SkuOut.model_validate(await service.add_sku(uow, supplier, product_id, body))
 
 
 @router.put("/skus/{sku_id}/stock", response_model=SkuOut)

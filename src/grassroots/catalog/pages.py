@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from grassroots.catalog import service
-from grassroots.catalog.schemas import ProductIn, ProductPatch, SkuIn
+from grassroots.catalog.schemas import ProductIn, ProductPatch, SkuIn, SkuPatch
 from grassroots.kernel.auth import MaybeUser, Principal, Role, require
 from grassroots.kernel.deps import UoW
 from grassroots.kernel.errors import DomainError
@@ -20,7 +20,7 @@ from grassroots.web import nav
 from grassroots.web.actions import see_other
 from grassroots.web.forms import money_to_minor, percent_to_bps, text, whole_number
 from grassroots.web.session import CsrfForm, flash
-from grassroots.web.templating import bps_percent, gettext, register_global, render
+from grassroots.web.templating import bps_percent, gettext, money_text, register_global, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -266,27 +266,86 @@ async def update_product(
     return response
 
 
-@router.post("/supplier/skus/{sku_id}/stock")
-async def set_stock(request: Request, sku_id: uuid.UUID, form: CsrfForm, supplier: SupplierPage, uow: UoW) -> Response:
+@router.post("/supplier/skus/{sku_id}")
+async def update_sku(request: Request, sku_id: uuid.UUID, form: CsrfForm, supplier: SupplierPage, uow: UoW) -> Response:
+    """A SKU's row on the product's page: its name, price and stock at once. A box left as
+    the page showed it is no change; a change is made only over what the page showed."""
     _ = gettext(request)
+    sku = await service.owned_sku(uow, supplier, sku_id)
+    response = see_other(f"/supplier/products/{sku.product_id}#sku-{sku_id}")
+    name = text(form, "name", 100)
+    price = money_to_minor(text(form, "price", 20), sku.currency)
     stock = whole_number(text(form, "stock", 10), 10**7)
-    if stock is None:  # back to the product the form was on
-        response = see_other(f"/supplier/products/{(await service.owned_sku(uow, supplier, sku_id)).product_id}")
-        flash(request, response, _("Stock is a whole number, zero or more."), "error")
+    if not name or price is None or stock is None:
+        flash(request, response, _("Each SKU needs a name, a price above zero and a whole-number stock."), "error")
         return response
-    shown = whole_number(text(form, "shown", 10), 10**7)  # what the form showed
+    price_shown = whole_number(text(form, "price_shown", 12), 10**10)
+    stock_shown = whole_number(text(form, "stock_shown", 10), 10**7)
+    patch = SkuPatch(
+        name=None if name == text(form, "name_shown", 100) else name,
+        price_minor=None if price == price_shown else price,
+        expected_price_minor=price_shown or None,
+    )
     try:
         async with uow.attempt():
-            sku = await service.set_stock(uow, supplier, sku_id, stock, expected=shown)
+            if patch.name is not None or patch.price_minor is not None:
+                await service.update_sku(uow, supplier, sku_id, patch)
+            if stock != stock_shown:
+                await service.set_stock(uow, supplier, sku_id, stock, expected=stock_shown)
     except DomainError as exc:
-        if exc.code != "stock_changed":
+        now = (exc.fields or {}).get("price_minor" if exc.code == "price_changed" else "stock", "")
+        if exc.code == "price_changed":
+            shown = money_text(request, int(now or 0), sku.currency)
+            message = _(
+                "The price of %(sku)s was changed to %(now)s since this page was opened. Check it and save again."
+            )
+            flash(request, response, message % {"sku": sku.name, "now": shown}, "error")
+        elif exc.code == "stock_changed":
+            message = _("Orders changed the stock of %(sku)s to %(now)s since this page was opened. Set it again.")
+            flash(request, response, message % {"sku": sku.name, "now": now}, "error")
+        elif exc.code == "validation_error":
+            flash(request, response, _("Each SKU needs a name of its own."), "error")
+        else:
             raise
-        sku = await service.owned_sku(uow, supplier, sku_id)
-        response = see_other(f"/supplier/products/{sku.product_id}")
-        message = _("Orders changed the stock of %(sku)s to %(now)s since this page was opened. Set it again.")
-        now = (exc.fields or {}).get("stock", str(sku.stock))
-        flash(request, response, message % {"sku": sku.name, "now": now}, "error")
         return response
-    response = see_other(f"/supplier/products/{sku.product_id}")
-    flash(request, response, _("Stock updated."))
+    flash(request, response, _("Saved."))
+    return response
+
+
+@router.post("/supplier/products/{product_id}/skus")
+async def add_sku(
+    request: Request, product_id: uuid.UUID, form: CsrfForm, supplier: SupplierPage, uow: UoW
+) -> Response:
+    _ = gettext(request)
+    product = await service.owned_product(uow, supplier, product_id)
+    currency = product.skus[0].currency if product.skus else uow.settings.default_currency
+    typed = {k: text(form, k, limit) for k, limit in (("name", 100), ("price", 20), ("stock", 10))}
+    price = money_to_minor(typed["price"], currency)
+    stock = whole_number(typed["stock"], 10**7)
+    error = None
+    if not typed["name"] or price is None or stock is None:
+        error = _("Each SKU needs a name, a price above zero and a whole-number stock.")
+    else:
+        try:
+            async with uow.attempt():
+                await service.add_sku(
+                    uow,
+                    supplier,
+                    product_id,
+                    SkuIn(name=typed["name"], price_minor=price, currency=currency, stock=stock),
+                )
+        except DomainError as exc:
+            texts = {
+                "validation_error": _("Each SKU needs a name of its own."),
+                "too_many_skus": _("A product has at most %(n)s options.", n=service.MAX_SKUS),
+            }
+            if exc.code not in texts:
+                raise
+            error = texts[exc.code]
+    if error is not None:
+        product = await service.owned_product(uow, supplier, product_id)
+        context = {"product": product, "errors": {"new_sku": error}, "new_sku": typed}
+        return render(request, "catalog/product_edit.html", context, status=422)
+    response = see_other(f"/supplier/products/{product_id}#skus")
+    flash(request, response, _("Option added."))
     return response

@@ -137,6 +137,40 @@ async def set_stock(session: AsyncSession, sku_id: uuid.UUID, stock: int, expect
     return bool(getattr(result, "rowcount", 0))
 
 
+async def update_sku(
+    session: AsyncSession, sku_id: uuid.UUID, values: dict[str, object], expected_price: int | None
+) -> bool:
+    """Set a SKU's name or price, only from ``expected_price`` when given; whether it was
+    set. Stock is not among the columns written, so orders taking stock meanwhile keep theirs."""
+    stmt = update(Sku).where(Sku.id == sku_id).values(**values)
+    if expected_price is not None:
+        stmt = stmt.where(Sku.price_minor == expected_price)
+    result = await session.execute(stmt.execution_options(synchronize_session=False))
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def lock_skus(session: AsyncSession, product_id: uuid.UUID) -> list[Sku]:
+    """The product's SKUs, read afresh with their rows locked in id order: the order stock
+    is taken and given back in, so an edit and a refund of the same goods never deadlock."""
+    stmt = (
+        select(Sku)
+        .where(Sku.product_id == product_id)
+        .order_by(Sku.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+async def price_of(session: AsyncSession, sku_id: uuid.UUID) -> int:
+    return int(await session.scalar(select(Sku.price_minor).where(Sku.id == sku_id)) or 0)
+
+
+async def add_sku(session: AsyncSession, sku: Sku) -> None:
+    session.add(sku)
+    await session.flush()
+
+
 async def stock_of(session: AsyncSession, sku_id: uuid.UUID) -> int:
     return int(await session.scalar(select(Sku.stock).where(Sku.id == sku_id)) or 0)
 

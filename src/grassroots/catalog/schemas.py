@@ -48,6 +48,25 @@ class ProductPatch(Strict):
     status: Literal["active", "draft", "archived"] | None = None
 
 
+class SkuPatch(Strict):
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    price_minor: int | None = Field(
+        default=None,
+        gt=0,
+        le=10**10,
+        strict=True,
+        description="New price in minor units; orders already placed keep theirs",
+    )
+    expected_price_minor: int | None = Field(
+        default=None,
+        gt=0,
+        le=10**10,
+        strict=True,
+        description="Change only if the price still is this (409 price_changed otherwise): someone may have changed "
+        "it since it was read.",
+    )
+
+
 class StockIn(Strict):
     stock: int = Field(ge=0, le=10**7, strict=True)
     expected_stock: int | None = Field(

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from grassroots.catalog import repository
 from grassroots.catalog.models import CommissionChange, Product, ProductStatus, Sku
-from grassroots.catalog.schemas import ProductIn, ProductPatch
+from grassroots.catalog.schemas import ProductIn, ProductPatch, SkuIn, SkuPatch
 from grassroots.identity import service as identity
 from grassroots.kernel.auth import Principal, Role
 from grassroots.kernel.errors import Conflict, Forbidden, Invalid, NotFound
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 MIN_COMMISSION_BPS = 100
 MAX_COMMISSION_BPS = 8000
+MAX_SKUS = 50  # options per product, as at listing
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,6 +239,72 @@ async def set_stock(
             fields={"stock": str(now)},
         )
     await uow.session.refresh(sku)
+    return sku
+
+
+def _sku_name(raw: str, taken: Sequence[str], field: str) -> str:
+    name = raw.strip()
+    if not name or name.casefold() in {t.casefold() for t in taken}:
+        raise Invalid("Each SKU needs a name of its own.", code="validation_error", fields={field: "duplicate"})
+    return name
+
+
+async def update_sku(uow: UnitOfWork, supplier: Principal, sku_id: uuid.UUID, patch: SkuPatch) -> Sku:
+    """Rename a SKU or change its price. Orders already placed keep the price they were
+    placed at; a new price is charged from the next order. With ``expected_price_minor``
+    the change is made only over that price (else 409 ``price_changed``)."""
+    sku = await owned_sku(uow, supplier, sku_id)
+    product = await owned_product(uow, supplier, sku.product_id)
+    # The product's SKU rows locked (the product's row after them, as a refund takes them):
+    # two renames at once cannot both take one name.
+    others = [s.name for s in await repository.lock_skus(uow.session, product.id) if s.id != sku_id]
+    values: dict[str, object] = {}
+    if patch.name is not None:
+        values["name"] = _sku_name(patch.name, others, "name")
+    if patch.price_minor is not None:
+        values["price_minor"] = patch.price_minor
+    if values:
+        if not await repository.update_sku(uow.session, sku_id, values, patch.expected_price_minor):
+            now = await repository.price_of(uow.session, sku_id)
+            raise Conflict(
+                f"The price changed to {now} since you looked; check it and set it again.",
+                code="price_changed",
+                fields={"price_minor": str(now)},
+            )
+        product.updated_at = uow.now()
+        await uow.session.flush()
+        uow.emit("catalog.product_updated", {"product_id": product.id})
+    await uow.session.refresh(sku)
+    return sku
+
+
+async def add_sku(uow: UnitOfWork, supplier: Principal, product_id: uuid.UUID, data: SkuIn) -> Sku:
+    """A new option of a listed product, in the product's currency, after the others."""
+    product = await owned_product(uow, supplier, product_id)
+    skus = await repository.lock_skus(uow.session, product.id)  # as in update_sku
+    if len(skus) >= MAX_SKUS:
+        raise Invalid(f"A product has at most {MAX_SKUS} SKUs.", code="too_many_skus", fields={"skus": "full"})
+    try:
+        currency = validate_currency(data.currency)
+    except ValueError:
+        raise Invalid(
+            f"Unknown currency {data.currency!r}.", code="invalid_currency", fields={"currency": "unknown"}
+        ) from None
+    if skus and currency != skus[0].currency:
+        raise Invalid("All SKUs of a product share one currency.", code="mixed_currency", fields={"currency": "mixed"})
+    sku = Sku(
+        id=new_id(),
+        product_id=product.id,
+        name=_sku_name(data.name, [s.name for s in skus], "name"),
+        price_minor=data.price_minor,
+        currency=currency,
+        stock=data.stock,
+        position=max((s.position for s in skus), default=-1) + 1,
+    )
+    await repository.add_sku(uow.session, sku)
+    product.updated_at = uow.now()
+    await uow.session.flush()
+    uow.emit("catalog.product_updated", {"product_id": product.id})
     return sku
 
 

@@ -27,7 +27,7 @@ from grassroots.payments import service as payments
 from grassroots.payments.models import PaymentStatus
 from grassroots.web import nav
 from grassroots.web.actions import act, error_text, see_other
-from grassroots.web.forms import integer, text, uuid_field
+from grassroots.web.forms import integer, text, uuid_field, whole_number
 from grassroots.web.session import CsrfForm, flash
 from grassroots.web.templating import gettext, register_global, render
 from grassroots.web.templating import ngettext as plural
@@ -74,6 +74,7 @@ register_global("platform_refund_reasons", {service.RETURN_REASON, service.LATE_
 ERRORS = {
     "out_of_stock": N_("Sorry, there is not enough stock left."),
     "product_unavailable": N_("This product is no longer on sale."),
+    "price_changed": N_("The price changed since you opened this page. Check the new total and place the order again."),
     "unknown_sku": N_("This product is no longer on sale."),
     "invalid_source": N_("The page that sent you here is gone; place the order again."),
     "invalid_state": N_("That is not possible for this order any more."),
@@ -175,6 +176,8 @@ async def place_order(request: Request, form: CsrfForm, shopper: Shopper, uow: U
                         items=[ItemIn(sku_id=sku_id, quantity=quantity)],
                         shipping_address=address,
                         source=source_in(source),
+                        # what the page showed: a price changed since is told, not charged
+                        expected_total_minor=whole_number(text(form, "total_shown", 12), 10**12) or None,
                     ),
                     token,
                     affiliate.valid_visitor(request.cookies.get(affiliate.VISITOR_COOKIE)),

@@ -62,6 +62,13 @@ class OrderIn(Strict):
     items: list[ItemIn] = Field(min_length=1, max_length=50)
     shipping_address: AddressIn
     source: SourceIn = Field(default_factory=SourceIn)
+    expected_total_minor: int | None = Field(
+        default=None,
+        gt=0,
+        strict=True,
+        description="Place the order only if its total is this (409 price_changed otherwise, with the total now in "
+        "fields.total_minor): a supplier may have changed a price since the shopper saw it.",
+    )
 
 
 class OrderItemOut(BaseModel):

@@ -310,6 +310,12 @@ async def create_order(
             )
         )
     order.goods_minor = order.total_minor = sum(i.line_total_minor for i in items)
+    if data.expected_total_minor is not None and data.expected_total_minor != order.total_minor:
+        raise Conflict(
+            f"The total is now {order.total_minor}: a price changed since you looked.",
+            code="price_changed",
+            fields={"total_minor": str(order.total_minor)},
+        )
     order.items = items
     await repository.add(uow.session, order)
     uow.emit(

@@ -70,6 +70,12 @@ def money_to_minor(raw: str, currency: str) -> int | None:
         return None
 
 
+def minor_to_amount(minor: int, currency: str) -> str:
+    """6850 fen → ``"68.50"``: a price as a form shows it, for ``money_to_minor`` to read back."""
+    places = minor_exponent(currency)
+    return f"{Decimal(minor).scaleb(-places):.{places}f}"
+
+
 def percent_to_bps(raw: str) -> int | None:
     """``"12.5"`` % → 1250 basis points (a Chinese keyboard's "30％" too)."""
     try:

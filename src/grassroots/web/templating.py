@@ -24,6 +24,7 @@ from grassroots import __version__
 from grassroots.kernel.auth import Principal
 from grassroots.kernel.money import Money
 from grassroots.web import i18n, nav
+from grassroots.web.forms import minor_to_amount
 from grassroots.web.session import FLASH_COOKIE, csrf_token, persist_csrf, platform_of, read_flashes
 
 BABEL_LOCALES = {"en": "en_US", "zh_Hans": "zh_Hans_CN"}
@@ -73,11 +74,17 @@ def environment(locale: str) -> Environment:
     babel_locale = BABEL_LOCALES.get(locale, "en_US")
     env.filters["money"] = lambda amount, currency: Money(int(amount), currency).format(babel_locale)
     env.filters["pct"] = bps_percent
+    env.filters["amount"] = minor_to_amount  # a price as a form's box shows it: 68.50
     env.globals["version"] = __version__
     env.globals.update(_globals)
     env.globals["role_labels"] = nav.ROLE_LABELS
     env.globals["role_pitch"] = nav.ROLE_PITCH
     return env
+
+
+def money_text(request: Request, amount: int, currency: str) -> str:
+    """An amount as pages show it, in the reader's locale (for messages built in handlers)."""
+    return Money(amount, currency).format(BABEL_LOCALES.get(locale_of(request), "en_US"))
 
 
 def locale_of(request: Request) -> str:
