@@ -393,3 +393,54 @@ async def test_replies_are_deleted_and_comments_moderated_from_the_pages(client:
     assert r.status_code == 303
     assert "my reply" not in (await b.get(f"/comments/{top['id']}", headers=HTML)).text
     await b.aclose()
+
+
+async def test_a_suspended_accounts_comments_and_replies_leave_with_it_and_come_back(
+    client: httpx.AsyncClient,
+) -> None:
+    from tests.identity.test_suspension import admin_actor, reinstate, suspend
+    from tests.web.test_pages import HTML
+
+    author, fan, other, post = await world(client)
+    spammer, admin = await actor(client, "consumer"), await admin_actor(client)
+    pid = post["id"]
+    spam_top = await say(client, spammer, pid, "spam top")
+    under_spam = await say(client, fan, pid, "fan under spam", reply_to=spam_top["id"])
+    fan_top = await say(client, fan, pid, "fan top")
+    spam_reply = await say(client, spammer, pid, "spam reply", reply_to=fan_top["id"])
+    kept_reply = await say(client, other, pid, "other reply", reply_to=fan_top["id"])
+    newest_spam = await say(client, spammer, pid, "spam newest")
+    assert (await client.post(f"/api/v1/comments/{spam_top['id']}/pin", headers=author.headers)).status_code == 200
+
+    assert (await suspend(client, admin, spammer)).status_code == 200
+    page = await listing(client, pid, limit=1)  # left out in SQL: the one page is full
+    assert page["pinned"] is None and page["next_cursor"] is None
+    assert [c["id"] for c in page["items"]] == [fan_top["id"]]
+    assert [r["id"] for r in page["items"][0]["replies"]] == [kept_reply["id"]]
+    assert page["items"][0]["reply_count"] == 1
+    replies = (await client.get(f"/api/v1/comments/{fan_top['id']}/replies")).json()["items"]
+    assert [r["id"] for r in replies] == [kept_reply["id"]]
+    for r in (
+        await client.get(f"/api/v1/comments/{spam_top['id']}/replies"),
+        await client.post(f"/api/v1/comments/{spam_top['id']}/pin", headers=author.headers),
+        await client.delete(f"/api/v1/comments/{spam_reply['id']}", headers=author.headers),
+    ):
+        assert (r.status_code, code(r)) == (404, "comment_not_found")
+    assert (await client.get(f"/comments/{spam_top['id']}", headers=HTML)).status_code == 404
+    for target in (spam_top, spam_reply, under_spam):  # nothing hidden can be answered
+        r = await client.post(
+            f"/api/v1/posts/{pid}/comments", headers=fan.headers, json={"body": "hi", "reply_to": target["id"]}
+        )
+        assert (r.status_code, code(r)) == (422, "invalid_reply_to")
+    for url in (f"/posts/{pid}", f"/comments/{fan_top['id']}"):
+        html = (await client.get(url, headers=HTML)).text
+        assert "spam" not in html and f"@{spammer.handle}" not in html and "other reply" in html
+    # The post's counter keeps counting them (as its likes count a suspended account's likes).
+    assert await comment_count(client, pid) == 6
+
+    assert (await reinstate(client, admin, spammer)).status_code == 200
+    page = await listing(client, pid)
+    assert page["pinned"]["id"] == spam_top["id"] and page["pinned"]["reply_count"] == 1
+    assert [c["id"] for c in page["items"]] == [newest_spam["id"], fan_top["id"]]
+    assert [r["id"] for r in page["items"][1]["replies"]] == [spam_reply["id"], kept_reply["id"]]
+    assert (await client.get(f"/comments/{spam_top['id']}", headers=HTML)).status_code == 200

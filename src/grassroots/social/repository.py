@@ -112,30 +112,39 @@ async def get_comment(session: AsyncSession, comment_id: uuid.UUID) -> Comment |
     return await session.get(Comment, comment_id)
 
 
+# ``hidden`` below: the ids of suspended accounts (``identity.suspended_ids()``), whose
+# comments and replies leave the lists in SQL, so pages stay full and counts agree.
+
+
 async def top_level_page(
-    session: AsyncSession, post_id: uuid.UUID, params: PageParams
+    session: AsyncSession, post_id: uuid.UUID, params: PageParams, hidden: Select[Any]
 ) -> tuple[list[Comment], str | None]:
     # Pinned comments are shown separately, first; deleted ones only while they have replies.
     reply = aliased(Comment)
-    has_replies = select(reply.id).where(reply.parent_id == Comment.id, reply.deleted_at.is_(None)).exists()
+    has_replies = (
+        select(reply.id)
+        .where(reply.parent_id == Comment.id, reply.deleted_at.is_(None), reply.author_id.not_in(hidden))
+        .exists()
+    )
     stmt = select(Comment).where(
         Comment.post_id == post_id,
         Comment.parent_id.is_(None),
         Comment.pinned.is_(False),
+        Comment.author_id.not_in(hidden),
         or_(Comment.deleted_at.is_(None), has_replies),
     )
     return await paginate(session, stmt, params, [Comment.id])
 
 
-async def pinned_comment(session: AsyncSession, post_id: uuid.UUID) -> Comment | None:
+async def pinned_comment(session: AsyncSession, post_id: uuid.UUID, hidden: Select[Any]) -> Comment | None:
     result: Comment | None = await session.scalar(
-        select(Comment).where(Comment.post_id == post_id, Comment.pinned.is_(True))
+        select(Comment).where(Comment.post_id == post_id, Comment.pinned.is_(True), Comment.author_id.not_in(hidden))
     )
     return result
 
 
 async def replies_of(
-    session: AsyncSession, parent_ids: Sequence[uuid.UUID], limit: int
+    session: AsyncSession, parent_ids: Sequence[uuid.UUID], limit: int, hidden: Select[Any]
 ) -> dict[uuid.UUID, list[Comment]]:
     """The first ``limit`` live replies of each comment, oldest first (cut in SQL)."""
     out: dict[uuid.UUID, list[Comment]] = {pid: [] for pid in parent_ids}
@@ -143,7 +152,9 @@ async def replies_of(
         return out
     place = func.row_number().over(partition_by=Comment.parent_id, order_by=Comment.id).label("place")
     ranked = (
-        select(Comment, place).where(Comment.parent_id.in_(set(parent_ids)), Comment.deleted_at.is_(None)).subquery()
+        select(Comment, place)
+        .where(Comment.parent_id.in_(set(parent_ids)), Comment.deleted_at.is_(None), Comment.author_id.not_in(hidden))
+        .subquery()
     )
     reply = aliased(Comment, ranked)
     rows = await session.scalars(select(reply).where(ranked.c.place <= limit).order_by(ranked.c.parent_id, ranked.c.id))
@@ -153,21 +164,30 @@ async def replies_of(
 
 
 async def replies_page(
-    session: AsyncSession, parent_id: uuid.UUID, params: PageParams, *, since: uuid.UUID | None = None
+    session: AsyncSession,
+    parent_id: uuid.UUID,
+    params: PageParams,
+    hidden: Select[Any],
+    *,
+    since: uuid.UUID | None = None,
 ) -> tuple[list[Comment], str | None]:
     """A comment's live replies, oldest first (a thread reads in order), from ``since`` on."""
-    stmt = select(Comment).where(Comment.parent_id == parent_id, Comment.deleted_at.is_(None))
+    stmt = select(Comment).where(
+        Comment.parent_id == parent_id, Comment.deleted_at.is_(None), Comment.author_id.not_in(hidden)
+    )
     if since is not None:
         stmt = stmt.where(Comment.id >= since)
     return await paginate(session, stmt, params, [Comment.id], descending=False)
 
 
-async def reply_counts(session: AsyncSession, parent_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
+async def reply_counts(
+    session: AsyncSession, parent_ids: Sequence[uuid.UUID], hidden: Select[Any]
+) -> dict[uuid.UUID, int]:
     if not parent_ids:
         return {}
     rows = await session.execute(
         select(Comment.parent_id, func.count())
-        .where(Comment.parent_id.in_(set(parent_ids)), Comment.deleted_at.is_(None))
+        .where(Comment.parent_id.in_(set(parent_ids)), Comment.deleted_at.is_(None), Comment.author_id.not_in(hidden))
         .group_by(Comment.parent_id)
     )
     return {pid: int(n) for pid, n in rows if pid is not None}

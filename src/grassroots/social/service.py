@@ -228,7 +228,12 @@ async def comment(
     parent_author_id = None
     if reply_to is not None:
         target = await repository.get_comment(uow.session, reply_to)
-        if target is None or target.post_id != post_id or target.deleted_at is not None:
+        if (
+            target is None
+            or target.post_id != post_id
+            or target.deleted_at is not None
+            or await _hidden_with_its_author(uow, target)
+        ):
             raise Invalid("Reply to a comment on this post.", code="invalid_reply_to", fields={"reply_to": "unknown"})
         # One level: a reply to a reply joins the same thread, addressed to its author.
         parent_id = target.parent_id or target.id
@@ -268,17 +273,24 @@ class CommentView:
     reply_count: int = 0
 
 
-async def comments(
-    uow: UnitOfWork, post_id: uuid.UUID, params: PageParams
-) -> tuple[CommentView | None, list[CommentView], str | None]:
-    """The pinned comment (first page only), a page of top-level comments newest first,
-    each with its first replies."""
-    await content.live_post(uow, post_id)
-    pinned = None if params.cursor else await repository.pinned_comment(uow.session, post_id)
-    rows, next_cursor = await repository.top_level_page(uow.session, post_id, params)
-    tops = ([pinned] if pinned else []) + rows
-    replies = await repository.replies_of(uow.session, [c.id for c in tops], REPLIES_SHOWN)
-    counts = await repository.reply_counts(uow.session, [c.id for c in tops])
+async def _hidden_with_its_author(uow: UnitOfWork, record: Comment) -> bool:
+    """Whether the comment is out of sight because its author, or the author of the comment
+    it replies under, is suspended (it comes back with the account)."""
+    authors = [record.author_id]
+    if record.parent_id is not None:
+        parent = await repository.get_comment(uow.session, record.parent_id)
+        if parent is not None:
+            authors.append(parent.author_id)
+    return bool(await identity.suspended_among(uow, authors))
+
+
+async def _threads(uow: UnitOfWork, tops: list[Comment]) -> list[CommentView]:
+    """Top-level comments with their first replies and reply counts, leaving out what
+    suspended accounts wrote."""
+    hidden = identity.suspended_ids()
+    ids = [c.id for c in tops]
+    replies = await repository.replies_of(uow.session, ids, REPLIES_SHOWN, hidden)
+    counts = await repository.reply_counts(uow.session, ids, hidden)
     people = {c.author_id for c in tops} | {r.author_id for rs in replies.values() for r in rs}
     people |= {r.reply_to_user_id for rs in replies.values() for r in rs if r.reply_to_user_id}
     handles = await identity.handles(uow, list(people))
@@ -292,7 +304,26 @@ async def comments(
             counts.get(c.id, 0),
         )
 
-    return (view(pinned) if pinned else None), [view(c) for c in rows], next_cursor
+    return [view(c) for c in tops]
+
+
+async def comments(
+    uow: UnitOfWork, post_id: uuid.UUID, params: PageParams
+) -> tuple[CommentView | None, list[CommentView], str | None]:
+    """The pinned comment (first page only), a page of top-level comments newest first,
+    each with its first replies. What suspended accounts wrote is left out in SQL, so a
+    page stays full; it returns with the account."""
+    await content.live_post(uow, post_id)
+    hidden = identity.suspended_ids()
+    pinned = None if params.cursor else await repository.pinned_comment(uow.session, post_id, hidden)
+    rows, next_cursor = await repository.top_level_page(uow.session, post_id, params, hidden)
+    views = await _threads(uow, ([pinned] if pinned else []) + rows)
+    return (views.pop(0) if pinned else None), views, next_cursor
+
+
+async def thread_view(uow: UnitOfWork, record: Comment) -> CommentView:
+    """One top-level comment as a post's comments show it (its first replies, their count)."""
+    return (await _threads(uow, [record]))[0]
 
 
 async def replies(
@@ -305,8 +336,11 @@ async def replies(
     if parent is None or parent.parent_id is not None:
         raise NotFound("No such comment.", code="comment_not_found")
     await content.live_post(uow, parent.post_id)
-    rows, next_cursor = await repository.replies_page(uow.session, comment_id, params, since=since)
-    count = (await repository.reply_counts(uow.session, [comment_id])).get(comment_id, 0)
+    if await _hidden_with_its_author(uow, parent):  # the thread is hidden with its author
+        raise NotFound("No such comment.", code="comment_not_found")
+    hidden = identity.suspended_ids()
+    rows, next_cursor = await repository.replies_page(uow.session, comment_id, params, hidden, since=since)
+    count = (await repository.reply_counts(uow.session, [comment_id], hidden)).get(comment_id, 0)
     people = {parent.author_id} | {r.author_id for r in rows} | {r.reply_to_user_id for r in rows if r.reply_to_user_id}
     handles = await identity.handles(uow, list(people))
 
@@ -329,7 +363,7 @@ async def _comment_on_live_post(uow: UnitOfWork, comment_id: uuid.UUID) -> tuple
         raise NotFound("No such comment.", code="comment_not_found")
     post = await content.live_post(uow, record.post_id, lock=True)
     await uow.session.refresh(record)
-    if record.deleted_at is not None:
+    if record.deleted_at is not None or await _hidden_with_its_author(uow, record):
         raise NotFound("No such comment.", code="comment_not_found")
     return record, post.author_id
 
