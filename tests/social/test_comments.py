@@ -408,7 +408,7 @@ async def test_a_suspended_accounts_comments_and_replies_leave_with_it_and_come_
     under_spam = await say(client, fan, pid, "fan under spam", reply_to=spam_top["id"])
     fan_top = await say(client, fan, pid, "fan top")
     spam_reply = await say(client, spammer, pid, "spam reply", reply_to=fan_top["id"])
-    kept_reply = await say(client, other, pid, "other reply", reply_to=fan_top["id"])
+    kept_reply = await say(client, other, pid, "other reply", reply_to=spam_reply["id"])  # addressed to it
     newest_spam = await say(client, spammer, pid, "spam newest")
     assert (await client.post(f"/api/v1/comments/{spam_top['id']}/pin", headers=author.headers)).status_code == 200
 
@@ -419,7 +419,7 @@ async def test_a_suspended_accounts_comments_and_replies_leave_with_it_and_come_
     assert [r["id"] for r in page["items"][0]["replies"]] == [kept_reply["id"]]
     assert page["items"][0]["reply_count"] == 1
     replies = (await client.get(f"/api/v1/comments/{fan_top['id']}/replies")).json()["items"]
-    assert [r["id"] for r in replies] == [kept_reply["id"]]
+    assert [(r["id"], r["reply_to_handle"]) for r in replies] == [(kept_reply["id"], None)]
     for r in (
         await client.get(f"/api/v1/comments/{spam_top['id']}/replies"),
         await client.post(f"/api/v1/comments/{spam_top['id']}/pin", headers=author.headers),
@@ -444,3 +444,31 @@ async def test_a_suspended_accounts_comments_and_replies_leave_with_it_and_come_
     assert [c["id"] for c in page["items"]] == [newest_spam["id"], fan_top["id"]]
     assert [r["id"] for r in page["items"][1]["replies"]] == [spam_reply["id"], kept_reply["id"]]
     assert (await client.get(f"/comments/{spam_top['id']}", headers=HTML)).status_code == 200
+
+
+async def test_pinning_answers_with_the_comments_replies(client: httpx.AsyncClient) -> None:
+    author, a, b, post = await world(client)
+    top = await say(client, a, post["id"], "which kiln?")
+    replies = [(await say(client, b, post["id"], f"reply {i}", reply_to=top["id"]))["id"] for i in range(3)]
+    r = await client.post(f"/api/v1/comments/{top['id']}/pin", headers=author.headers)
+    assert r.status_code == 200, r.text
+    pinned = r.json()
+    assert (pinned["pinned"], pinned["reply_count"], [x["id"] for x in pinned["replies"]]) == (True, 3, replies)
+    assert pinned == (await listing(client, post["id"]))["pinned"]  # what the post lists, word for word
+
+
+async def test_a_deleted_comment_kept_for_its_replies_names_nobody(client: httpx.AsyncClient) -> None:
+    from tests.web.test_pages import HTML
+
+    _, a, b, post = await world(client)
+    top = await say(client, a, post["id"], "soon deleted")
+    reply = await say(client, b, post["id"], "an answer", reply_to=top["id"])
+    assert (await client.delete(f"/api/v1/comments/{top['id']}", headers=a.headers)).status_code == 204
+    shell = (await listing(client, post["id"]))["items"][0]
+    assert (shell["id"], shell["deleted"], shell["author_id"], shell["author_handle"]) == (top["id"], True, None, None)
+    assert shell["replies"][0]["author_handle"] == b.handle  # its replies keep theirs
+    for url in (f"/posts/{post['id']}", f"/comments/{top['id']}"):
+        html = (await client.get(url, headers=HTML)).text
+        assert "This comment was deleted." in html and "an answer" in html, url
+        assert f"/u/{a.id}" not in html and f"@{a.handle}<" not in html, url
+    assert reply["author_id"] == b.id

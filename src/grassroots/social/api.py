@@ -51,12 +51,13 @@ def profile_out(v: ProfileView) -> ProfileOut:
 
 def comment_out(v: CommentView) -> CommentOut:
     c = v.comment
+    gone = c.deleted_at is not None  # a deleted comment kept for its replies names nobody
     return CommentOut(
         id=c.id,
         post_id=c.post_id,
-        author_id=c.author_id,
-        author_handle=v.author_handle,
-        body="" if c.deleted_at else c.body,
+        author_id=None if gone else c.author_id,
+        author_handle=None if gone else v.author_handle,
+        body="" if gone else c.body,
         deleted=c.deleted_at is not None,
         parent_id=c.parent_id,
         reply_to_handle=v.reply_to_handle,
@@ -206,8 +207,7 @@ async def delete_comment(comment_id: uuid.UUID, user: CurrentUser, uow: UoW) -> 
 async def pin(comment_id: uuid.UUID, user: CurrentUser, uow: UoW) -> CommentOut:
     """The post's author pins one comment; pinning another replaces it."""
     record = await service.pin(uow, user, comment_id)
-    handle = (await identity.handles(uow, [record.author_id])).get(record.author_id, "?")
-    return comment_out(CommentView(record, handle))
+    return comment_out(await service.thread_view(uow, record))  # with its replies, as listed
 
 
 @router.delete("/comments/{comment_id}/pin", status_code=204)

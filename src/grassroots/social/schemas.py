@@ -55,8 +55,8 @@ class CommentIn(RequestModel):
 class CommentOut(BaseModel):
     id: uuid.UUID
     post_id: uuid.UUID
-    author_id: uuid.UUID
-    author_handle: str
+    author_id: uuid.UUID | None = Field(description="null when the comment was deleted")
+    author_handle: str | None = Field(description="null when the comment was deleted")
     body: str = Field(description="Empty when the comment was deleted")
     deleted: bool
     parent_id: uuid.UUID | None

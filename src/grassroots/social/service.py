@@ -293,18 +293,28 @@ async def _threads(uow: UnitOfWork, tops: list[Comment]) -> list[CommentView]:
     counts = await repository.reply_counts(uow.session, ids, hidden)
     people = {c.author_id for c in tops} | {r.author_id for rs in replies.values() for r in rs}
     people |= {r.reply_to_user_id for rs in replies.values() for r in rs if r.reply_to_user_id}
-    handles = await identity.handles(uow, list(people))
+    handles = await identity.active_handles(uow, list(people))
 
-    def view(c: Comment) -> CommentView:
+    def view(c: Comment, top: Comment | None = None) -> CommentView:
         return CommentView(
             c,
             handles.get(c.author_id, "?"),
-            handles.get(c.reply_to_user_id) if c.reply_to_user_id else None,
-            [view(r) for r in replies.get(c.id, [])],
+            _addressee(handles, c, top),
+            [view(r, c) for r in replies.get(c.id, [])],
             counts.get(c.id, 0),
         )
 
     return [view(c) for c in tops]
+
+
+def _addressee(handles: dict[uuid.UUID, str], reply: Comment, top: Comment | None) -> str | None:
+    """The handle a reply is addressed to: none for a suspended account, nor for the author
+    of the deleted comment it answers (a deleted comment names nobody)."""
+    if reply.reply_to_user_id is None:
+        return None
+    if top is not None and top.deleted_at is not None and reply.reply_to_user_id == top.author_id:
+        return None
+    return handles.get(reply.reply_to_user_id)
 
 
 async def comments(
@@ -342,11 +352,10 @@ async def replies(
     rows, next_cursor = await repository.replies_page(uow.session, comment_id, params, hidden, since=since)
     count = (await repository.reply_counts(uow.session, [comment_id], hidden)).get(comment_id, 0)
     people = {parent.author_id} | {r.author_id for r in rows} | {r.reply_to_user_id for r in rows if r.reply_to_user_id}
-    handles = await identity.handles(uow, list(people))
+    handles = await identity.active_handles(uow, list(people))
 
     def view(c: Comment) -> CommentView:
-        to = handles.get(c.reply_to_user_id) if c.reply_to_user_id else None
-        return CommentView(c, handles.get(c.author_id, "?"), to)
+        return CommentView(c, handles.get(c.author_id, "?"), _addressee(handles, c, parent))
 
     top = view(parent)
     top.reply_count = count
