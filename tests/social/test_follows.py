@@ -156,3 +156,20 @@ async def test_a_first_bio_saved_twice_at_once_is_saved(client: httpx.AsyncClien
         assert [r.status_code for r in saves] == [200] * 4, [r.text for r in saves]
         bio = (await client.get(f"/api/v1/users/{who.id}")).json()["bio"]
         assert bio in {f"bio {j}" for j in range(4)}
+
+
+async def test_a_fan_unfollows_a_suspended_account_for_good(client: httpx.AsyncClient) -> None:
+    from tests.identity.test_suspension import admin_actor, reinstate, suspend
+
+    fan, star, admin = await actor(client, "consumer"), await actor(client, "creator"), await admin_actor(client)
+    other_fan = await actor(client, "consumer")
+    for who in (fan, other_fan):
+        assert (await follow(client, who, star)).status_code == 200
+    assert (await suspend(client, admin, star)).status_code == 200
+    r = await follow(client, fan, star, on=False)
+    assert r.status_code == 200, r.text
+    assert r.json() == {"user_id": star.id, "following": False, "followers": 1}
+    assert (await follow(client, fan, star)).status_code == 404  # but no new follow of it
+    assert (await reinstate(client, admin, star)).status_code == 200
+    following = (await client.get(f"/api/v1/users/{fan.id}/following")).json()["items"]
+    assert following == [] and (await profile(client, star.id))["followers"] == 1

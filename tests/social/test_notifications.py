@@ -378,3 +378,46 @@ async def test_the_creators_mcn_hears_of_its_share_when_paid_and_when_settled(cl
 
     page = await (await browser_for(client, mcn)).get("/notifications", headers=HTML)
     assert "made a sale: your MCN share (pending)" in page.text and "¥6.00" in page.text
+
+
+async def test_no_notification_names_or_links_what_a_suspension_hid(client: httpx.AsyncClient) -> None:
+    """Like a deleted post: a post whose author is suspended is not named nor linked, and a
+    suspended actor's handle is not shown nor linked (both would lead to a 404)."""
+    from tests.commerce.test_regressions import browser_for
+    from tests.identity.test_suspension import admin_actor, reinstate, suspend
+    from tests.web.test_pages import HTML
+
+    me, other, admin = await actor(client, "creator"), await actor(client, "creator"), await admin_actor(client)
+    mine = await make_post(client, me, title="My own tea 我的茶")
+    theirs = await make_post(client, other, title="Their tea 他们的茶")
+    assert (await client.post(f"/api/v1/users/{me.id}/follow", headers=other.headers)).is_success
+    await say(client, other, mine["id"], "nice")  # comment: by them, on my post
+    top = await say(client, me, theirs["id"], "where from?")
+    await say(client, other, theirs["id"], "Hangzhou", reply_to=top["id"])  # reply: by them, on their post
+    before = await inbox(client, me)
+    assert {(n["kind"], n["actor_handle"], n["post_title"]) for n in before["items"]} == {
+        ("new_follower", other.handle, None),
+        ("comment", other.handle, "My own tea 我的茶"),
+        ("reply", other.handle, "Their tea 他们的茶"),
+    }
+
+    assert (await suspend(client, admin, other)).status_code == 200
+    page = await inbox(client, me)
+    assert {(n["kind"], n["actor_handle"], n["post_title"]) for n in page["items"]} == {
+        ("new_follower", None, None),
+        ("comment", None, "My own tea 我的茶"),  # my post is still mine to see
+        ("reply", None, None),
+    }
+    browser = await browser_for(client, me)
+    html = (await browser.get("/notifications", headers=HTML)).text
+    assert f"/u/{other.id}" not in html and f"@{other.handle}" not in html and "Someone" in html
+    assert f"/posts/{theirs['id']}" not in html and "Their tea" not in html
+    assert f'href="/posts/{mine["id"]}"' in html and "My own tea" in html
+
+    assert (await reinstate(client, admin, other)).status_code == 200
+    assert {(n["actor_handle"], n["post_title"]) for n in (await inbox(client, me))["items"]} == {
+        (other.handle, None),
+        (other.handle, "My own tea 我的茶"),
+        (other.handle, "Their tea 他们的茶"),
+    }
+    await browser.aclose()

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from grassroots.content.models import Media, Post, PostHashtag, PostMedia, PostProduct
@@ -126,13 +126,14 @@ async def author_totals(session: AsyncSession, author_id: uuid.UUID) -> tuple[in
 
 
 async def titles(
-    session: AsyncSession, post_ids: Sequence[uuid.UUID], *, live_only: bool = False
+    session: AsyncSession, post_ids: Sequence[uuid.UUID], *, hidden_authors: Select[Any] | None = None
 ) -> dict[uuid.UUID, str]:
+    """Titles by id; with ``hidden_authors``, only of live posts not by those accounts."""
     if not post_ids:
         return {}
     stmt = select(Post.id, Post.title).where(Post.id.in_(set(post_ids)))
-    if live_only:
-        stmt = stmt.where(Post.deleted_at.is_(None))
+    if hidden_authors is not None:
+        stmt = stmt.where(Post.deleted_at.is_(None), Post.author_id.not_in(hidden_authors))
     return {row[0]: row[1] for row in await session.execute(stmt)}
 
 

@@ -357,8 +357,10 @@ async def author_totals(uow: UnitOfWork, author_id: uuid.UUID) -> tuple[int, int
 
 
 async def titles(uow: UnitOfWork, post_ids: Sequence[uuid.UUID], *, live_only: bool = False) -> dict[uuid.UUID, str]:
-    """Post titles by id; ``live_only`` leaves out deleted posts (where a link would lead)."""
-    return await repository.titles(uow.session, post_ids, live_only=live_only)
+    """Post titles by id; ``live_only`` leaves out the posts that are not shown (deleted, or
+    by a suspended account), so whatever names one may link to it."""
+    hidden = identity.suspended_ids() if live_only else None
+    return await repository.titles(uow.session, post_ids, hidden_authors=hidden)
 
 
 async def posts_by_authors(

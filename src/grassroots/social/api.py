@@ -88,8 +88,8 @@ def notification_out(v: NotificationView) -> NotificationOut:
 
 
 async def _follow_out(uow: UoW, user_id: uuid.UUID, following: bool) -> FollowOut:
-    v = await service.profile(uow, user_id, None)
-    return FollowOut(user_id=user_id, following=following, followers=v.followers)
+    # Not the profile: that is 404 for a suspended account, which may still be unfollowed.
+    return FollowOut(user_id=user_id, following=following, followers=await service.follower_count(uow, user_id))
 
 
 @router.post("/users/{user_id}/follow", response_model=FollowOut)

@@ -77,9 +77,11 @@ class NotificationOut(BaseModel):
     id: uuid.UUID
     kind: str
     actor_id: uuid.UUID | None
-    actor_handle: str | None
+    actor_handle: str | None = Field(description="null when there is no actor or the account is suspended")
     post_id: uuid.UUID | None
-    post_title: str | None = Field(description="null when there is no post or its author deleted it")
+    post_title: str | None = Field(
+        description="null when there is no post, or it is not shown (deleted, or its author is suspended)"
+    )
     order_id: uuid.UUID | None
     data: dict[str, Any]
     created_at: datetime

@@ -60,6 +60,13 @@ async def unfollow(uow: UnitOfWork, follower: Principal, user_id: uuid.UUID) -> 
     return await repository.remove_follow(uow.session, follower.id, user_id)
 
 
+async def follower_count(uow: UnitOfWork, user_id: uuid.UUID) -> int:
+    """Followers of any account, a suspended one too (the answer to an unfollow of it:
+    a fan may leave an account they can no longer see). 404 for no such account."""
+    await identity.get_user(uow, user_id)  # raises user_not_found
+    return (await repository.follow_counts(uow.session, user_id, identity.suspended_ids()))[0]
+
+
 @dataclass
 class Person:
     id: uuid.UUID
@@ -452,7 +459,9 @@ async def notifications(
     uow: UnitOfWork, user: Principal, params: PageParams, unread_only: bool = False
 ) -> tuple[list[NotificationView], str | None]:
     rows, next_cursor = await repository.notifications_page(uow.session, user.id, params, unread_only)
-    handles = await identity.handles(uow, list({n.actor_id for n in rows if n.actor_id}))
+    # Only what may be shown and linked to: a suspended actor's profile and a hidden post
+    # (deleted, or its author suspended) are 404s, so they are named by neither.
+    handles = await identity.active_handles(uow, list({n.actor_id for n in rows if n.actor_id}))
     titles = await content.titles(uow, list({n.post_id for n in rows if n.post_id}), live_only=True)
     return [
         NotificationView(
