@@ -472,3 +472,42 @@ async def test_a_deleted_comment_kept_for_its_replies_names_nobody(client: httpx
         assert "This comment was deleted." in html and "an answer" in html, url
         assert f"/u/{a.id}" not in html and f"@{a.handle}<" not in html, url
     assert reply["author_id"] == b.id
+
+
+async def test_a_comment_of_invisible_characters_is_refused_as_blank(client: httpx.AsyncClient) -> None:
+    _, a, _, post = await world(client)
+    for body in ("\u200b", " \u2060 \ufeff\u200b \u3000", "\u3164\u200d\ufe0f", "\u200b\n\u200c"):
+        r = await client.post(f"/api/v1/posts/{post['id']}/comments", headers=a.headers, json={"body": body})
+        assert (r.status_code, code(r), r.json()["error"]["fields"]) == (422, "validation_error", {"body": "empty"})
+    assert await comment_count(client, post["id"]) == 0
+    assert (await say(client, a, post["id"], "\u200bstill words"))["body"] == "\u200bstill words"
+
+
+async def test_the_comment_form_refuses_an_invisible_comment_and_a_broken_reply_to(client: httpx.AsyncClient) -> None:
+    from tests.commerce.test_regressions import browser_for
+    from tests.web.test_pages import HTML, csrf_of
+
+    _, a, b, post = await world(client)
+    top = await say(client, b, post["id"], "top")
+    browser = await browser_for(client, a)
+    page = await browser.get(f"/posts/{post['id']}", headers=HTML)
+    referer = {**HTML, "referer": f"http://testserver/posts/{post['id']}"}
+    refused = [
+        ({"body": "\u200b \u2060\ufeff"}, "Write something before you send it."),
+        ({"body": "an answer", "reply_to": "zzz"}, "You cannot reply to that comment"),
+        ({"body": "an answer", "reply_to": top["id"][:-1]}, "You cannot reply to that comment"),
+    ]
+    for form, message in refused:
+        r = await browser.post(
+            f"/posts/{post['id']}/comments", data={"csrf_token": csrf_of(page.text), **form}, headers=referer
+        )
+        assert r.status_code == 303 and r.headers["location"] == f"/posts/{post['id']}#comments", form
+        assert message in (await browser.get(r.headers["location"], headers=HTML)).text, form
+    assert await comment_count(client, post["id"]) == 1  # nothing posted
+    assert [c["id"] for c in (await listing(client, post["id"]))["items"]] == [top["id"]]
+    family = "\U0001f469\u200d\U0001f469\u200d\U0001f467"  # joined by zero-width joiners, and seen
+    r = await browser.post(
+        f"/posts/{post['id']}/comments", data={"csrf_token": csrf_of(page.text), "body": family}, headers=referer
+    )
+    assert r.status_code == 303 and (await listing(client, post["id"]))["items"][0]["body"] == family
+    await browser.aclose()

@@ -13,6 +13,7 @@ from grassroots.affiliate import service as affiliate
 from grassroots.content import service as content
 from grassroots.kernel.auth import CurrentUser, MaybeUser, Role
 from grassroots.kernel.deps import UoW
+from grassroots.kernel.errors import Invalid
 from grassroots.kernel.i18n import N_
 from grassroots.kernel.pagination import PageParams, Paging
 from grassroots.social import service
@@ -31,7 +32,7 @@ ERRORS = {
     "rate_limited": N_("You are commenting too fast; wait a moment."),
     "cannot_follow_self": N_("You cannot follow yourself."),
     "validation_error": N_("Write something before you send it."),
-    "invalid_reply_to": N_("That comment was deleted; reply to another one."),
+    "invalid_reply_to": N_("You cannot reply to that comment; reply to another one."),  # deleted, hidden or malformed
 }
 register_global(
     "notification_labels",
@@ -94,14 +95,19 @@ async def favorite(request: Request, post_id: uuid.UUID, form: CsrfForm, user: C
 async def comment(request: Request, post_id: uuid.UUID, form: CsrfForm, user: CurrentUser, uow: UoW) -> Response:
     body = text(form, "body", 1000)
     reply_to = uuid_field(form, "reply_to")
+    # A reply_to that is not an id is a broken form, not a top-level comment: refuse it.
+    malformed_reply = bool(text(form, "reply_to", 100)) and reply_to is None
     path, _, query = form_page(request, f"/posts/{post_id}").split("#")[0].partition("?")
     kept = [(k, v) for k, v in parse_qsl(query) if k != "draft"]  # older pages carried the draft here
     back = path + ("?" + urlencode(kept) if kept else "")
     await service.forget_draft(uow, user, post_id)
 
     async def keep() -> None:  # refused (too fast, or blank): the comment waits in its box, not lost
-        if body and reply_to is None:
+        if body and reply_to is None and not malformed_reply:
             await service.keep_draft(uow, user, post_id, body)
+
+    async def refuse_malformed() -> Comment:
+        raise Invalid("Reply to a comment on this post.", code="invalid_reply_to", fields={"reply_to": "malformed"})
 
     def shown(made: Comment) -> str:
         # From a thread's page, to the page of that thread that starts with the new reply
@@ -113,7 +119,7 @@ async def comment(request: Request, post_id: uuid.UUID, form: CsrfForm, user: Cu
     return await act(
         request,
         uow,
-        service.comment(uow, user, post_id, body, reply_to),
+        refuse_malformed() if malformed_reply else service.comment(uow, user, post_id, body, reply_to),
         redirect=shown,
         on_error=back + "#comments",
         done=N_("Comment posted."),

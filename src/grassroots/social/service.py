@@ -8,6 +8,7 @@ inserted or deleted, in the same transaction, so counters stay exact under concu
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -219,6 +220,22 @@ async def forget_draft(uow: UnitOfWork, author: Principal, post_id: uuid.UUID) -
     await uow.state.kv.delete(_draft_key(author.id, post_id))
 
 
+# Characters that show nothing on their own beyond what ``str.isspace`` knows: fillers
+# (Hangul, braille blank), the combining grapheme joiner and variation selectors. Format
+# characters (category Cf: zero-width space and joiners, U+2060, U+FEFF) and controls are
+# caught by category.
+_INVISIBLE = frozenset("\u115f\u1160\u3164\uffa0\u2800\u034f") | frozenset(map(chr, range(0xFE00, 0xFE10)))
+
+
+def _blank(text: str) -> bool:
+    """Whether a comment would show nothing: a body of spaces and invisible characters is
+    as empty as no body (a zero-width joiner inside an emoji is fine: the emoji shows)."""
+    return all(
+        ch.isspace() or ch in _INVISIBLE or unicodedata.category(ch) in ("Cf", "Cc") or 0xE0100 <= ord(ch) <= 0xE01EF
+        for ch in text
+    )
+
+
 async def comment(
     uow: UnitOfWork, author: Principal, post_id: uuid.UUID, body: str, reply_to: uuid.UUID | None = None
 ) -> Comment:
@@ -227,7 +244,7 @@ async def comment(
     if not decision.allowed:
         raise RateLimited("You are commenting too fast; wait a moment.", retry_after=int(decision.retry_after) + 1)
     text = body.strip()
-    if not text:
+    if _blank(text):
         raise Invalid("The comment is empty.", code="validation_error", fields={"body": "empty"})
     post = await content.live_post(uow, post_id)
     parent_id = None
