@@ -173,3 +173,25 @@ async def test_a_fan_unfollows_a_suspended_account_for_good(client: httpx.AsyncC
     assert (await reinstate(client, admin, star)).status_code == 200
     following = (await client.get(f"/api/v1/users/{fan.id}/following")).json()["items"]
     assert following == [] and (await profile(client, star.id))["followers"] == 1
+
+
+async def test_the_profile_counts_in_the_right_number(client: httpx.AsyncClient) -> None:
+    import re
+
+    creator, fan = await actor(client, "creator"), await actor(client, "consumer")
+    post = await make_post(client, creator)
+
+    async def counters(lang: str) -> str:
+        html = (await client.get(f"/u/{creator.id}", headers={"accept": "text/html", "accept-language": lang})).text
+        block = html.split('data-testid="profile-counters">')[1].split("</div>")[0]
+        assert block.count("<strong>") == 4  # each figure stands out
+        return " · ".join(re.sub(r"<[^>]+>", "", block).split("\n")).replace("  ", "").strip(" ·")
+
+    assert (await counters("en")).split(" · ") == ["0 followers", "0 following", "1 post", "0 likes"]
+    assert (await follow(client, fan, creator)).status_code == 200
+    assert (await follow(client, creator, fan)).status_code == 200
+    assert (await client.post(f"/api/v1/posts/{post['id']}/like", headers=fan.headers)).is_success
+    assert (await counters("en")).split(" · ") == ["1 follower", "1 following", "1 post", "1 like"]
+    await make_post(client, creator, title="second")
+    assert (await counters("en")).split(" · ")[2] == "2 posts"
+    assert (await counters("zh-CN")).split(" · ") == ["1 粉丝", "1 关注", "2 笔记", "1 获赞"]
