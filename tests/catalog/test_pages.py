@@ -211,6 +211,10 @@ async def test_a_supplier_renames_reprices_and_adds_options_from_the_product_pag
     assert "The price of 250 g tin was changed to CN¥68.00 since this page was opened" in told.text
     got = (await client.get(f"/api/v1/products/{product['id']}")).json()["skus"][0]
     assert (got["price_minor"], got["stock"]) == (6800, 10)
+    # that old tab renaming only: the name is set, the price left as it is now
+    r = await c.post(f"/supplier/skus/{sku}", data={**form, "name": "250 g gift tin"}, headers=HTML)
+    got = (await client.get(f"/api/v1/products/{product['id']}")).json()["skus"][0]
+    assert (got["name"], got["price_minor"]) == ("250 g gift tin", 6800)
 
     add = {"csrf_token": csrf_of(told.text), "name": "Gift box", "price": "128.50", "stock": "4"}
     r = await c.post(f"/supplier/products/{product['id']}/skus", data=add, headers=HTML)

@@ -281,10 +281,12 @@ async def update_sku(request: Request, sku_id: uuid.UUID, form: CsrfForm, suppli
         return response
     price_shown = whole_number(text(form, "price_shown", 12), 10**10)
     stock_shown = whole_number(text(form, "stock_shown", 10), 10**7)
+    new_price = None if price == price_shown else price
     patch = SkuPatch(
         name=None if name == text(form, "name_shown", 100) else name,
-        price_minor=None if price == price_shown else price,
-        expected_price_minor=price_shown or None,
+        price_minor=new_price,
+        # over the price the page showed; a rename alone does not care what the price is now
+        expected_price_minor=(price_shown or None) if new_price is not None else None,
     )
     try:
         async with uow.attempt():
