@@ -62,3 +62,46 @@ async def test_sharing_goods_outside_the_pool_does_not_promise_earnings(client: 
         assert r.status_code == 201
     links = (await b.get("/me/share-links", headers=HTML)).text
     assert links.count("earns no commission") == 1
+
+
+async def test_removing_from_the_second_page_of_the_showcase_returns_to_it(client: httpx.AsyncClient) -> None:
+    supplier, creator = await actor(client, "supplier"), await actor(client, "creator")
+    for i in range(3):
+        product = await make_product(client, supplier, title=f"cup {i}")
+        await client.post("/api/v1/showcase", headers=creator.headers, json={"product_id": product["id"]})
+    browser = await browser_for(client, creator)
+    first = await browser.get("/showcase?limit=2", headers=HTML)
+    more = re.search(r'href="(/showcase\?[^"]*cursor=[^"]+)"', first.text)
+    assert more is not None
+    second = await browser.get(html.unescape(more.group(1)), headers=HTML)
+    pid = re.findall(r'name="product_id" value="([^"]+)"', second.text)[0]
+    here = re.findall(r'name="next" value="([^"]+)"', second.text)[0]
+    r = await browser.post(
+        "/showcase/remove",
+        data={"csrf_token": csrf_of(second.text), "product_id": pid, "next": html.unescape(here)},
+        headers=HTML,
+    )
+    assert r.status_code == 303 and "cursor=" in r.headers["location"] and "limit=2" in r.headers["location"]
+
+
+async def test_a_contracted_creator_is_shown_the_rate_they_keep(client: httpx.AsyncClient) -> None:
+    supplier, creator, free, mcn = (
+        await actor(client, "supplier"),
+        await actor(client, "creator"),
+        await actor(client, "creator"),
+        await actor(client, "mcn"),
+    )
+    product = await make_product(client, supplier, commission_bps=1500)
+    for who in (creator, free):
+        await client.post("/api/v1/showcase", headers=who.headers, json={"product_id": product["id"]})
+    offer = {"creator_id": creator.id, "share_bps": 3000}
+    contract = (await client.post("/api/v1/mcn/contracts", headers=mcn.headers, json=offer)).json()
+    assert (await client.post(f"/api/v1/mcn/contracts/{contract['id']}/accept", headers=creator.headers)).is_success
+    signed, alone = await browser_for(client, creator), await browser_for(client, free)
+    for path in ("/affiliate/pool", "/showcase"):
+        page = await signed.get(path, headers=HTML)
+        assert "Earn 10.5%" in page.text and "Earn 15%" not in page.text, path
+        assert "Your MCN takes 30% of your commission" in page.text, path
+        page = await alone.get(path, headers=HTML)
+        assert "Earn 15%" in page.text and 'data-testid="mcn-note"' not in page.text, path
+    assert 'data-testid="mcn-note"' in (await signed.get("/me/share-links", headers=HTML)).text

@@ -211,6 +211,11 @@ def test_a_long_unbroken_title_wraps_on_a_phone(browser: Any, embedded_server: S
     page.goto(embedded_server.url + "/studio/new")  # the pool's products to tag
     no_horizontal_scroll(page)
     shot(page, "long-title-compose-phone")
+    page.goto(embedded_server.url + "/studio")  # the posts table scrolls inside itself, not for a title
+    no_horizontal_scroll(page)
+    width = page.evaluate("document.querySelector('[data-testid=studio-posts]').getBoundingClientRect().width")
+    assert width < 1000, f"the studio table is {width}px wide"
+    shot(page, "long-title-studio-phone")
     context.close()
 
 

@@ -19,6 +19,7 @@ from grassroots.kernel.deps import UoW
 from grassroots.kernel.errors import DomainError, NotFound
 from grassroots.kernel.i18n import N_
 from grassroots.kernel.pagination import Paging
+from grassroots.mcn import service as mcn
 from grassroots.web import nav
 from grassroots.web.actions import act, form_page, safe_next
 from grassroots.web.forms import text, uuid_field
@@ -53,6 +54,7 @@ async def pool(
     category = category if category in catalog.CATEGORIES else None
     products, next_cursor = await service.pool(uow, paging, category=category, sort=sort)
     mine = await service.showcased_product_ids(uow, creator.id)
+    mcn_share = await _mcn_share(uow, creator)
     base = f"/affiliate/pool?sort={sort}" + (f"&category={category}" if category else "")
     return render(
         request,
@@ -60,6 +62,7 @@ async def pool(
         {
             "products": products,
             "mine": mine,
+            "mcn_share": mcn_share,
             "next_cursor": next_cursor,
             "sort": sort,
             "sorts": SORTS,
@@ -69,6 +72,15 @@ async def pool(
             "here": base + (f"&cursor={paging.cursor}" if paging.cursor else ""),
         },
     )
+
+
+async def _mcn_share(uow: UoW, user: Principal) -> int | None:
+    """The share of a creator's commission their MCN takes (bps), None without a contract:
+    the rates a creator is shown are what they keep."""
+    if user.role != Role.creator:
+        return None
+    share = await mcn.active_share(uow, user.id)
+    return share.share_bps if share else None
 
 
 def _back(form: object, default: str) -> str:
@@ -105,7 +117,8 @@ async def remove(request: Request, form: CsrfForm, creator: Creator, uow: UoW) -
 @router.get("/showcase")
 async def my_showcase(request: Request, creator: Creator, uow: UoW, paging: Paging) -> Response:
     entries, next_cursor = await service.showcase(uow, creator.id, paging, creator)
-    return render(request, "affiliate/my_showcase.html", {"entries": entries, "next_cursor": next_cursor})
+    context = {"entries": entries, "next_cursor": next_cursor, "mcn_share": await _mcn_share(uow, creator)}
+    return render(request, "affiliate/my_showcase.html", context)
 
 
 @router.get("/creators/{creator_id}/showcase")
@@ -210,6 +223,7 @@ async def my_share_links(
             "links": links,
             "products": products,
             "live_posts": live_posts,
+            "mcn_share": await _mcn_share(uow, user),
             "next_cursor": next_cursor,
             "new": new,
             "base": base,

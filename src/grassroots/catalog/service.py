@@ -19,6 +19,7 @@ from grassroots.kernel.i18n import N_
 from grassroots.kernel.ids import new_id
 from grassroots.kernel.money import validate_currency
 from grassroots.kernel.pagination import PageParams
+from grassroots.kernel.text import shows_nothing
 from grassroots.kernel.uow import UnitOfWork
 
 if TYPE_CHECKING:
@@ -84,7 +85,7 @@ async def create_product(uow: UnitOfWork, supplier: Principal, data: ProductIn) 
     if supplier.role != Role.supplier:
         raise Forbidden("Only suppliers list products.", code="forbidden_role")
     title = data.title.strip()
-    if not title:
+    if shows_nothing(title):
         raise Invalid("The title is empty.", code="validation_error", fields={"title": "empty"})
     _check_category(data.category)
     _check_commission(data.commission_bps)
@@ -98,7 +99,7 @@ async def create_product(uow: UnitOfWork, supplier: Principal, data: ProductIn) 
                 f"Unknown currency {sku.currency!r}.", code="invalid_currency", fields={f"skus.{i}.currency": "unknown"}
             ) from None
         name = sku.name.strip()
-        if not name or name.casefold() in names:
+        if shows_nothing(name) or name.casefold() in names:
             raise Invalid(
                 "Each SKU needs a name of its own.", code="validation_error", fields={f"skus.{i}.name": "duplicate"}
             )
@@ -176,7 +177,7 @@ async def update_product(uow: UnitOfWork, supplier: Principal, product_id: uuid.
     now = uow.now()
     if patch.title is not None:
         title = patch.title.strip()
-        if not title:
+        if shows_nothing(title):
             raise Invalid("The title is empty.", code="validation_error", fields={"title": "empty"})
         product.title = title
     if patch.description is not None:
@@ -244,7 +245,7 @@ async def set_stock(
 
 def _sku_name(raw: str, taken: Sequence[str], field: str) -> str:
     name = raw.strip()
-    if not name or name.casefold() in {t.casefold() for t in taken}:
+    if shows_nothing(name) or name.casefold() in {t.casefold() for t in taken}:
         raise Invalid("Each SKU needs a name of its own.", code="validation_error", fields={field: "duplicate"})
     return name
 

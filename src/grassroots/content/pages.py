@@ -44,6 +44,8 @@ ERRORS = {
     "unsupported_media": N_("Upload JPEG, PNG, WebP or GIF images, or an MP4, WebM or MOV video."),
     "too_large": N_("That file is too large."),
     "video_required": N_("A video post needs exactly one video."),
+    # the page sends a cover only with a short video: an image was chosen as the video
+    "cover_not_allowed": N_("A video post needs exactly one video."),
     "too_many_products": N_("Tag at most 10 products."),
     "product_unavailable": N_("One of the products is no longer on sale."),
     "invalid_media": N_("A note has up to 9 images and no video."),
@@ -110,11 +112,16 @@ async def studio(request: Request, creator: Creator, uow: UoW, paging: Paging) -
     clicks = await affiliate.clicks_by_post(uow, creator.id)
     balances = list((await ledger.balances(uow, creator.id)).values())
     rows = [(v, list(by_post.get(v.post.id, {}).values()), clicks.get(v.post.id, 0)) for v in posts]
-    return render(
-        request,
-        "content/studio.html",
-        {"rows": rows, "totals": list(total.values()), "next_cursor": next_cursor, "balances": balances},
-    )
+    home = uow.settings.default_currency
+    totals = sorted(total.values(), key=lambda t: (t.currency != home, t.currency))  # the home currency first
+    context = {
+        "rows": rows,
+        "totals": totals,
+        "next_cursor": next_cursor,
+        "balances": balances,
+        "default_currency": home,
+    }
+    return render(request, "content/studio.html", context)
 
 
 FIND_LIMIT = 30  # goods a search in the picker lists
@@ -126,6 +133,7 @@ class _Picker:
     found: list[Product]
     showcase: list[Product]
     pool: list[Product]
+    matched: bool  # the search found goods, perhaps only ones already picked
 
 
 async def _picker(uow: UoW, creator: Principal, picked: Sequence[uuid.UUID] = (), find: str = "") -> _Picker:
@@ -137,15 +145,17 @@ async def _picker(uow: UoW, creator: Principal, picked: Sequence[uuid.UUID] = ()
     chosen = [p for p in by_id.values() if p.status == ProductStatus.active]
     shown = {p.id for p in chosen}
     found: list[Product] = []
+    matched = False
     if find:
         matches, _ = await catalog.list_products(uow, PageParams(None, FIND_LIMIT), None, q=find)
+        matched = bool(matches)  # a match already picked is a match: it shows among the picked
         found = [p for p in matches if p.id not in shown]
         shown |= {p.id for p in found}
     entries, _ = await affiliate.showcase(uow, creator.id, PageParams(None, 50), creator)
     mine = [e.product for e in entries if e.product.status == ProductStatus.active and e.product.id not in shown]
     shown |= {e.product.id for e in entries}
     pool, _ = await affiliate.pool(uow, PageParams(None, 30))
-    return _Picker(chosen, found, mine, [p for p in pool if p.id not in shown])
+    return _Picker(chosen, found, mine, [p for p in pool if p.id not in shown], matched)
 
 
 def _tagged(values: Sequence[object]) -> list[uuid.UUID]:
@@ -181,6 +191,7 @@ async def _post_form(
         "picked": set(picked) if error or find is not None else {p.id for p in offer.chosen},
         "error": error,
         "find": find,
+        "matched": offer.matched,
         "files_dropped": files_dropped,
     }
     return render(request, "content/new_post.html", context, status=422 if error else 200)
@@ -206,9 +217,10 @@ async def publish(request: Request, form: CsrfForm, creator: Creator, uow: UoW) 
         "hashtags": text(form, "hashtags", 400),
     }
     picked = _tagged(form.getlist("product_ids"))
+    # A form sent back cannot hold the files chosen (a browser never fills in a file box): say so.
+    dropped = bool(_uploads(form, "files") or _uploads(form, "cover"))
     if form.get("find") is not None:  # the picker's Find button: the form comes back, nothing published
         found = text(form, "find_q", 100)
-        dropped = bool(_uploads(form, "files") or _uploads(form, "cover"))
         return await _post_form(request, uow, creator, picked, values, find=found, files_dropped=dropped)
     try:
         async with uow.attempt():
@@ -241,14 +253,18 @@ async def publish(request: Request, form: CsrfForm, creator: Creator, uow: UoW) 
             )
             view = await service.create_post(uow, creator, data)
     except DomainError as exc:
-        return await _post_form(request, uow, creator, picked, values, error_text(request, exc, ERRORS))
+        _ = gettext(request)
+        message = error_text(request, exc, ERRORS)
+        if exc.code == "validation_error" and "title" in (exc.fields or {}):
+            message = _("Give the post a title.")
+        return await _post_form(request, uow, creator, picked, values, message, files_dropped=dropped)
     except ValidationError:  # the body model refused a field (a blank title, too many tags or products)
         _ = gettext(request)
         if not values["title"].strip():
             message = _("Give the post a title.")
         else:
             message = _("Use at most 10 products and 10 hashtags, and a title of up to 100 characters.")
-        return await _post_form(request, uow, creator, picked, values, message)
+        return await _post_form(request, uow, creator, picked, values, message, files_dropped=dropped)
     response = see_other(f"/posts/{view.post.id}")
     _ = gettext(request)
     flash(request, response, _("Published."))

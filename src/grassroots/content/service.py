@@ -27,6 +27,7 @@ from grassroots.kernel.auth import Principal, Role
 from grassroots.kernel.errors import DomainError, Forbidden, Invalid, NotFound
 from grassroots.kernel.ids import new_id
 from grassroots.kernel.pagination import PageParams
+from grassroots.kernel.text import shows_nothing
 from grassroots.kernel.uow import UnitOfWork
 
 MAX_PRODUCTS = 10
@@ -182,7 +183,7 @@ async def create_post(uow: UnitOfWork, author: Principal, data: PostIn) -> PostV
     if author.role not in POSTING_ROLES:
         raise Forbidden("Creators and shoppers post; this account's role does not.", code="forbidden_role")
     title = data.title.strip()
-    if not title:
+    if shows_nothing(title):  # spaces or zero-width characters alone: a row nobody can tap
         raise Invalid("The title is empty.", code="validation_error", fields={"title": "empty"})
     media_ids = list(dict.fromkeys(data.media_ids))
     found = await repository.get_media(uow.session, media_ids, share_lock=True)

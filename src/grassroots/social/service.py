@@ -8,7 +8,6 @@ inserted or deleted, in the same transaction, so counters stay exact under concu
 
 from __future__ import annotations
 
-import unicodedata
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from grassroots.kernel.db import insert_if_absent
 from grassroots.kernel.errors import Forbidden, Invalid, NotFound, RateLimited
 from grassroots.kernel.ids import new_id
 from grassroots.kernel.pagination import PageParams
+from grassroots.kernel.text import shows_nothing
 from grassroots.kernel.uow import UnitOfWork
 from grassroots.social import repository
 from grassroots.social.models import Comment, Favorite, Like, Notification, NotificationKind, Profile
@@ -220,22 +220,6 @@ async def forget_draft(uow: UnitOfWork, author: Principal, post_id: uuid.UUID) -
     await uow.state.kv.delete(_draft_key(author.id, post_id))
 
 
-# Characters that show nothing on their own beyond what ``str.isspace`` knows: fillers
-# (Hangul, braille blank), the combining grapheme joiner and variation selectors. Format
-# characters (category Cf: zero-width space and joiners, U+2060, U+FEFF) and controls are
-# caught by category.
-_INVISIBLE = frozenset("\u115f\u1160\u3164\uffa0\u2800\u034f") | frozenset(map(chr, range(0xFE00, 0xFE10)))
-
-
-def _blank(text: str) -> bool:
-    """Whether a comment would show nothing: a body of spaces and invisible characters is
-    as empty as no body (a zero-width joiner inside an emoji is fine: the emoji shows)."""
-    return all(
-        ch.isspace() or ch in _INVISIBLE or unicodedata.category(ch) in ("Cf", "Cc") or 0xE0100 <= ord(ch) <= 0xE01EF
-        for ch in text
-    )
-
-
 async def comment(
     uow: UnitOfWork, author: Principal, post_id: uuid.UUID, body: str, reply_to: uuid.UUID | None = None
 ) -> Comment:
@@ -244,7 +228,7 @@ async def comment(
     if not decision.allowed:
         raise RateLimited("You are commenting too fast; wait a moment.", retry_after=int(decision.retry_after) + 1)
     text = body.strip()
-    if _blank(text):
+    if shows_nothing(text):
         raise Invalid("The comment is empty.", code="validation_error", fields={"body": "empty"})
     post = await content.live_post(uow, post_id)
     parent_id = None
