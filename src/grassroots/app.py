@@ -32,7 +32,13 @@ from grassroots.identity import api as identity_api
 from grassroots.identity import pages as identity_pages
 from grassroots.kernel.auth import Policy
 from grassroots.kernel.events import EagerDeliveries
-from grassroots.kernel.http import BodyLimitMiddleware, ErrorResponse, RequestContextMiddleware, install_error_handlers
+from grassroots.kernel.http import (
+    BodyLimitMiddleware,
+    ErrorResponse,
+    HeadAsGetMiddleware,
+    RequestContextMiddleware,
+    install_error_handlers,
+)
 from grassroots.kernel.platform import Platform
 from grassroots.ledger import api as ledger_api
 from grassroots.ledger import pages as ledger_pages
@@ -146,6 +152,7 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
 
     install_error_handlers(app, html=web_pages.html_error)
+    app.add_middleware(HeadAsGetMiddleware, skip=("/api/", "/media/", "/healthz"))
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_size, overrides=body_limits(settings))
     app.add_middleware(RequestContextMiddleware, log_requests=settings.log_requests)
 

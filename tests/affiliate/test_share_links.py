@@ -196,6 +196,22 @@ async def test_an_unknown_link_is_a_404(client: httpx.AsyncClient, token: str) -
             assert VISITOR_COOKIE not in r.headers.get("set-cookie", "")
 
 
+async def test_a_link_previews_head_leads_on_and_counts_nothing(client: httpx.AsyncClient) -> None:
+    supplier, sharer = await actor(client, "supplier"), await actor(client, "consumer")
+    product = await make_product(client, supplier)
+    link = (await share(client, sharer, product["id"])).json()
+    async with browser(client) as bot:
+        head = await bot.head(link["url"])
+        assert (head.status_code, head.content) == (303, b"")
+        assert head.headers["location"].startswith(f"/products/{product['id']}?share=")
+        assert VISITOR_COOKIE not in head.headers.get("set-cookie", "")
+        assert (await bot.head("/s/no-such-link")).status_code == 404
+    assert (await my_links(client, sharer))[link["token"]]["clicks"] == 0
+    async with browser(client) as person:
+        assert (await person.get(link["url"])).status_code == 303
+    assert (await my_links(client, sharer))[link["token"]]["clicks"] == 1
+
+
 async def test_clicks_count_distinct_visitors_per_day(client: httpx.AsyncClient) -> None:
     supplier, sharer = await actor(client, "supplier"), await actor(client, "consumer")
     reader = await actor(client, "consumer")

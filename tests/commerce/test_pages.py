@@ -823,3 +823,55 @@ async def test_earnings_lines_tell_orders_placed_a_moment_apart_apart(client: ht
     page = (await client.get("/earnings", headers=HTML)).text
     labels = re.findall(r"Order …([0-9a-f]{8})<", page)
     assert sorted(labels) == sorted(o["id"][-8:] for o in orders)
+
+
+async def test_a_phone_number_needs_digits(client: httpx.AsyncClient) -> None:
+    supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
+    sku = (await make_product(client, supplier))["skus"][0]["id"]
+    for phone in ("-----", "(+) ()", "12-3-4"):
+        body = {"items": [{"sku_id": sku, "quantity": 1}], "shipping_address": {**ADDRESS, "phone": phone}}
+        r = await client.post("/api/v1/orders", headers={**buyer.headers, "Idempotency-Key": phone}, json=body)
+        assert (r.status_code, r.json()["error"]["code"]) == (422, "validation_error"), phone
+        assert "shipping_address.phone" in r.json()["error"]["fields"]
+    await as_browser(client, buyer)
+    r = await client.post("/checkout", data={**await checkout_form(client, sku), "phone": "-----"}, headers=HTML)
+    assert r.status_code == 422 and (await client.get("/api/v1/orders", headers=buyer.headers)).json()["items"] == []
+
+
+async def test_buy_now_with_an_emptied_quantity_buys_one(client: httpx.AsyncClient) -> None:
+    supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
+    sku = (await make_product(client, supplier, price=1000))["skus"][0]["id"]
+    await as_browser(client, buyer)
+    for qty in ("", "1e1", "-3", "٣"):
+        page = await client.get("/checkout", params={"sku": sku, "qty": qty}, headers=HTML)
+        assert page.status_code == 200 and 'name="qty" value="1"' in page.text, qty
+    page = await client.get("/checkout", params={"sku": sku, "qty": "3"}, headers=HTML)
+    assert 'name="qty" value="3"' in page.text
+    assert (await client.get("/checkout?sku=nonsense&qty=1", headers=HTML)).headers["location"] == "/products"
+
+
+async def test_an_order_being_confirmed_offers_neither_pay_nor_cancel(client: httpx.AsyncClient) -> None:
+    supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
+    product = await make_product(client, supplier)
+    await as_browser(client, buyer)
+    placed = await client.post("/checkout", data=await checkout_form(client, product["skus"][0]["id"]), headers=HTML)
+    payment_id = placed.headers["location"].rsplit("/", 1)[1]
+    paid = await client.post(f"/sandbox/payments/{payment_id}/confirm", headers=HTML)
+    page = await client.get(paid.headers["location"], headers=HTML)  # before the webhook arrives
+    assert 'data-testid="processing"' in page.text
+    assert "Pay now" not in page.text and "Cancel order" not in page.text
+
+
+async def test_the_price_shown_for_a_product_is_one_that_can_be_bought(client: httpx.AsyncClient) -> None:
+    supplier = await actor(client, "supplier")
+    skus = [
+        {"name": "small", "price_minor": 45_900, "currency": "CNY", "stock": 0},
+        {"name": "large", "price_minor": 64_260, "currency": "CNY", "stock": 3},
+    ]
+    body = {"title": "Teapot", "category": "home", "commission_bps": 1000, "skus": skus}
+    product = (await client.post("/api/v1/products", headers=supplier.headers, json=body)).json()
+    assert "459.00" not in (await client.get("/products?q=Teapot", headers=HTML)).text
+    assert "642.60" in (await client.get("/products?q=Teapot", headers=HTML)).text
+    for sku in product["skus"]:  # all sold out: the lowest of them all, marked sold out elsewhere
+        await client.put(f"/api/v1/skus/{sku['id']}/stock", headers=supplier.headers, json={"stock": 0})
+    assert "459.00" in (await client.get("/products?q=Teapot", headers=HTML)).text

@@ -286,3 +286,28 @@ async def test_user_content_is_escaped(client: httpx.AsyncClient) -> None:
 async def test_html_404_page(client: httpx.AsyncClient) -> None:
     r = await client.get("/no/such/page", headers={**HTML, "accept-language": "zh-CN"})
     assert r.status_code == 404 and "页面不存在" in r.text
+    assert "错误代码：<code>not_found</code>" in r.text  # a Chinese colon, inside the sentence
+
+
+async def test_a_mistyped_page_address_is_not_found_not_a_form_to_fix(client: httpx.AsyncClient) -> None:
+    for path in ("/posts/01a21929-5bda-7375-85f7-cdf44f06fab", "/products/xyz", "/u/xyz", "/comments/1"):
+        r = await client.get(path, headers=HTML)
+        assert r.status_code == 404 and "validation_error" not in r.text, path
+    r = await client.get("/api/v1/products/xyz")  # the API still names the field
+    assert (r.status_code, r.json()["error"]["code"]) == (422, "validation_error")
+
+
+async def test_signed_in_pages_are_not_kept_by_the_browser(client: httpx.AsyncClient) -> None:
+    assert "no-store" not in (await client.get("/products", headers=HTML)).headers.get("cache-control", "")
+    user = await signup(client, "consumer")
+    assert (await web_login(client, user["email"])).status_code == 303
+    for path in ("/orders", "/products", "/account"):
+        r = await client.get(path, headers=HTML)
+        assert r.headers["cache-control"] == "no-store, private", path
+
+
+async def test_pages_answer_head_like_get_without_a_body(client: httpx.AsyncClient) -> None:
+    get, head = await client.get("/products", headers=HTML), await client.head("/products", headers=HTML)
+    assert (head.status_code, head.content, head.headers["content-type"]) == (200, b"", get.headers["content-type"])
+    assert (await client.head("/no/such/page", headers=HTML)).status_code == 404
+    assert (await client.head("/api/v1/products")).status_code == 405  # the API is as it was

@@ -17,6 +17,7 @@ from grassroots.identity.api import client_ip
 from grassroots.kernel.auth import CurrentUser, MaybeUser, Principal, Role, cookie_secure, require
 from grassroots.kernel.deps import UoW
 from grassroots.kernel.errors import DomainError, NotFound
+from grassroots.kernel.http import head_only
 from grassroots.kernel.i18n import N_
 from grassroots.kernel.pagination import Paging
 from grassroots.mcn import service as mcn
@@ -143,16 +144,20 @@ async def open_share_link(token: str, request: Request, viewer: MaybeUser, uow: 
     fresh = visitor is None
     if visitor is None:
         visitor = service.new_visitor_id()
-    # A GET's unit of work only reads (on SQLite it takes no writer lock, so writing in it
-    # fails with "database is locked" while anything else writes): the click gets its own.
-    async with uow.platform.unit_of_work() as writer:
-        link, selling = await service.click(
-            writer,
-            token,
-            viewer.id if viewer else None,
-            visitor,
-            new_visitor_from=client_ip(request) if fresh and viewer is None else None,
-        )
+    if head_only(request):  # a link preview's HEAD: where it leads, no click and no cookie
+        link, selling = await service.click(uow, token, None, None)
+        fresh = False
+    else:
+        # A GET's unit of work only reads (on SQLite it takes no writer lock, so writing in
+        # it fails with "database is locked" while anything else writes): the click gets its own.
+        async with uow.platform.unit_of_work() as writer:
+            link, selling = await service.click(
+                writer,
+                token,
+                viewer.id if viewer else None,
+                visitor,
+                new_visitor_from=client_ip(request) if fresh and viewer is None else None,
+            )
     query = urlencode({"share": link.token, "scene": "share"})
     post_live = link.post_id is not None and bool(await content.live_post_ids(uow, [link.post_id]))
     # a link through a post that was deleted since still leads to the product

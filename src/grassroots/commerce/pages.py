@@ -124,9 +124,11 @@ def _fewer_left(request: Request, left: int) -> str:
 @router.get("/checkout")
 async def checkout(request: Request, shopper: Shopper, uow: UoW, sku: str = "", qty: str = "1") -> Response:
     try:
-        sku_id, quantity = uuid.UUID(sku), max(1, min(99, int(qty)))
+        sku_id = uuid.UUID(sku)
     except ValueError:
         return see_other("/products")
+    # An emptied or odd quantity box ("", "1e1") buys one, as the checkout form's own field does.
+    quantity = max(1, min(99, int(qty) if qty.isascii() and qty.isdigit() else 1))
     ctx = await _checkout_context(uow, sku_id, quantity)
     if ctx is None:
         return see_other("/products")

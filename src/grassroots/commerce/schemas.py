@@ -40,6 +40,13 @@ class AddressIn(Strict):
         # A Chinese keyboard in full-width mode types "１３８ ００００": the same number.
         return unicodedata.normalize("NFKC", value).strip() if isinstance(value, str) else value
 
+    @field_validator("phone")
+    @classmethod
+    def _has_digits(cls, value: str) -> str:
+        if sum(ch.isdigit() for ch in value) < 5:  # "-----" or "(+)" is no number to call
+            raise ValueError("a phone number has at least 5 digits")
+        return value
+
 
 SceneName = Literal["feed", "note", "video", "live", "search", "showcase", "share", "direct"]
 

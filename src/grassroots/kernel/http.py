@@ -141,6 +141,9 @@ def install_error_handlers(app: FastAPI, html: HtmlErrorRenderer | None = None) 
             return await render(request, 415, "unsupported_media_type", message)
         if any(e.get("type") == "json_invalid" for e in errors):
             return await render(request, 400, "malformed_json", "The request body is not valid JSON.")
+        if not path.startswith("/api/") and all(tuple(e.get("loc", ()))[:1] == ("path",) for e in errors):
+            # A page's address cut short or mistyped (/posts/01a2…): no such page, not a form to fix.
+            return await render(request, 404, "not_found", "Nothing lives at this address.")
         fields: dict[str, str] = {}
         for e in errors:
             fields.setdefault(_loc(e.get("loc", ())), str(e.get("msg", "invalid")))
@@ -222,6 +225,38 @@ def _api_reads(media_type: str, path: str) -> bool:
     if kind == "multipart/form-data":
         return path in UPLOAD_PATHS
     return kind == "application/json" or (kind.startswith("application/") and kind.endswith("+json"))
+
+
+HEAD_ONLY = "grassroots.head_only"  # in the scope of a HEAD answered as a GET
+
+
+def head_only(request: Request) -> bool:
+    """Whether this GET answers a HEAD: a handler with a side effect (a click counted)
+    leaves it out, as HEAD must change nothing."""
+    return bool(request.scope.get(HEAD_ONLY))
+
+
+class HeadAsGetMiddleware:
+    """Pages answer HEAD as they answer GET, without the body: link previews of a shared
+    ``/s/…`` link and uptime checks send HEAD. Paths under ``skip`` (the API, and routes
+    with a HEAD of their own that need not build the body) are left as they are."""
+
+    def __init__(self, app: ASGIApp, skip: tuple[str, ...]) -> None:
+        self.app = app
+        self.skip = skip
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD" or scope["path"].startswith(self.skip):
+            await self.app(scope, receive, send)
+            return
+
+        async def headers_only(message: Message) -> None:
+            if message["type"] != "http.response.body":
+                await send(message)
+            elif not message.get("more_body", False):  # the headers say how long the body is
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+        await self.app({**scope, "method": "GET", HEAD_ONLY: True}, receive, headers_only)
 
 
 class BodyLimitMiddleware:

@@ -154,7 +154,11 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, s
 
 
 def finish(request: Request, response: Response) -> None:
-    """Cookies every rendered page carries: a new CSRF token; flash messages, now shown, cleared."""
+    """Cookies every rendered page carries: a new CSRF token; flash messages, now shown, cleared.
+    A signed-in person's page is never stored: after logging out on a shared phone, Back must
+    not show the last person's orders and address from the browser's cache."""
     persist_csrf(request, response)
+    if current_user(request) is not None:
+        response.headers["Cache-Control"] = "no-store, private"
     if request.cookies.get(FLASH_COOKIE):
         response.delete_cookie(FLASH_COOKIE, path="/")
