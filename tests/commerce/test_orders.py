@@ -19,7 +19,7 @@ from grassroots.kernel.errors import Conflict
 from grassroots.kernel.idempotency import IdempotencyKey
 from grassroots.kernel.platform import Platform
 from tests.commerce.test_money import admin_headers
-from tests.conftest import ADDRESS, Actor, actor, advance, drain, make_product, pay_order, place_order
+from tests.conftest import ADDRESS, Actor, Stack, actor, advance, drain, make_product, pay_order, place_order
 
 
 def code(r: httpx.Response) -> str:
@@ -604,3 +604,68 @@ async def test_an_order_with_an_expected_total_is_placed_only_at_that_total(clie
         assert (await order(bad, "b")).status_code == 422, bad
     r = await order(2000, "a")  # the refused request kept nothing, not even its key
     assert r.status_code == 201 and r.json()["total_minor"] == 2000
+
+
+async def test_a_buyer_takes_back_a_paid_order_the_supplier_has_not_shipped(client: httpx.AsyncClient) -> None:
+    admin = await admin_headers(client)
+    supplier, buyer, other = (
+        await actor(client, "supplier"),
+        await actor(client, "consumer"),
+        await actor(client, "consumer"),
+    )
+    product = await make_product(client, supplier, price=5000, stock=4)
+    order = await place_order(client, buyer, product["skus"][0]["id"], 2)
+    await pay_order(client, buyer, order["id"])
+    url = f"/api/v1/orders/{order['id']}/cancel-and-refund"
+    r = await client.post(url, headers=other.headers)
+    assert (r.status_code, code(r)) == (404, "order_not_found")
+    r = await client.post(url, headers=supplier.headers)
+    assert (r.status_code, code(r)) == (403, "forbidden_role")
+    r = await client.post(url, headers=buyer.headers, json={"reason": "x" * 201})
+    assert (r.status_code, code(r)) == (422, "validation_error")
+    r = await client.post(url, headers=buyer.headers)
+    assert r.status_code == 200 and r.json()["status"] == "refunded", r.text
+    await drain(client)
+    assert (await client.get(f"/api/v1/products/{product['id']}")).json()["skus"][0]["stock"] == 4  # back on sale
+    tb = (await client.get("/api/v1/admin/ledger/trial-balance", headers=admin)).json()
+    assert tb["total_minor"] == 0
+    assert (await client.get("/api/v1/me/earnings", headers=supplier.headers)).json()["pending_minor"] == 0
+    refunds = (await client.get(f"/api/v1/orders/{order['id']}", headers=buyer.headers)).json()
+    assert refunds["status"] == "refunded"
+    told = (await client.get("/api/v1/notifications", headers=supplier.headers)).json()["items"]
+    assert [n["kind"] for n in told if n["order_id"] == order["id"]] == ["buyer_cancelled"]
+    r = await client.post(url, headers=buyer.headers)  # once refunded, nothing more to take back
+    assert (r.status_code, code(r)) == (409, "invalid_state")
+    ship = {"carrier": "SF", "tracking_number": "SF1"}
+    r = await client.post(f"/api/v1/orders/{order['id']}/ship", headers=supplier.headers, json=ship)
+    assert (r.status_code, code(r)) == (409, "invalid_state")  # the supplier does not ship it
+
+    shipped = await place_order(client, buyer, product["skus"][0]["id"])
+    await pay_order(client, buyer, shipped["id"])
+    await client.post(f"/api/v1/orders/{shipped['id']}/ship", headers=supplier.headers, json=ship)
+    r = await client.post(f"/api/v1/orders/{shipped['id']}/cancel-and-refund", headers=buyer.headers)
+    assert (r.status_code, code(r)) == (409, "invalid_state")  # on its way: a return instead
+    unpaid = await place_order(client, buyer, product["skus"][0]["id"])
+    r = await client.post(f"/api/v1/orders/{unpaid['id']}/cancel-and-refund", headers=buyer.headers)
+    assert (r.status_code, code(r)) == (409, "invalid_state")  # unpaid: cancel it
+
+
+async def test_taking_back_an_order_as_it_ships_ends_one_way(client: httpx.AsyncClient, stack: Stack) -> None:
+    supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
+    product = await make_product(client, supplier, stock=30)
+    ship = {"carrier": "SF", "tracking_number": "SF1"}
+    shipped_count = 0
+    for _ in range(8):
+        order = await place_order(client, buyer, product["skus"][0]["id"])
+        await pay_order(client, buyer, order["id"])
+        shipped, taken = await asyncio.gather(
+            client.post(f"/api/v1/orders/{order['id']}/ship", headers=supplier.headers, json=ship),
+            client.post(f"/api/v1/orders/{order['id']}/cancel-and-refund", headers=buyer.headers),
+        )
+        assert sorted((shipped.status_code, taken.status_code)) == [200, 409]
+        final = (await client.get(f"/api/v1/orders/{order['id']}", headers=buyer.headers)).json()["status"]
+        assert final == ("shipped" if shipped.status_code == 200 else "refunded")
+        shipped_count += shipped.status_code == 200
+    await drain(client)
+    left = (await client.get(f"/api/v1/products/{product['id']}")).json()["skus"][0]["stock"]
+    assert left == 30 - shipped_count  # what was taken back is on sale again, what shipped is not

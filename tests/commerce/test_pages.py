@@ -875,3 +875,20 @@ async def test_the_price_shown_for_a_product_is_one_that_can_be_bought(client: h
     for sku in product["skus"]:  # all sold out: the lowest of them all, marked sold out elsewhere
         await client.put(f"/api/v1/skus/{sku['id']}/stock", headers=supplier.headers, json={"stock": 0})
     assert "459.00" in (await client.get("/products?q=Teapot", headers=HTML)).text
+
+
+async def test_a_buyer_cancels_a_paid_order_from_its_page_and_a_double_tap_is_done(client: httpx.AsyncClient) -> None:
+    supplier, buyer, order = await a_paid_order_for_the_suppliers_browser(client)
+    page = await client.get(f"/orders/{order['id']}", headers=HTML)
+    assert 'data-testid="cancel-paid"' not in page.text  # the supplier ships or refunds; only the buyer takes back
+    await as_browser(client, buyer)
+    page = await client.get(f"/orders/{order['id']}", headers={**HTML, "accept-language": "zh-CN"})
+    assert 'data-testid="cancel-paid"' in page.text and "取消并退款" in page.text
+    form = {"csrf_token": csrf_of(page.text), "reason": "买错了"}
+    for _ in range(2):  # the second is a double tap: done, not refused
+        r = await client.post(f"/orders/{order['id']}/cancel-and-refund", data=form, headers=HTML)
+        shown = await client.get(r.headers["location"], headers=HTML)
+        assert "Order cancelled. The money goes back the way you paid." in shown.text
+    got = (await client.get(f"/api/v1/orders/{order['id']}", headers=buyer.headers)).json()
+    assert got["status"] == "refunded"
+    assert 'data-testid="cancel-paid"' not in (await client.get(f"/orders/{order['id']}", headers=HTML)).text

@@ -12,6 +12,7 @@ from grassroots.commerce import service
 from grassroots.commerce.models import Order, OrderStatus, ReturnRequest, ReturnStatus
 from grassroots.commerce.schemas import (
     ApproveIn,
+    CancelRefundIn,
     OrderIn,
     OrderItemOut,
     OrderOut,
@@ -130,6 +131,15 @@ async def get_order(order_id: uuid.UUID, viewer: OrderViewer, uow: UoW) -> Order
 @router.post("/orders/{order_id}/cancel", response_model=OrderOut)
 async def cancel(order_id: uuid.UUID, buyer: Buyer, uow: UoW) -> OrderOut:
     return order_out(await service.cancel(uow, buyer, order_id))
+
+
+@router.post("/orders/{order_id}/cancel-and-refund", response_model=OrderOut)
+async def cancel_and_refund(
+    order_id: uuid.UUID, buyer: Buyer, uow: UoW, body: Annotated[CancelRefundIn | None, Body()] = None
+) -> OrderOut:
+    """Take back a paid order not yet shipped: refunded in full at once (409 ``invalid_state``
+    once shipped: then it is a return)."""
+    return order_out(await service.cancel_and_refund(uow, buyer, order_id, body.reason if body else ""))
 
 
 @router.post("/orders/{order_id}/pay", response_model=PayOut)

@@ -69,7 +69,9 @@ STATUS_LABELS = {
 }
 register_global("status_labels", STATUS_LABELS)
 # Refund reasons the platform writes itself: pages show them in the reader's language.
-register_global("platform_refund_reasons", {service.RETURN_REASON, service.LATE_PAYMENT_REASON})
+register_global(
+    "platform_refund_reasons", {service.RETURN_REASON, service.LATE_PAYMENT_REASON, service.BUYER_CANCELLED}
+)
 
 ERRORS = {
     "out_of_stock": N_("Sorry, there is not enough stock left."),
@@ -343,6 +345,19 @@ async def cancel(request: Request, order_id: uuid.UUID, form: CsrfForm, shopper:
         uow, shopper, order_id, service.cancel(uow, shopper, order_id), done=OrderStatus.cancelled, reason="buyer"
     )
     return await _order_action(request, uow, order_id, action, N_("Order cancelled."))
+
+
+@router.post("/orders/{order_id}/cancel-and-refund")
+async def cancel_and_refund(
+    request: Request, order_id: uuid.UUID, form: CsrfForm, shopper: Shopper, uow: UoW
+) -> Response:
+    reason = text(form, "reason", 200)
+    action = _done_if_already(
+        uow, shopper, order_id, service.cancel_and_refund(uow, shopper, order_id, reason), done=OrderStatus.refunded
+    )
+    return await _order_action(
+        request, uow, order_id, action, N_("Order cancelled. The money goes back the way you paid.")
+    )
 
 
 @router.post("/orders/{order_id}/receive")

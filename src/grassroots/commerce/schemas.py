@@ -174,6 +174,10 @@ class RefundIn(Strict):
     reason: Line = Field(max_length=200)
 
 
+class CancelRefundIn(Strict):
+    reason: str = Field(default="", max_length=200, description="Optional: why the buyer takes the order back")
+
+
 class ReviewIn(Strict):
     rating: int = Field(ge=1, le=5, strict=True)
     body: str = Field(default="", max_length=2000)

@@ -56,6 +56,7 @@ log = logging.getLogger("grassroots.commerce")
 IDEMPOTENCY_SCOPE = "orders.create"
 # Refund reasons the platform writes itself (pages show them translated; people's own as typed).
 RETURN_REASON = N_("no-reason return")
+BUYER_CANCELLED = N_("cancelled by the buyer before shipping")
 LATE_PAYMENT_REASON = N_("payment arrived after the order was cancelled")
 REFUNDABLE = (OrderStatus.paid, OrderStatus.shipped, OrderStatus.received, OrderStatus.completed)
 
@@ -472,6 +473,19 @@ async def cancel(uow: UnitOfWork, buyer: Principal, order_id: uuid.UUID) -> Orde
     return order
 
 
+async def cancel_and_refund(uow: UnitOfWork, buyer: Principal, order_id: uuid.UUID, reason: str = "") -> Order:
+    """The buyer takes back a paid order the supplier has not shipped: refunded in full at
+    once and its goods put back on sale, so no buyer waits on a supplier who never ships.
+    Once shipped it is a return instead (409 ``invalid_state``)."""
+    # The order row locked first, as shipping takes it: a ship at the same moment either
+    # lands first (and this is refused) or finds the order refunded.
+    order = await _buyers_order(uow, buyer, order_id, lock=True)
+    if order.status != OrderStatus.paid:
+        raise invalid_state(order, "cancel and refund")
+    await _refund(uow, order, reason.strip() or BUYER_CANCELLED, restock=True, by="buyer")
+    return order
+
+
 async def receive(uow: UnitOfWork, buyer: Principal, order_id: uuid.UUID) -> Order:
     order = await _buyers_order(uow, buyer, order_id)
     if not await _receive(uow, order):
@@ -691,7 +705,7 @@ async def refund(uow: UnitOfWork, actor: Principal, order_id: uuid.UUID, reason:
     return order
 
 
-async def _refund(uow: UnitOfWork, order: Order, reason: str, *, restock: bool) -> None:
+async def _refund(uow: UnitOfWork, order: Order, reason: str, *, restock: bool, by: str = "seller") -> None:
     """Refund the order: reverse or claw back its split, return the money, maybe restock."""
     moved = await repository.transition(
         uow.session, order.id, list(REFUNDABLE), OrderStatus.refunded, refunded_at=uow.now()
@@ -714,6 +728,8 @@ async def _refund(uow: UnitOfWork, order: Order, reason: str, *, restock: bool) 
         {
             "order_id": order.id,
             "buyer_id": order.buyer_id,
+            "supplier_id": order.supplier_id,
+            "by": by,  # "buyer": taken back before shipping; else the supplier or an operator
             "ledger": kind,
             "reason": reason,
             "post_id": order.post_id,

@@ -90,6 +90,7 @@ class NotificationKind(StrEnum):
     return_requested = "return_requested"  # to the supplier: a buyer asks to send goods back
     return_rejected = "return_rejected"  # to the buyer, with the supplier's note
     order_refunded = "order_refunded"  # to the buyer: an approved return or an after-sales refund
+    buyer_cancelled = "buyer_cancelled"  # to the supplier: a paid order taken back before shipping
 
 
 class Notification(Base):

@@ -54,6 +54,7 @@ register_global(
         "return_requested": N_("A buyer asked to return an order"),
         "return_rejected": N_("Your return request was declined"),
         "order_refunded": N_("Your order was refunded"),
+        "buyer_cancelled": N_("A buyer cancelled a paid order before it shipped: do not ship it"),
     },
 )
 

@@ -119,6 +119,18 @@ async def notify_refunded(uow: UnitOfWork, event: Event) -> None:
     )
 
 
+@on(
+    "commerce.order_refunded",
+    key="social.notify_buyer_cancelled",
+    when=lambda p: p.get("by") == "buyer" and bool(p.get("supplier_id")),
+)
+async def notify_buyer_cancelled(uow: UnitOfWork, event: Event) -> None:
+    supplier, order_id = _id(event.payload, "supplier_id"), _id(event.payload, "order_id")
+    assert supplier is not None
+    key = f"buyer-cancelled:{order_id}"
+    await service.notify(uow, supplier, NotificationKind.buyer_cancelled, key, order_id=order_id, at=event.created_at)
+
+
 def _has(party: str, amount: str) -> Callable[[dict[str, Any]], bool]:
     return lambda payload: bool(payload.get(party) and payload.get(amount))
 
