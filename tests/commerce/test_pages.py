@@ -878,7 +878,7 @@ async def test_the_price_shown_for_a_product_is_one_that_can_be_bought(client: h
 
 
 async def test_a_buyer_cancels_a_paid_order_from_its_page_and_a_double_tap_is_done(client: httpx.AsyncClient) -> None:
-    supplier, buyer, order = await a_paid_order_for_the_suppliers_browser(client)
+    _, buyer, order = await a_paid_order_for_the_suppliers_browser(client)
     page = await client.get(f"/orders/{order['id']}", headers=HTML)
     assert 'data-testid="cancel-paid"' not in page.text  # the supplier ships or refunds; only the buyer takes back
     await as_browser(client, buyer)

@@ -195,3 +195,38 @@ async def test_the_profile_counts_in_the_right_number(client: httpx.AsyncClient)
     await make_post(client, creator, title="second")
     assert (await counters("en")).split(" · ")[2] == "2 posts"
     assert (await counters("zh-CN")).split(" · ") == ["1 粉丝", "1 关注", "2 笔记", "1 获赞"]
+
+
+async def test_followers_following_and_favourites_have_pages(client: httpx.AsyncClient) -> None:
+    from tests.commerce.test_money import admin_headers
+    from tests.commerce.test_regressions import browser_for
+    from tests.web.test_pages import HTML
+
+    creator, fan, gone = await actor(client, "creator"), await actor(client, "consumer"), await actor(client, "creator")
+    for who in (creator, gone):
+        assert (await client.post(f"/api/v1/users/{who.id}/follow", headers=fan.headers)).is_success
+    post = await make_post(client, creator, title="Kept for later")
+    assert (await client.post(f"/api/v1/posts/{post['id']}/favorite", headers=fan.headers)).is_success
+    admin = await admin_headers(client)
+    r = await client.post(f"/api/v1/admin/users/{gone.id}/suspend", headers=admin, json={"reason": "spam"})
+    assert r.is_success
+
+    browser = await browser_for(client, fan)
+    profile = await browser.get(f"/u/{creator.id}", headers=HTML)
+    assert f'href="/u/{creator.id}/followers"' in profile.text and 'data-testid="favorites-link"' not in profile.text
+    listed = await browser.get(f"/u/{creator.id}/followers", headers=HTML)
+    assert listed.status_code == 200 and f'href="/u/{fan.id}"' in listed.text and "1 follower" in listed.text
+    listed = await browser.get(f"/u/{fan.id}/following", headers=HTML)
+    assert f'href="/u/{creator.id}"' in listed.text and f'href="/u/{gone.id}"' not in listed.text  # suspended: left out
+    assert (await browser.get(f"/u/{gone.id}/followers", headers=HTML)).status_code == 404
+    empty = await browser.get(f"/u/{creator.id}/following", headers=HTML)
+    assert 'data-testid="empty-state"' in empty.text
+
+    mine = await browser.get(f"/u/{fan.id}", headers=HTML)
+    assert 'data-testid="favorites-link"' in mine.text
+    saved = await browser.get("/me/favorites", headers=HTML)
+    assert saved.status_code == 200 and "Kept for later" in saved.text
+    account = await browser.get("/account", headers=HTML)
+    assert f'href="/u/{fan.id}"' in account.text and 'href="/me/favorites"' in account.text
+    anonymous = await client.get("/me/favorites", headers=HTML)
+    assert anonymous.status_code in (302, 303) and "/login" in anonymous.headers["location"]

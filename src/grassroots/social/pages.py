@@ -11,7 +11,7 @@ from fastapi.responses import Response
 
 from grassroots.affiliate import service as affiliate
 from grassroots.content import service as content
-from grassroots.kernel.auth import CurrentUser, MaybeUser, Role
+from grassroots.kernel.auth import CurrentUser, MaybeUser, Principal, Role
 from grassroots.kernel.deps import UoW
 from grassroots.kernel.errors import Invalid
 from grassroots.kernel.i18n import N_
@@ -71,6 +71,33 @@ async def profile(request: Request, user_id: uuid.UUID, viewer: MaybeUser, uow: 
         "social/profile.html",
         {"person": person, "posts": posts, "next_cursor": next_cursor, "showcase": showcase},
     )
+
+
+async def _people_page(
+    request: Request, uow: UoW, user_id: uuid.UUID, viewer: Principal | None, paging: PageParams, which: str
+) -> Response:
+    person = await service.profile(uow, user_id, viewer)  # 404 for an account out of sight
+    listing = service.followers if which == "followers" else service.following
+    people, next_cursor = await listing(uow, user_id, paging)
+    context = {"person": person, "people": people, "next_cursor": next_cursor, "which": which}
+    return render(request, "social/people.html", context)
+
+
+@router.get("/u/{user_id}/followers")
+async def followers(request: Request, user_id: uuid.UUID, viewer: MaybeUser, uow: UoW, paging: Paging) -> Response:
+    return await _people_page(request, uow, user_id, viewer, paging, "followers")
+
+
+@router.get("/u/{user_id}/following")
+async def following(request: Request, user_id: uuid.UUID, viewer: MaybeUser, uow: UoW, paging: Paging) -> Response:
+    return await _people_page(request, uow, user_id, viewer, paging, "following")
+
+
+@router.get("/me/favorites")
+async def favorites(request: Request, user: CurrentUser, uow: UoW, paging: Paging) -> Response:
+    ids, next_cursor = await service.favorite_post_ids(uow, user, paging)
+    posts = await content.views(uow, ids)
+    return render(request, "social/favorites.html", {"posts": posts, "next_cursor": next_cursor})
 
 
 @router.post("/u/{user_id}/follow")
