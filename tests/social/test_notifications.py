@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 
+from grassroots.kernel.platform import Platform
+from grassroots.social import service as social
+from grassroots.social.models import NotificationKind
 from tests.conftest import Actor, actor, advance, drain, make_admin, make_product, pay_order, place_order
 from tests.content.test_posts import make_post
 from tests.social.test_comments import say
@@ -293,10 +297,22 @@ async def test_mark_all_read_leaves_what_arrived_after_the_page_was_shown(client
     assert page.text.count('data-testid="notification"') == 1
     await client.post(f"/api/v1/posts/{post['id']}/comments", headers=late.headers, json={"body": "meanwhile"})
     await drain(client)
-    form = {"csrf_token": csrf_of(page.text), "upto": re.search(r'name="upto" value="([^"]*)"', page.text).group(1)}  # type: ignore[union-attr]
+    # and one delivered late about something that happened before the page was shown
+    platform: Platform = client._transport.app.state.platform  # type: ignore[attr-defined]
+    first = (await client.get("/api/v1/notifications", headers=author.headers)).json()["items"][-1]
+    async with platform.unit_of_work() as uow:
+        earlier = datetime.fromisoformat(first["created_at"]) - timedelta(seconds=30)
+        await social.notify(
+            uow, uuid.UUID(author.id), NotificationKind.new_follower, "late", actor_id=uuid.UUID(fan.id), at=earlier
+        )
+    form = {
+        "csrf_token": csrf_of(page.text),
+        "shown_at": re.search(r'name="shown_at" value="([^"]*)"', page.text).group(1),
+    }  # type: ignore[union-attr]
     assert (await b.post("/notifications/read", data=form, headers=HTML)).status_code == 303
     left = (await client.get("/api/v1/notifications?unread=true", headers=author.headers)).json()
-    assert [n["actor_handle"] for n in left["items"]] == [late.handle]
+    assert sorted(n["actor_handle"] for n in left["items"]) == sorted([late.handle, fan.handle])
+    assert left["items"][-1]["kind"] == "new_follower"  # listed by when it happened, unread
     await b.aclose()
 
 

@@ -105,8 +105,11 @@ class Notification(Base):
     # Made from the event that caused it, so a redelivered event notifies once.
     dedupe_key: Mapped[str] = mapped_column(String(120), unique=True)
     data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)  # when the event happened
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # When it was delivered (later than created_at when its event waited): what "mark all
+    # read" compares with the time the page was shown. Null only in rows from before 0011.
+    arrived_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
     __table_args__ = (Index("ix_notifications_user", "user_id", "id"),)
 

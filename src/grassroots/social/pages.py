@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import parse_qsl, urlencode
 
@@ -205,13 +206,18 @@ async def notifications(
             "next_cursor": next_cursor,
             "unread": unread,
             "unread_count": await service.unread_count(uow, user),
-            "newest_id": await service.newest_notification_id(uow, user),
+            "shown_at": uow.now().isoformat(),  # "mark all read" marks what had arrived by then
         },
     )
 
 
 @router.post("/notifications/read")
 async def mark_read(request: Request, form: CsrfForm, user: CurrentUser, uow: UoW) -> Response:
-    """Mark all read that had arrived when the page was shown (``upto``: its newest)."""
-    upto = uuid_field(form, "upto")
-    return await act(request, uow, service.mark_read(uow, user, None, upto=upto), redirect="/notifications")
+    """Mark all read that had arrived when the page was shown (``shown_at``)."""
+    try:
+        seen_at: datetime | None = datetime.fromisoformat(text(form, "shown_at", 40))
+    except ValueError:
+        seen_at = None  # a form without it (an old page): everything, as the API's {} does
+    if seen_at is not None and seen_at.tzinfo is None:
+        seen_at = seen_at.replace(tzinfo=UTC)
+    return await act(request, uow, service.mark_read(uow, user, None, seen_at=seen_at), redirect="/notifications")

@@ -241,21 +241,15 @@ async def mark_read(
     user_id: uuid.UUID,
     ids: Sequence[uuid.UUID] | None,
     at: datetime,
-    upto: uuid.UUID | None = None,
+    seen_at: datetime | None = None,
 ) -> int:
     stmt = update(Notification).where(Notification.user_id == user_id, Notification.read_at.is_(None))
     if ids is not None:
         stmt = stmt.where(Notification.id.in_(set(ids)))
-    if upto is not None:  # ids follow the events' times: none about anything after this one
-        stmt = stmt.where(Notification.id <= upto)
+    if seen_at is not None:  # only what had arrived by then (rows from before 0011: made by then)
+        stmt = stmt.where(func.coalesce(Notification.arrived_at, Notification.created_at) <= seen_at)
     result = await session.execute(stmt.values(read_at=at))
     return int(getattr(result, "rowcount", 0) or 0)
-
-
-async def newest_notification_id(session: AsyncSession, user_id: uuid.UUID) -> uuid.UUID | None:
-    stmt = select(Notification.id).where(Notification.user_id == user_id).order_by(Notification.id.desc()).limit(1)
-    found: uuid.UUID | None = await session.scalar(stmt)
-    return found
 
 
 # ------------------------------------------------------------------ profiles

@@ -446,6 +446,7 @@ async def notify(
         dedupe_key=dedupe_key[:120],
         data=data or {},
         created_at=when,
+        arrived_at=uow.now(),
     )
 
 
@@ -477,13 +478,8 @@ async def unread_count(uow: UnitOfWork, user: Principal) -> int:
 
 
 async def mark_read(
-    uow: UnitOfWork, user: Principal, ids: Sequence[uuid.UUID] | None, *, upto: uuid.UUID | None = None
+    uow: UnitOfWork, user: Principal, ids: Sequence[uuid.UUID] | None, *, seen_at: datetime | None = None
 ) -> int:
-    """Mark ``ids`` (None: all) read; ``upto``: none about anything newer than that one (a
-    page's "Mark all read" leaves what happened after the page was shown; a notification of
-    an older event delivered late is marked with the rest)."""
-    return await repository.mark_read(uow.session, user.id, ids, uow.now(), upto)
-
-
-async def newest_notification_id(uow: UnitOfWork, user: Principal) -> uuid.UUID | None:
-    return await repository.newest_notification_id(uow.session, user.id)
+    """Mark ``ids`` (None: all) read; ``seen_at``: only those that had arrived by then (the
+    time a page was shown: one delivered later, even about an older event, stays unread)."""
+    return await repository.mark_read(uow.session, user.id, ids, uow.now(), seen_at)
