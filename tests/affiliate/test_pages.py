@@ -105,3 +105,11 @@ async def test_a_contracted_creator_is_shown_the_rate_they_keep(client: httpx.As
         page = await alone.get(path, headers=HTML)
         assert "Earn 15%" in page.text and 'data-testid="mcn-note"' not in page.text, path
     assert 'data-testid="mcn-note"' in (await signed.get("/me/share-links", headers=HTML)).text
+    # a suspended MCN takes no share (attribution pays the creator all): nor is one shown
+    from tests.commerce.test_money import admin_headers
+
+    admin = await admin_headers(client)
+    r = await client.post(f"/api/v1/admin/users/{mcn.id}/suspend", headers=admin, json={"reason": "fraud"})
+    assert r.is_success
+    page = await signed.get("/affiliate/pool", headers=HTML)
+    assert "Earn 15%" in page.text and 'data-testid="mcn-note"' not in page.text

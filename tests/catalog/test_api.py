@@ -8,8 +8,9 @@ import httpx
 import pytest
 
 from grassroots.catalog import service as catalog
-from grassroots.catalog.schemas import ProductPatch
+from grassroots.catalog.schemas import ProductPatch, SkuIn, SkuPatch
 from grassroots.kernel.auth import Principal, Role
+from grassroots.kernel.errors import Invalid
 from grassroots.kernel.platform import Platform
 from tests.conftest import ADDRESS, actor, make_product, place_order
 
@@ -389,3 +390,33 @@ async def test_only_the_owner_changes_or_adds_skus(client: httpx.AsyncClient) ->
     assert [(s["name"], s["price_minor"]) for s in got] == [
         (product["skus"][0]["name"], product["skus"][0]["price_minor"])
     ]
+
+
+async def test_sku_edits_of_one_product_at_once_take_turns(client: httpx.AsyncClient, platform: Platform) -> None:
+    """An edit waiting for another's locks sees what the other added: two adds of one name,
+    or an add and a rename to it, never leave a product with two options of one name."""
+    if platform.db.dialect != "postgresql":
+        pytest.skip("SQLite has one writer at a time: the second cannot read before the first commits")
+    supplier = await actor(client, "supplier")
+    product = await make_product(client, supplier)
+    me = Principal(id=uuid.UUID(supplier.id), role=Role.supplier, handle=supplier.handle, email=supplier.email)
+    pid, first_sku = uuid.UUID(product["id"]), uuid.UUID(product["skus"][0]["id"])
+
+    async def add(name: str) -> None:
+        async with platform.unit_of_work() as uow:
+            await catalog.add_sku(uow, me, pid, SkuIn(name=name, price_minor=2500, currency="CNY", stock=4))
+
+    async def rename(name: str) -> None:
+        async with platform.unit_of_work() as uow:
+            await catalog.update_sku(uow, me, first_sku, SkuPatch(name=name))
+
+    for name, late in (("Gift box", add("gift BOX")), ("Gift tin", rename("GIFT tin"))):
+        async with platform.unit_of_work() as first:
+            await catalog.add_sku(first, me, pid, SkuIn(name=name, price_minor=2500, currency="CNY", stock=4))
+            second = asyncio.create_task(late)
+            await asyncio.sleep(0.3)
+            assert not second.done()  # it waits for the first to commit
+        with pytest.raises(Invalid):
+            await second
+    names = [s["name"] for s in (await client.get(f"/api/v1/products/{product['id']}")).json()["skus"]]
+    assert names == [product["skus"][0]["name"], "Gift box", "Gift tin"]

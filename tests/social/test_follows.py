@@ -230,3 +230,20 @@ async def test_followers_following_and_favourites_have_pages(client: httpx.Async
     assert f'href="/u/{fan.id}"' in account.text and 'href="/me/favorites"' in account.text
     anonymous = await client.get("/me/favorites", headers=HTML)
     assert anonymous.status_code in (302, 303) and "/login" in anonymous.headers["location"]
+
+
+async def test_a_page_of_favourites_is_full_of_what_can_be_shown(client: httpx.AsyncClient) -> None:
+    from tests.commerce.test_regressions import browser_for
+    from tests.web.test_pages import HTML
+
+    creator, fan = await actor(client, "creator"), await actor(client, "consumer")
+    kept = await make_post(client, creator, title="Still here")
+    gone = await make_post(client, creator, title="Deleted since")
+    for post in (kept, gone):
+        assert (await client.post(f"/api/v1/posts/{post['id']}/favorite", headers=fan.headers)).is_success
+    assert (await client.delete(f"/api/v1/posts/{gone['id']}", headers=creator.headers)).status_code == 204
+    first = (await client.get("/api/v1/me/favorites?limit=1", headers=fan.headers)).json()
+    assert [p["id"] for p in first["items"]] == [kept["id"]] and first["next_cursor"] is None
+    browser = await browser_for(client, fan)
+    page = await browser.get("/me/favorites?limit=1", headers=HTML)
+    assert "Still here" in page.text and 'data-testid="empty-state"' not in page.text

@@ -13,6 +13,7 @@ from grassroots.affiliate import service
 from grassroots.affiliate.models import ShareLink
 from grassroots.catalog import service as catalog
 from grassroots.content import service as content
+from grassroots.identity import service as identity
 from grassroots.identity.api import client_ip
 from grassroots.kernel.auth import CurrentUser, MaybeUser, Principal, Role, cookie_secure, require
 from grassroots.kernel.deps import UoW
@@ -81,7 +82,9 @@ async def _mcn_share(uow: UoW, user: Principal) -> int | None:
     if user.role != Role.creator:
         return None
     share = await mcn.active_share(uow, user.id)
-    return share.share_bps if share else None
+    if share is None or await identity.is_suspended(uow, share.mcn_id):
+        return None  # a suspended MCN takes no share: the creator keeps the whole commission
+    return share.share_bps
 
 
 def _back(form: object, default: str) -> str:

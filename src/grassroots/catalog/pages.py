@@ -303,7 +303,10 @@ async def update_sku(request: Request, sku_id: uuid.UUID, form: CsrfForm, suppli
             )
             flash(request, response, message % {"sku": sku.name, "now": shown}, "error")
         elif exc.code == "stock_changed":
-            message = _("Orders changed the stock of %(sku)s to %(now)s since this page was opened. Set it again.")
+            message = _(
+                "Orders changed the stock of %(sku)s to %(now)s since this page was opened. Nothing was saved: "
+                "set it again."
+            )
             flash(request, response, message % {"sku": sku.name, "now": now}, "error")
         elif exc.code == "validation_error":
             flash(request, response, _("Each SKU needs a name of its own."), "error")

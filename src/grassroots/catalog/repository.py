@@ -150,16 +150,14 @@ async def update_sku(
 
 
 async def lock_skus(session: AsyncSession, product_id: uuid.UUID) -> list[Sku]:
-    """The product's SKUs, read afresh with their rows locked in id order: the order stock
-    is taken and given back in, so an edit and a refund of the same goods never deadlock."""
-    stmt = (
-        select(Sku)
-        .where(Sku.product_id == product_id)
-        .order_by(Sku.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    return list((await session.scalars(stmt)).all())
+    """The product's SKUs, their rows locked in id order (the order stock is taken and given
+    back in, so an edit and a refund of the same goods never deadlock), then read again:
+    on PostgreSQL the locking read sees only the rows there were when it started, not one
+    another edit added while this waited for its locks; a new statement does. Every edit
+    locks the same first rows, so edits of one product take turns."""
+    mine = select(Sku).where(Sku.product_id == product_id).order_by(Sku.id)
+    await session.execute(mine.with_for_update())
+    return list((await session.scalars(mine.execution_options(populate_existing=True))).all())
 
 
 async def price_of(session: AsyncSession, sku_id: uuid.UUID) -> int:

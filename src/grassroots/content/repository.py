@@ -164,6 +164,10 @@ async def live_authors(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[
     return {row[0]: row[1] for row in rows}
 
 
+def live_ids(hidden_authors: Select[Any]) -> Select[Any]:
+    return select(Post.id).where(Post.deleted_at.is_(None), Post.author_id.not_in(hidden_authors))
+
+
 async def page_live(session: AsyncSession, params: PageParams) -> tuple[list[Post], str | None]:
     return await paginate(session, select(Post).where(Post.deleted_at.is_(None)), params, [Post.id])
 

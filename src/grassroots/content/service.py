@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import anyio.to_thread
 
@@ -29,6 +29,9 @@ from grassroots.kernel.ids import new_id
 from grassroots.kernel.pagination import PageParams
 from grassroots.kernel.text import shows_nothing
 from grassroots.kernel.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from sqlalchemy import Select
 
 MAX_PRODUCTS = 10
 MAX_IMAGES = 9
@@ -381,6 +384,12 @@ async def live_post_ids(uow: UnitOfWork, ids: Sequence[uuid.UUID]) -> set[uuid.U
     authors = await repository.live_authors(uow.session, ids)
     hidden = await identity.suspended_among(uow, list(set(authors.values())))
     return {post_id for post_id, author_id in authors.items() if author_id not in hidden}
+
+
+def live_ids() -> Select[Any]:
+    """The ids of posts that may be shown (not deleted, nor by a suspended account), as a
+    subquery other domains filter by in SQL, so a page of a list stays full."""
+    return repository.live_ids(identity.suspended_ids())
 
 
 async def live_posts_page(uow: UnitOfWork, params: PageParams) -> tuple[list[Post], str | None]:

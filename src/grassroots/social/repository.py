@@ -95,9 +95,10 @@ async def reacted(
 
 
 async def favorites_page(
-    session: AsyncSession, user_id: uuid.UUID, params: PageParams
+    session: AsyncSession, user_id: uuid.UUID, params: PageParams, live: Select[Any]
 ) -> tuple[list[Favorite], str | None]:
-    stmt = select(Favorite).where(Favorite.user_id == user_id)
+    # ``live``: the posts that may be shown; the rest stay saved and come back with them
+    stmt = select(Favorite).where(Favorite.user_id == user_id, Favorite.post_id.in_(live))
     return await paginate(session, stmt, params, [Favorite.created_at, Favorite.post_id])
 
 

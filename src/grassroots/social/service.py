@@ -191,7 +191,7 @@ async def viewer_state(uow: UnitOfWork, viewer: Principal | None, post_ids: Sequ
 
 
 async def favorite_post_ids(uow: UnitOfWork, user: Principal, params: PageParams) -> tuple[list[uuid.UUID], str | None]:
-    rows, next_cursor = await repository.favorites_page(uow.session, user.id, params)
+    rows, next_cursor = await repository.favorites_page(uow.session, user.id, params, content.live_ids())
     return [r.post_id for r in rows], next_cursor
 
 
