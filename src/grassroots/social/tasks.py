@@ -63,47 +63,43 @@ async def notify_comment(uow: UnitOfWork, event: Event) -> None:
         )
 
 
+async def _order_step(uow: UnitOfWork, event: Event, to: str, kind: NotificationKind, key: str) -> None:
+    """One party (``to``: a payload field) hears of a step of their order; ``key`` names
+    the step once per order or return, so a redelivered event notifies once."""
+    party, order_id = _id(event.payload, to), _id(event.payload, "order_id")
+    assert party is not None
+    await service.notify(uow, party, kind, key, order_id=order_id, at=event.created_at)
+
+
+def _given(*fields: str) -> Callable[[dict[str, Any]], bool]:
+    return lambda payload: all(payload.get(f) for f in fields)
+
+
 @on("commerce.order_shipped", key="social.notify_shipped")
 async def notify_shipped(uow: UnitOfWork, event: Event) -> None:
-    buyer, order_id = _id(event.payload, "buyer_id"), _id(event.payload, "order_id")
-    assert buyer is not None
-    await service.notify(
-        uow, buyer, NotificationKind.order_shipped, f"shipped:{order_id}", order_id=order_id, at=event.created_at
-    )
+    await _order_step(uow, event, "buyer_id", NotificationKind.order_shipped, f"shipped:{event.payload['order_id']}")
 
 
-@on("commerce.order_received", key="social.notify_received")
+@on("commerce.order_received", key="social.notify_received", when=_given("supplier_id"))
 async def notify_received(uow: UnitOfWork, event: Event) -> None:
-    supplier, order_id = _id(event.payload, "supplier_id"), _id(event.payload, "order_id")
-    if supplier is not None:
-        await service.notify(
-            uow,
-            supplier,
-            NotificationKind.order_received,
-            f"received:{order_id}",
-            order_id=order_id,
-            at=event.created_at,
-        )
+    key = f"received:{event.payload['order_id']}"
+    await _order_step(uow, event, "supplier_id", NotificationKind.order_received, key)
 
 
 @on("commerce.return_requested", key="social.notify_return_requested")
 async def notify_return_requested(uow: UnitOfWork, event: Event) -> None:
-    supplier, order_id = _id(event.payload, "supplier_id"), _id(event.payload, "order_id")
-    assert supplier is not None
     key = f"return:{event.payload['return_id']}:requested"
-    await service.notify(uow, supplier, NotificationKind.return_requested, key, order_id=order_id, at=event.created_at)
+    await _order_step(uow, event, "supplier_id", NotificationKind.return_requested, key)
 
 
 # Events from before these carried the buyer are passed over: the order page says it all.
-@on("commerce.return_rejected", key="social.notify_return_rejected", when=lambda p: bool(p.get("buyer_id")))
+@on("commerce.return_rejected", key="social.notify_return_rejected", when=_given("buyer_id"))
 async def notify_return_rejected(uow: UnitOfWork, event: Event) -> None:
-    buyer, order_id = _id(event.payload, "buyer_id"), _id(event.payload, "order_id")
-    assert buyer is not None
     key = f"return:{event.payload['return_id']}:rejected"
-    await service.notify(uow, buyer, NotificationKind.return_rejected, key, order_id=order_id, at=event.created_at)
+    await _order_step(uow, event, "buyer_id", NotificationKind.return_rejected, key)
 
 
-@on("commerce.order_refunded", key="social.notify_refunded", when=lambda p: bool(p.get("buyer_id")))
+@on("commerce.order_refunded", key="social.notify_refunded", when=_given("buyer_id"))
 async def notify_refunded(uow: UnitOfWork, event: Event) -> None:
     p = event.payload
     buyer, order_id = _id(p, "buyer_id"), _id(p, "order_id")
@@ -125,18 +121,12 @@ async def notify_refunded(uow: UnitOfWork, event: Event) -> None:
     when=lambda p: p.get("by") == "buyer" and bool(p.get("supplier_id")),
 )
 async def notify_buyer_cancelled(uow: UnitOfWork, event: Event) -> None:
-    supplier, order_id = _id(event.payload, "supplier_id"), _id(event.payload, "order_id")
-    assert supplier is not None
-    key = f"buyer-cancelled:{order_id}"
-    await service.notify(uow, supplier, NotificationKind.buyer_cancelled, key, order_id=order_id, at=event.created_at)
+    key = f"buyer-cancelled:{event.payload['order_id']}"
+    await _order_step(uow, event, "supplier_id", NotificationKind.buyer_cancelled, key)
 
 
-def _has(party: str, amount: str) -> Callable[[dict[str, Any]], bool]:
-    return lambda payload: bool(payload.get(party) and payload.get(amount))
-
-
-_earns = _has("promoter_id", "commission_minor")
-_mcn_earns = _has("mcn_id", "mcn_minor")
+_earns = _given("promoter_id", "commission_minor")
+_mcn_earns = _given("mcn_id", "mcn_minor")
 
 
 async def _notify_part(
