@@ -888,7 +888,41 @@ async def test_a_buyer_cancels_a_paid_order_from_its_page_and_a_double_tap_is_do
     for _ in range(2):  # the second is a double tap: done, not refused
         r = await client.post(f"/orders/{order['id']}/cancel-and-refund", data=form, headers=HTML)
         shown = await client.get(r.headers["location"], headers=HTML)
-        assert "Order cancelled. The money goes back the way you paid." in shown.text
+        assert "Order cancelled. The refund is on its way." in shown.text
     got = (await client.get(f"/api/v1/orders/{order['id']}", headers=buyer.headers)).json()
     assert got["status"] == "refunded"
     assert 'data-testid="cancel-paid"' not in (await client.get(f"/orders/{order['id']}", headers=HTML)).text
+
+
+async def test_shipping_an_order_taken_back_and_taking_back_a_shipped_one_say_what_happened(
+    client: httpx.AsyncClient,
+) -> None:
+    supplier, buyer, order = await a_paid_order_for_the_suppliers_browser(client)
+    to_ship = await client.get("/supplier/orders", headers=HTML)  # the supplier's page, open
+    r = await client.post(
+        f"/api/v1/orders/{order['id']}/cancel-and-refund", headers=buyer.headers, json={"reason": "wrong size"}
+    )
+    assert r.status_code == 200
+    form = {"csrf_token": csrf_of(to_ship.text), "carrier": "SF", "tracking_number": "SF1"}
+    zh = {**HTML, "accept-language": "zh-CN"}
+    r = await client.post(f"/supplier/orders/{order['id']}/ship", data=form, headers=zh)
+    told = await client.get(r.headers["location"], headers=zh)
+    assert "此订单已在发货前取消并退款，请勿发货。" in told.text
+    await drain(client)  # the provider confirms the refund
+    seen = await client.get(f"/orders/{order['id']}", headers=HTML)
+    assert (
+        "Refunded to the buyer." in seen.text and "Cancelled by the buyer before it shipped: “wrong size”" in seen.text
+    )
+
+    product = await make_product(client, supplier)
+    second = await place_order(client, buyer, product["skus"][0]["id"])
+    await pay_order(client, buyer, second["id"])
+    await as_browser(client, buyer)
+    page = await client.get(f"/orders/{second['id']}", headers=HTML)  # the buyer's page, open
+    ship = {"carrier": "SF", "tracking_number": "SF2"}
+    assert (await client.post(f"/api/v1/orders/{second['id']}/ship", headers=supplier.headers, json=ship)).is_success
+    r = await client.post(
+        f"/orders/{second['id']}/cancel-and-refund", data={"csrf_token": csrf_of(page.text)}, headers=HTML
+    )
+    told = await client.get(r.headers["location"], headers=HTML)
+    assert "The order has shipped: once it arrives you can ask for a return." in told.text

@@ -335,3 +335,16 @@ async def test_studio_totals_name_their_currency_when_there_are_several(client: 
     page = await browser.get("/studio", headers=HTML)
     labels = [x for x in re.findall(r'class="label">([^<]*)<', page.text) if "(" in x]
     assert labels[:4] == ["Sales (GMV, CNY)", "Commission earned (CNY)", "Sales (GMV, USD)", "Commission earned (USD)"]
+
+
+async def test_the_composer_shows_the_rate_a_contracted_creator_keeps(client: httpx.AsyncClient) -> None:
+    supplier, creator, mcn = await actor(client, "supplier"), await actor(client, "creator"), await actor(client, "mcn")
+    await make_product(client, supplier, title="Desk plant", commission_bps=1500)
+    contract = (
+        await client.post(
+            "/api/v1/mcn/contracts", headers=mcn.headers, json={"creator_id": creator.id, "share_bps": 3000}
+        )
+    ).json()
+    assert (await client.post(f"/api/v1/mcn/contracts/{contract['id']}/accept", headers=creator.headers)).is_success
+    page = await (await browser_for(client, creator)).get("/studio/new", headers=HTML)
+    assert "Earn 10.5%" in page.text and "15% commission" not in page.text and 'data-testid="mcn-note"' in page.text

@@ -24,6 +24,8 @@ from grassroots.web.forms import money_to_minor, whole_number
         ("1e3", "CNY", None),
         ("²", "CNY", None),
         ("", "CNY", None),
+        ("６８．５０", "CNY", 6850),  # a Chinese keyboard's full-width digits and point
+        ("１２，８００.５０", "CNY", 1_280_050),
     ],
 )
 def test_money_to_minor(raw: str, currency: str, minor: int | None) -> None:
@@ -45,6 +47,7 @@ def test_money_to_minor(raw: str, currency: str, minor: int | None) -> None:
         ("1.0", None),
         ("", None),
         (" 3", None),
+        ("１２", 12),  # full-width digits: the same number
     ],
 )
 def test_whole_number_takes_ascii_digits_only(raw: str, value: int | None) -> None:

@@ -13,7 +13,6 @@ from grassroots.affiliate import service
 from grassroots.affiliate.models import ShareLink
 from grassroots.catalog import service as catalog
 from grassroots.content import service as content
-from grassroots.identity import service as identity
 from grassroots.identity.api import client_ip
 from grassroots.kernel.auth import CurrentUser, MaybeUser, Principal, Role, cookie_secure, require
 from grassroots.kernel.deps import UoW
@@ -56,7 +55,7 @@ async def pool(
     category = category if category in catalog.CATEGORIES else None
     products, next_cursor = await service.pool(uow, paging, category=category, sort=sort)
     mine = await service.showcased_product_ids(uow, creator.id)
-    mcn_share = await _mcn_share(uow, creator)
+    mcn_share = await mcn.share_taken(uow, creator)
     base = f"/affiliate/pool?sort={sort}" + (f"&category={category}" if category else "")
     return render(
         request,
@@ -74,17 +73,6 @@ async def pool(
             "here": base + (f"&cursor={paging.cursor}" if paging.cursor else ""),
         },
     )
-
-
-async def _mcn_share(uow: UoW, user: Principal) -> int | None:
-    """The share of a creator's commission their MCN takes (bps), None without a contract:
-    the rates a creator is shown are what they keep."""
-    if user.role != Role.creator:
-        return None
-    share = await mcn.active_share(uow, user.id)
-    if share is None or await identity.is_suspended(uow, share.mcn_id):
-        return None  # a suspended MCN takes no share: the creator keeps the whole commission
-    return share.share_bps
 
 
 def _back(form: object, default: str) -> str:
@@ -121,7 +109,7 @@ async def remove(request: Request, form: CsrfForm, creator: Creator, uow: UoW) -
 @router.get("/showcase")
 async def my_showcase(request: Request, creator: Creator, uow: UoW, paging: Paging) -> Response:
     entries, next_cursor = await service.showcase(uow, creator.id, paging, creator)
-    context = {"entries": entries, "next_cursor": next_cursor, "mcn_share": await _mcn_share(uow, creator)}
+    context = {"entries": entries, "next_cursor": next_cursor, "mcn_share": await mcn.share_taken(uow, creator)}
     return render(request, "affiliate/my_showcase.html", context)
 
 
@@ -231,7 +219,7 @@ async def my_share_links(
             "links": links,
             "products": products,
             "live_posts": live_posts,
-            "mcn_share": await _mcn_share(uow, user),
+            "mcn_share": await mcn.share_taken(uow, user),
             "next_cursor": next_cursor,
             "new": new,
             "base": base,

@@ -206,6 +206,13 @@ def _error_text(request: Request, exc: DomainError) -> str:
     return texts.get(exc.code, exc.message)
 
 
+def _sku_name_error(request: Request, exc: DomainError) -> str:
+    _ = gettext(request)
+    if "empty" in (exc.fields or {}).values():  # spaces or invisible characters alone
+        return str(_("Each SKU needs a name, a price above zero and a whole-number stock."))
+    return str(_("Each SKU needs a name of its own."))
+
+
 PRODUCT_STATUSES = ("active", "draft", "archived")
 
 
@@ -309,7 +316,7 @@ async def update_sku(request: Request, sku_id: uuid.UUID, form: CsrfForm, suppli
             )
             flash(request, response, message % {"sku": sku.name, "now": now}, "error")
         elif exc.code == "validation_error":
-            flash(request, response, _("Each SKU needs a name of its own."), "error")
+            flash(request, response, _sku_name_error(request, exc), "error")
         else:
             raise
         return response
@@ -341,7 +348,7 @@ async def add_sku(
                 )
         except DomainError as exc:
             texts = {
-                "validation_error": _("Each SKU needs a name of its own."),
+                "validation_error": _sku_name_error(request, exc),
                 "too_many_skus": _("A product has at most %(n)s options.", n=service.MAX_SKUS),
             }
             if exc.code not in texts:

@@ -245,7 +245,9 @@ async def set_stock(
 
 def _sku_name(raw: str, taken: Sequence[str], field: str) -> str:
     name = raw.strip()
-    if shows_nothing(name) or name.casefold() in {t.casefold() for t in taken}:
+    if shows_nothing(name):
+        raise Invalid("Each SKU needs a name.", code="validation_error", fields={field: "empty"})
+    if name.casefold() in {t.casefold() for t in taken}:
         raise Invalid("Each SKU needs a name of its own.", code="validation_error", fields={field: "duplicate"})
     return name
 

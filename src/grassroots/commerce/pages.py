@@ -20,7 +20,7 @@ from grassroots.commerce.models import OrderStatus, ReturnStatus
 from grassroots.commerce.schemas import SOURCE_PARAMS, AddressIn, ItemIn, OrderIn, source_in, source_params
 from grassroots.kernel.auth import AdminUser, Principal, Role, require
 from grassroots.kernel.deps import UoW
-from grassroots.kernel.errors import DomainError
+from grassroots.kernel.errors import Conflict, DomainError
 from grassroots.kernel.i18n import N_
 from grassroots.kernel.pagination import Paging
 from grassroots.payments import service as payments
@@ -80,6 +80,8 @@ ERRORS = {
     "unknown_sku": N_("This product is no longer on sale."),
     "invalid_source": N_("The page that sent you here is gone; place the order again."),
     "invalid_state": N_("That is not possible for this order any more."),
+    "refunded_unshipped": N_("This order was cancelled and refunded before it shipped: do not ship it."),
+    "shipped_already": N_("The order has shipped: once it arrives you can ask for a return."),
     "order_expired": N_("The time to pay for this order has run out."),
     "supplier_suspended": N_("This shop is suspended: the order cannot be paid."),
     "return_window_closed": N_("The return window for this order has closed."),
@@ -352,12 +354,21 @@ async def cancel_and_refund(
     request: Request, order_id: uuid.UUID, form: CsrfForm, shopper: Shopper, uow: UoW
 ) -> Response:
     reason = text(form, "reason", 200)
-    action = _done_if_already(
-        uow, shopper, order_id, service.cancel_and_refund(uow, shopper, order_id, reason), done=OrderStatus.refunded
-    )
-    return await _order_action(
-        request, uow, order_id, action, N_("Order cancelled. The money goes back the way you paid.")
-    )
+
+    async def go() -> object:
+        action = service.cancel_and_refund(uow, shopper, order_id, reason)
+        try:
+            return await _done_if_already(uow, shopper, order_id, action, done=OrderStatus.refunded)
+        except DomainError as exc:  # shipped while the page was open: say what the buyer can do now
+            order = await service.get_order(uow, order_id, shopper)
+            if exc.code == "invalid_state" and order.status == OrderStatus.shipped:
+                raise Conflict(
+                    "The order has shipped; ask for a return once it arrives.", code="shipped_already"
+                ) from exc
+            raise
+
+    # Not "the money is back": the provider confirms a refund later (the order page says when).
+    return await _order_action(request, uow, order_id, go(), N_("Order cancelled. The refund is on its way."))
 
 
 @router.post("/orders/{order_id}/receive")
@@ -459,6 +470,11 @@ async def ship(request: Request, order_id: uuid.UUID, form: CsrfForm, supplier: 
                 tracking,
             ):
                 return order  # the same form sent twice (a double tap): done, not refused
+            if exc.code == "invalid_state" and order.status == OrderStatus.refunded:
+                # the buyer took it back (or it was refunded) while the page was open: say so
+                raise Conflict(
+                    "The order was refunded before it shipped: do not ship it.", code="refunded_unshipped"
+                ) from exc
             raise
 
     return await act(

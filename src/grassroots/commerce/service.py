@@ -707,8 +707,10 @@ async def refund(uow: UnitOfWork, actor: Principal, order_id: uuid.UUID, reason:
 
 async def _refund(uow: UnitOfWork, order: Order, reason: str, *, restock: bool, by: str = "seller") -> None:
     """Refund the order: reverse or claw back its split, return the money, maybe restock."""
+    # A paid order the buyer took back says so (cancel_reason "buyer"), as a cancelled one does.
+    said = {"cancel_reason": "buyer"} if by == "buyer" else {}
     moved = await repository.transition(
-        uow.session, order.id, list(REFUNDABLE), OrderStatus.refunded, refunded_at=uow.now()
+        uow.session, order.id, list(REFUNDABLE), OrderStatus.refunded, refunded_at=uow.now(), **said
     )
     if not moved:
         raise invalid_state(order, "refund")

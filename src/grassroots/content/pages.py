@@ -26,6 +26,7 @@ from grassroots.kernel.errors import DomainError, Invalid
 from grassroots.kernel.i18n import N_
 from grassroots.kernel.pagination import PageParams, Paging
 from grassroots.ledger import service as ledger
+from grassroots.mcn import service as mcn
 from grassroots.social import service as social
 from grassroots.web import nav
 from grassroots.web.actions import act, error_text, see_other
@@ -192,6 +193,7 @@ async def _post_form(
         "error": error,
         "find": find,
         "matched": offer.matched,
+        "mcn_share": await mcn.share_taken(uow, creator),  # the rates shown are what the creator keeps
         "files_dropped": files_dropped,
     }
     return render(request, "content/new_post.html", context, status=422 if error else 200)

@@ -119,5 +119,17 @@ async def active_share(uow: UnitOfWork, creator_id: uuid.UUID) -> ActiveShare | 
     return ActiveShare(contract.mcn_id, contract.share_bps, contract.id)
 
 
+async def share_taken(uow: UnitOfWork, creator: Principal) -> int | None:
+    """The share of a creator's commission their MCN takes (bps), for the rates a creator is
+    shown to be what they keep; None without a contract, or when the MCN is suspended (a
+    suspended MCN takes no share, as attribution pays it)."""
+    if creator.role != Role.creator:
+        return None
+    share = await active_share(uow, creator.id)
+    if share is None or await identity.is_suspended(uow, share.mcn_id):
+        return None
+    return share.share_bps
+
+
 async def signed_creators(uow: UnitOfWork, mcn_id: uuid.UUID) -> list[uuid.UUID]:
     return await repository.active_creator_ids(uow.session, mcn_id)

@@ -28,9 +28,20 @@ def text(form: FormData, name: str, limit: int = 300, *, strip: bool = True) -> 
     return value.strip() if strip else value
 
 
+def _half_width(raw: str) -> str:
+    """Full-width digits, point and comma as typed on a Chinese keyboard, as ASCII (only
+    those: NFKC would also turn "²" into "2")."""
+    return raw.translate(_FULL_WIDTH)
+
+
+_FULL_WIDTH = {0xFF10 + i: 0x30 + i for i in range(10)} | {0xFF0E: 0x2E, 0xFF0C: 0x2C, 0x3000: 0x20}
+
+
 def whole_number(raw: str, most: int) -> int | None:
     """``raw`` as a whole number from 0 to ``most``; None for anything else (ASCII digits
-    only: "²" and "①" are digits to ``str.isdigit`` but not numbers)."""
+    only: "²" and "①" are digits to ``str.isdigit`` but not numbers). A Chinese keyboard's
+    full-width "１２" is the same number."""
+    raw = _half_width(raw)
     if not re.fullmatch(r"[0-9]{1,12}", raw):
         return None
     value = int(raw)
@@ -55,7 +66,7 @@ def uuid_field(form: FormData, name: str) -> uuid.UUID | None:
 def money_to_minor(raw: str, currency: str) -> int | None:
     """``"68.5"`` yuan → 6850 fen; None unless a positive amount with no more decimals
     than the currency has."""
-    raw = raw.strip()
+    raw = _half_width(raw).strip()
     if not _AMOUNT.fullmatch(raw):
         return None
     try:
