@@ -311,8 +311,8 @@ async def update_sku(request: Request, sku_id: uuid.UUID, form: CsrfForm, suppli
             flash(request, response, message % {"sku": sku.name, "now": shown}, "error")
         elif exc.code == "stock_changed":
             message = _(
-                "Orders changed the stock of %(sku)s to %(now)s since this page was opened. Nothing was saved: "
-                "set it again."
+                "The stock of %(sku)s changed to %(now)s since this page was opened (orders, or another page). "
+                "Nothing was saved: set it again."
             )
             flash(request, response, message % {"sku": sku.name, "now": now}, "error")
         elif exc.code == "validation_error":
