@@ -43,8 +43,10 @@ async def test_set_stock_refuses_what_is_not_a_number(client: httpx.AsyncClient)
         ("name", " "),
     ):
         r = await c.post(f"/supplier/skus/{sku}", data={**sku_form(page.text, sku), field: raw}, headers=HTML)
-        assert (r.status_code, r.headers["location"]) == (303, f"/supplier/products/{product['id']}#sku-{sku}")
-        assert "Each SKU needs a name, a price above zero" in (await c.get(r.headers["location"], headers=HTML)).text
+        assert r.status_code == 422 and 'data-testid="sku-error"' in r.text, (field, raw)
+        assert "Each SKU needs a name, a price above zero" in r.text
+        back = sku_form(r.text, sku)  # the row as typed, and as the page had shown it
+        assert back[field] == raw.strip() and back["stock_shown"] == "7", (field, raw)
     got = (await client.get(f"/api/v1/products/{product['id']}")).json()["skus"][0]
     assert (got["name"], got["price_minor"], got["stock"]) == (
         product["skus"][0]["name"],
@@ -230,6 +232,10 @@ async def test_a_supplier_renames_reprices_and_adds_options_from_the_product_pag
     r = await c.post(f"/supplier/products/{product['id']}/skus", data={**add, "price": "abc"}, headers=HTML)
     assert r.status_code == 422 and "a price above zero" in r.text
     assert len((await client.get(f"/api/v1/products/{product['id']}")).json()["skus"]) == 2
+    page = await c.get(f"/supplier/products/{product['id']}", headers=HTML)
+    r = await c.post(f"/supplier/skus/{sku}", data={**sku_form(page.text, sku), "name": "GIFT box "}, headers=HTML)
+    assert r.status_code == 422 and "Each SKU needs a name of its own." in r.text
+    assert sku_form(r.text, sku)["name"] == "GIFT box"  # kept as typed, to correct
     other = await browser_for(client, await actor(client, "supplier"))
     page = await other.get("/supplier/products", headers=HTML)
     r = await other.post(

@@ -283,9 +283,16 @@ async def update_sku(request: Request, sku_id: uuid.UUID, form: CsrfForm, suppli
     name = text(form, "name", 100)
     price = money_to_minor(text(form, "price", 20), sku.currency)
     stock = whole_number(text(form, "stock", 10), 10**7)
+
+    async def refused(message: str) -> Response:
+        """The page again, this row as typed (and as it was shown), saying why."""
+        typed = {k: text(form, k, 100) for k in ("name", "price", "stock", "name_shown", "price_shown", "stock_shown")}
+        product = await service.owned_product(uow, supplier, sku.product_id)
+        context = {"product": product, "errors": {}, "sku_typed": {**typed, "id": str(sku_id), "error": message}}
+        return render(request, "catalog/product_edit.html", context, status=422)
+
     if not name or price is None or stock is None:
-        flash(request, response, _("Each SKU needs a name, a price above zero and a whole-number stock."), "error")
-        return response
+        return await refused(_("Each SKU needs a name, a price above zero and a whole-number stock."))
     price_shown = whole_number(text(form, "price_shown", 12), 10**10)
     stock_shown = whole_number(text(form, "stock_shown", 10), 10**7)
     new_price = None if price == price_shown else price
@@ -316,7 +323,7 @@ async def update_sku(request: Request, sku_id: uuid.UUID, form: CsrfForm, suppli
             )
             flash(request, response, message % {"sku": sku.name, "now": now}, "error")
         elif exc.code == "validation_error":
-            flash(request, response, _sku_name_error(request, exc), "error")
+            return await refused(_sku_name_error(request, exc))
         else:
             raise
         return response
