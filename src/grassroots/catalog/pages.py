@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -206,6 +207,13 @@ def _error_text(request: Request, exc: DomainError) -> str:
     return texts.get(exc.code, exc.message)
 
 
+def _sku_row_error(request: Request, price: str) -> str:
+    _ = gettext(request)
+    if re.fullmatch(r"[0-9]+,[0-9]{1,2}", price.strip()):  # "68,50": a decimal comma, never read as 6850
+        return str(_("Write the price with a point, like 68.50."))
+    return str(_("Each SKU needs a name, a price above zero and a whole-number stock."))
+
+
 def _sku_name_error(request: Request, exc: DomainError) -> str:
     _ = gettext(request)
     if "empty" in (exc.fields or {}).values():  # spaces or invisible characters alone
@@ -292,7 +300,7 @@ async def update_sku(request: Request, sku_id: uuid.UUID, form: CsrfForm, suppli
         return render(request, "catalog/product_edit.html", context, status=422)
 
     if not name or price is None or stock is None:
-        return await refused(_("Each SKU needs a name, a price above zero and a whole-number stock."))
+        return await refused(_sku_row_error(request, text(form, "price", 20)))
     price_shown = whole_number(text(form, "price_shown", 12), 10**10)
     stock_shown = whole_number(text(form, "stock_shown", 10), 10**7)
     new_price = None if price == price_shown else price
@@ -343,7 +351,7 @@ async def add_sku(
     stock = whole_number(typed["stock"], 10**7)
     error = None
     if not typed["name"] or price is None or stock is None:
-        error = _("Each SKU needs a name, a price above zero and a whole-number stock.")
+        error = _sku_row_error(request, typed["price"])
     else:
         try:
             async with uow.attempt():
