@@ -465,28 +465,17 @@ async def test_a_shipment_on_a_later_page_of_the_list_comes_back_to_that_page(cl
     assert more is not None
     page2 = await client.get(more.group(1).replace("&amp;", "&"), headers=HTML)
     assert f'id="o-{first["id"]}"' in page2.text
-    refused = await client.post(
-        f"/supplier/orders/{first['id']}/ship",
-        data={
-            **dict(re.findall(r'name="(cursor|limit)" value="([^"]+)"', page2.text)),
-            "csrf_token": csrf_of(page2.text),
-            "carrier": "SF Express",
-            "tracking_number": " ",
-        },
-        headers=HTML,
-    )
+
+    async def ship_from(page: str, carrier: str, tracking: str) -> httpx.Response:
+        """The order's ship form on ``page``, with the page's place in the list it carries."""
+        where = dict(re.findall(r'name="(cursor|limit)" value="([^"]+)"', page))
+        form = {**where, "csrf_token": csrf_of(page), "carrier": carrier, "tracking_number": tracking}
+        return await client.post(f"/supplier/orders/{first['id']}/ship", data=form, headers=HTML)
+
+    refused = await ship_from(page2.text, "SF Express", " ")
     back = await client.get(refused.headers["location"], headers=HTML)
     assert 'value="SF Express"' in back.text and f'id="o-{first["id"]}"' in back.text
-    shipped = await client.post(
-        f"/supplier/orders/{first['id']}/ship",
-        data={
-            **dict(re.findall(r'name="(cursor|limit)" value="([^"]+)"', back.text)),
-            "csrf_token": csrf_of(back.text),
-            "carrier": "SF",
-            "tracking_number": "SF9",
-        },
-        headers=HTML,
-    )
+    shipped = await ship_from(back.text, "SF", "SF9")
     assert shipped.status_code == 303 and "cursor=" in shipped.headers["location"]
     assert "limit=2" in shipped.headers["location"]
 

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from tests.commerce.test_regressions import browser_for
-from tests.conftest import actor, drain, make_product, pay_order, place_order
+from tests.conftest import Actor, actor, drain, make_product, pay_order, place_order
 from tests.content.test_media import mp4
 from tests.web.test_pages import HTML, csrf_of
 
@@ -185,13 +185,18 @@ async def test_a_post_shows_a_product_off_sale_without_buy_or_share(client: http
     assert 'data-testid="buy"' not in page.text and 'data-testid="share"' not in page.text
 
 
+async def rare_past_the_picker(client: httpx.AsyncClient, supplier: Actor) -> dict:
+    """A product of the pool the new-post picker does not list: it lists the 30 best-paying."""
+    for i in range(30):
+        await make_product(client, supplier, title=f"pool item {i}", commission_bps=3000)
+    return await make_product(client, supplier, title="低佣金的竹篮", commission_bps=100)
+
+
 async def test_the_composer_finds_goods_beyond_the_first_page_and_keeps_what_was_typed(
     client: httpx.AsyncClient,
 ) -> None:
     supplier, creator = await actor(client, "supplier"), await actor(client, "creator")
-    for i in range(30):  # the picker lists the 30 best-paying products of the pool
-        await make_product(client, supplier, title=f"pool item {i}", commission_bps=3000)
-    rare = await make_product(client, supplier, title="低佣金的竹篮", commission_bps=100)
+    rare = await rare_past_the_picker(client, supplier)
     outside = await make_product(client, supplier, title="竹篮 (not in the pool)", commission_bps=0)
     await make_product(client, supplier, title="竹篮 draft", status="draft")
     first = (await client.get("/api/v1/affiliate/pool", headers=creator.headers)).json()["items"][0]
@@ -228,9 +233,7 @@ async def test_any_product_can_be_tagged_from_a_link_and_stays_picked_when_the_f
     client: httpx.AsyncClient,
 ) -> None:
     supplier, creator = await actor(client, "supplier"), await actor(client, "creator")
-    for i in range(30):  # the picker lists the 30 best-paying products of the pool
-        await make_product(client, supplier, title=f"pool item {i}", commission_bps=3000)
-    rare = await make_product(client, supplier, title="低佣金的竹篮", commission_bps=100)
+    rare = await rare_past_the_picker(client, supplier)
     draft = await make_product(client, supplier, title="not yet on sale", status="draft")
     browser = await browser_for(client, creator)
     assert "低佣金的竹篮" not in (await browser.get("/studio/new", headers=HTML)).text

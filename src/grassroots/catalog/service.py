@@ -216,14 +216,18 @@ async def update_product(uow: UnitOfWork, supplier: Principal, product_id: uuid.
 
 async def owned_sku(uow: UnitOfWork, supplier: Principal, sku_id: uuid.UUID) -> Sku:
     """The supplier's own SKU (403 for another supplier's product on sale, 404 otherwise)."""
+    return (await _owned_sku(uow, supplier, sku_id))[0]
+
+
+async def _owned_sku(uow: UnitOfWork, supplier: Principal, sku_id: uuid.UUID) -> tuple[Sku, Product]:
     sku = await repository.get_sku(uow.session, sku_id)
     if sku is None:
         raise NotFound("No such SKU.", code="sku_not_found")
     try:
-        await owned_product(uow, supplier, sku.product_id)
+        product = await owned_product(uow, supplier, sku.product_id)
     except NotFound:  # another supplier's draft: as unknown as a SKU that does not exist
         raise NotFound("No such SKU.", code="sku_not_found") from None
-    return sku
+    return sku, product
 
 
 async def set_stock(
@@ -256,8 +260,7 @@ async def update_sku(uow: UnitOfWork, supplier: Principal, sku_id: uuid.UUID, pa
     """Rename a SKU or change its price. Orders already placed keep the price they were
     placed at; a new price is charged from the next order. With ``expected_price_minor``
     the change is made only over that price (else 409 ``price_changed``)."""
-    sku = await owned_sku(uow, supplier, sku_id)
-    product = await owned_product(uow, supplier, sku.product_id)
+    sku, product = await _owned_sku(uow, supplier, sku_id)
     # The product's SKU rows locked (the product's row after them, as a refund takes them):
     # two renames at once cannot both take one name.
     others = [s.name for s in await repository.lock_skus(uow.session, product.id) if s.id != sku_id]
