@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 
 from grassroots.kernel.platform import Platform
+from grassroots.payments import repository as payments_repository
 from grassroots.social import service as social
 from grassroots.social.models import NotificationKind
 from tests.conftest import Actor, actor, advance, drain, make_admin, make_product, pay_order, place_order
@@ -238,6 +239,29 @@ async def test_returns_notify_the_supplier_of_a_request_and_the_buyer_of_the_dec
     assert "Your return request was declined" in page.text and f'href="/orders/{kept["id"]}"' in page.text
     page = await (await browser_for(client, supplier)).get("/notifications", headers=HTML)
     assert "A buyer asked to return an order" in page.text and 'href="/supplier/returns"' in page.text
+
+
+async def test_the_buyer_hears_of_a_refund_when_the_money_is_back_not_before(
+    client: httpx.AsyncClient, platform: Platform
+) -> None:
+    supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
+    product = await make_product(client, supplier, price=5_000, stock=5)
+    order = await place_order(client, buyer, product["skus"][0]["id"])
+    await pay_order(client, buyer, order["id"], fail_refunds=True)
+    r = await client.post(f"/api/v1/orders/{order['id']}/refund", headers=supplier.headers, json={"reason": "late"})
+    assert r.status_code == 200, r.text
+    assert kinds(await inbox(client, buyer)) == []  # the issuer refused it: nothing is back yet
+    async with platform.unit_of_work() as uow:
+        (failed,) = await payments_repository.refunds_for_order(uow.session, uuid.UUID(order["id"]))
+        charge = await payments_repository.sandbox_charge_for(uow.session, failed.payment_id)
+        assert charge is not None
+        charge.fail_refunds = False  # the issuer accepts it this time
+    r = await client.post(f"/api/v1/admin/refunds/{failed.id}/retry", headers=await admin_headers(client))
+    assert r.status_code == 200, r.text
+    heard = (await inbox(client, buyer))["items"]
+    assert [(n["kind"], n["order_id"], n["data"]) for n in heard] == [
+        ("order_refunded", order["id"], {"amount_minor": 5_000, "currency": "CNY"})
+    ]
 
 
 async def test_an_order_without_a_promoter_earns_no_commission_notice(client: httpx.AsyncClient) -> None:

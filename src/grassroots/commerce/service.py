@@ -431,7 +431,18 @@ async def on_refund_succeeded(uow: UnitOfWork, refund: Refund) -> None:
     await ledger.post_refund_paid(
         uow, order_id=refund.order_id, refund_id=refund.id, amount=Money(refund.amount_minor, refund.currency)
     )
-    uow.emit("commerce.refund_completed", {"order_id": refund.order_id, "refund_id": refund.id})
+    # The buyer hears of a refund once the provider has paid it back, not when it was asked for.
+    order = await repository.get(uow.session, refund.order_id)
+    uow.emit(
+        "commerce.refund_completed",
+        {
+            "order_id": refund.order_id,
+            "refund_id": refund.id,
+            "buyer_id": order.buyer_id if order is not None else None,
+            "amount_minor": refund.amount_minor,
+            "currency": refund.currency,
+        },
+    )
 
 
 # ------------------------------------------------------------------ the buyer's actions

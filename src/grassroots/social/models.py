@@ -89,7 +89,7 @@ class NotificationKind(StrEnum):
     contract_ended = "contract_ended"  # to the other party of an active contract
     return_requested = "return_requested"  # to the supplier: a buyer asks to send goods back
     return_rejected = "return_rejected"  # to the buyer, with the supplier's note
-    order_refunded = "order_refunded"  # to the buyer: an approved return or an after-sales refund
+    order_refunded = "order_refunded"  # to the buyer: the provider has paid a refund back
     buyer_cancelled = "buyer_cancelled"  # to the supplier: a paid order taken back before shipping
 
 

@@ -99,8 +99,10 @@ async def notify_return_rejected(uow: UnitOfWork, event: Event) -> None:
     await _order_step(uow, event, "buyer_id", NotificationKind.return_rejected, key)
 
 
-@on("commerce.order_refunded", key="social.notify_refunded", when=_given("buyer_id"))
-async def notify_refunded(uow: UnitOfWork, event: Event) -> None:
+# Told when the provider has paid the money back: a refund it refused is retried by an
+# operator, and the buyer hears once, when the money is theirs again.
+@on("commerce.refund_completed", key="social.notify_refund_paid", when=_given("buyer_id"))
+async def notify_refund_paid(uow: UnitOfWork, event: Event) -> None:
     p = event.payload
     buyer, order_id = _id(p, "buyer_id"), _id(p, "order_id")
     assert buyer is not None
@@ -110,7 +112,7 @@ async def notify_refunded(uow: UnitOfWork, event: Event) -> None:
         NotificationKind.order_refunded,
         f"refunded:{order_id}",
         order_id=order_id,
-        data={"amount_minor": int(p["total_minor"]), "currency": p.get("currency") or "CNY"},
+        data={"amount_minor": int(p["amount_minor"]), "currency": p["currency"]},
         at=event.created_at,
     )
 
