@@ -6,7 +6,9 @@ import asyncio
 import re
 
 import httpx
+import pytest
 
+from grassroots.kernel.platform import Platform
 from tests.conftest import ADDRESS, Actor, actor, advance, drain, make_product, pay_order, place_order
 from tests.web.test_pages import HTML, csrf_of, web_login
 
@@ -607,6 +609,21 @@ async def test_the_supplier_or_an_operator_refunds_an_order_from_its_page(client
     )
     assert r.headers["location"] == f"/orders/{other['id']}"
     assert (await client.get(f"/api/v1/orders/{other['id']}", headers=buyer.headers)).json()["status"] == "refunded"
+
+
+async def test_a_refund_with_the_provider_switched_off_is_refused_in_the_readers_language(
+    client: httpx.AsyncClient, platform: Platform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _supplier, buyer, order = await a_paid_order_for_the_suppliers_browser(client)
+    zh = {**HTML, "accept-language": "zh-CN"}
+    page = await client.get(f"/orders/{order['id']}", headers=zh)
+    monkeypatch.setattr(platform.settings, "payments_sandbox", False)  # as GRASSROOTS_PAYMENTS_SANDBOX=false
+    r = await client.post(
+        f"/orders/{order['id']}/refund", data={"csrf_token": csrf_of(page.text), "reason": "假货"}, headers=zh
+    )
+    shown = (await client.get(r.headers["location"], headers=zh)).text
+    assert "支付服务" in shown and "not available" not in shown
+    assert (await client.get(f"/api/v1/orders/{order['id']}", headers=buyer.headers)).json()["status"] == "paid"
 
 
 async def test_the_returns_page_reads_its_orders_in_one_query(client: httpx.AsyncClient) -> None:
