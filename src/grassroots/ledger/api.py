@@ -61,7 +61,8 @@ async def trial_balance(_admin: AdminUser, uow: UoW) -> TrialBalanceOut:
     for a in accounts:
         totals[a.currency] = totals.get(a.currency, 0) + a.balance
     return TrialBalanceOut(
-        total_minor=sum(totals.values()),
+        # Zero only when every currency is: opposite errors in two currencies must not cancel.
+        total_minor=sum(abs(t) for t in totals.values()),
         totals=totals,
         accounts=[
             AccountOut(

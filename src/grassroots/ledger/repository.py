@@ -78,7 +78,13 @@ async def trial_balance(session: AsyncSession) -> list[tuple[str, uuid.UUID | No
     return [(k, p, a, c, int(b or 0)) for k, p, a, c, b in (await session.execute(stmt))]
 
 
-async def transaction_sums(session: AsyncSession) -> list[tuple[uuid.UUID, int]]:
-    """Sum of each transaction's entries (all must be zero)."""
-    stmt = select(LedgerEntry.transaction_id, func.sum(LedgerEntry.amount_minor)).group_by(LedgerEntry.transaction_id)
-    return [(t, int(s or 0)) for t, s in (await session.execute(stmt))]
+async def unbalanced_transactions(session: AsyncSession) -> list[uuid.UUID]:
+    """Transactions whose entries do not sum to zero in some currency (a yuan cannot pay a dollar)."""
+    total = func.sum(LedgerEntry.amount_minor)
+    stmt = (
+        select(LedgerEntry.transaction_id)
+        .group_by(LedgerEntry.transaction_id, LedgerEntry.currency)
+        .having(total != 0)
+        .distinct()
+    )
+    return list(await session.scalars(stmt))

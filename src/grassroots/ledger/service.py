@@ -311,4 +311,4 @@ async def trial_balance(uow: UnitOfWork) -> list[AccountBalance]:
 
 
 async def unbalanced_transactions(uow: UnitOfWork) -> list[uuid.UUID]:
-    return [t for t, s in await repository.transaction_sums(uow.session) if s != 0]
+    return await repository.unbalanced_transactions(uow.session)
