@@ -257,14 +257,30 @@ async def test_the_webhook_outlasts_an_outage_longer_than_the_outboxs_default(
     assert await status(client, order, buyer) == "paid"
 
 
-@pytest.mark.parametrize("amount", ["Infinity", "5000.7", "true", '"5000"'])
-async def test_an_amount_that_is_not_an_integer_is_malformed(
+@pytest.mark.parametrize("amount", ["Infinity", "5000.7", "true", '"5000"', str(10**30), "-5000"])
+async def test_an_amount_that_is_not_a_sum_of_money_is_malformed(
     client: httpx.AsyncClient, platform: Platform, amount: str
 ) -> None:
     order, pay, buyer = await started_payment(client)
     body = body_for(pay["payment_id"], 5000).replace(b'"amount_minor": 5000', f'"amount_minor": {amount}'.encode())
     r = await client.post(WEBHOOK, content=body, headers=signed(platform, body))
     assert (r.status_code, r.json()["error"]["code"]) == (400, "webhook_malformed")
+    assert await status(client, order, buyer) == "pending_payment"
+
+
+async def test_a_signed_body_of_the_wrong_shape_is_malformed_not_a_crash(
+    client: httpx.AsyncClient, platform: Platform
+) -> None:
+    order, pay, buyer = await started_payment(client)
+    data = {"payment_id": pay["payment_id"], "amount_minor": 5000, "currency": "CNY"}
+    bodies = [
+        provider_event("payment.failed", {**data, "reason": {"a": 1}}),
+        provider_event("payment.failed", {**data, "reason": ["declined"]}),
+        b"[" * 100_000 + b"]" * 100_000,  # deeper than the JSON parser goes
+    ]
+    for body in bodies:
+        r = await client.post(WEBHOOK, content=body, headers=signed(platform, body))
+        assert (r.status_code, r.json()["error"]["code"]) == (400, "webhook_malformed")
     assert await status(client, order, buyer) == "pending_payment"
 
 
@@ -338,6 +354,42 @@ async def test_a_success_reported_after_a_failure_pays_the_order(client: httpx.A
     assert (await client.post(WEBHOOK, content=ok, headers=signed(platform, ok))).json()["status"] == "processed"
     await drain(client)
     assert await status(client, order, buyer) == "paid"
+
+
+async def test_a_declined_checkout_left_open_is_closed_before_another_opens(
+    client: httpx.AsyncClient, platform: Platform
+) -> None:
+    """A provider may keep a checkout open after declining a card (another card may be
+    tried there). Pressing Pay again must not leave two checkouts that both take money."""
+    order, pay, buyer = await started_payment(client)
+    first = pay["payment_id"]
+    declined = provider_event(
+        "payment.failed", {"payment_id": first, "amount_minor": 5000, "currency": "CNY", "reason": "card declined"}
+    )
+    assert (await client.post(WEBHOOK, content=declined, headers=signed(platform, declined))).status_code == 200
+    again = await client.post(f"/api/v1/orders/{order['id']}/pay", headers=buyer.headers, json={"provider": "sandbox"})  # type: ignore[attr-defined]
+    assert again.status_code == 200 and again.json()["payment_id"] != first
+    r = await client.post(f"/sandbox/payments/{first}/confirm")
+    assert (r.status_code, r.json()["error"]["code"]) == (409, "checkout_closed")
+    assert (await client.post(f"/sandbox/payments/{again.json()['payment_id']}/confirm")).status_code == 200
+    await drain(client)
+    assert await status(client, order, buyer) == "paid"
+    async with platform.unit_of_work(write=False) as uow:
+        charges = [
+            await repository.sandbox_charge_for(uow.session, uuid.UUID(p)) for p in (first, again.json()["payment_id"])
+        ]
+    assert [c.status.value for c in charges if c is not None] == ["expired", "captured"]
+
+    # Cancelling an order closes such a checkout too: nothing can be taken for it afterwards.
+    order, pay, buyer = await started_payment(client)
+    declined = provider_event(
+        "payment.failed",
+        {"payment_id": pay["payment_id"], "amount_minor": 5000, "currency": "CNY", "reason": "card declined"},
+    )
+    assert (await client.post(WEBHOOK, content=declined, headers=signed(platform, declined))).status_code == 200
+    assert (await client.post(f"/api/v1/orders/{order['id']}/cancel", headers=buyer.headers)).status_code == 200  # type: ignore[attr-defined]
+    r = await client.post(f"/sandbox/payments/{pay['payment_id']}/confirm")
+    assert (r.status_code, r.json()["error"]["code"]) == (409, "checkout_closed")
 
 
 async def refunded_with_a_failed_refund(client: httpx.AsyncClient, platform: Platform) -> tuple[Any, dict, Actor]:

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 SIGNATURE_HEADER = "sandbox-signature"
 TOLERANCE_SECONDS = 300
+MAX_MINOR = 2**63 - 1  # the largest amount a BIGINT column holds
 WEBHOOK_EVENT = "payments.sandbox_webhook"
 WEBHOOK_PATH = "/api/v1/payments/sandbox/webhook"
 
@@ -117,18 +118,23 @@ class SandboxProvider:
         try:
             payload = json.loads(body)
             data = payload["data"]
-            if type(data.get("amount_minor", 0)) is not int:  # not 5000.7, true or Infinity
+            amount = data.get("amount_minor", 0)
+            if type(amount) is not int or not 0 <= amount <= MAX_MINOR:  # not 5000.7, true, Infinity or 10**30
                 raise ValueError("amount_minor")
+            reason = data.get("reason")
+            if reason is not None and not isinstance(reason, str):
+                raise ValueError("reason")
             return ProviderEvent(
                 id=str(payload["id"])[:100],
                 type=str(payload["type"]),
                 payment_id=uuid.UUID(data["payment_id"]) if data.get("payment_id") else None,
                 refund_id=uuid.UUID(data["refund_id"]) if data.get("refund_id") else None,
-                amount_minor=int(data.get("amount_minor", 0)),
+                amount_minor=amount,
                 currency=str(data.get("currency", "")),
-                reason=data.get("reason"),
+                reason=reason,
             )
-        except (ValueError, KeyError, TypeError, AttributeError, OverflowError):
+        # RecursionError: JSON nested too deep for the parser.
+        except (ValueError, KeyError, TypeError, AttributeError, OverflowError, RecursionError):
             raise BadRequest("The webhook body is not a sandbox event.", code="webhook_malformed") from None
 
 

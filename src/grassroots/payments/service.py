@@ -127,6 +127,13 @@ async def start_payment(
         if p.status == PaymentStatus.succeeded:
             raise Conflict("This order is already paid.", code="invalid_state")
     for p in earlier:
+        if p.status == PaymentStatus.failed and p.provider == chosen.name:
+            # A declined card can leave the provider's checkout open for another try. It is
+            # closed before a new one opens, so no order has two checkouts that both take money.
+            await chosen.expire_checkout(uow, p.id, p.provider_ref)
+            if not await chosen.checkout_ended_unpaid(uow, p):
+                return p  # paid there after all, a moment ago: its webhook is on the way
+            continue
         # A checkout declined a moment ago stays pending here until its webhook arrives;
         # the buyer who presses Pay again meanwhile gets a new one, not the closed page.
         if p.status != PaymentStatus.pending or p.provider != chosen.name:
@@ -171,6 +178,11 @@ async def expire_open_payments(uow: UnitOfWork, order_id: uuid.UUID, *, skip_loc
         chosen = known.get(provider_name)
         if chosen is not None:  # a provider since switched off has no page to close
             await chosen.expire_checkout(uow, payment_id, provider_ref)
+    # A declined card can leave the provider's checkout open for another try: close those too.
+    for p in await repository.payments_for_order(uow.session, order_id):
+        chosen = known.get(p.provider)
+        if p.status == PaymentStatus.failed and chosen is not None:
+            await chosen.expire_checkout(uow, p.id, p.provider_ref)
 
 
 async def get_payment(uow: UnitOfWork, payment_id: uuid.UUID, viewer: Principal | None = None) -> Payment:
