@@ -754,6 +754,8 @@ async def test_asking_for_more_than_is_left_sets_the_quantity_to_what_is_left(cl
     product = await make_product(client, supplier, price=1000, stock=3)
     sku = product["skus"][0]["id"]
     await as_browser(client, buyer)
+    page = await client.get(f"/checkout?sku={sku}&qty={'9' * 5000}", headers=HTML)  # more digits than int() reads
+    assert page.status_code == 200 and 'name="qty" value="1"' in page.text
     page = await client.get(f"/checkout?sku={sku}&qty=5", headers=HTML)  # the product page allows 99
     assert "Only 3 are left: the quantity is now 3." in page.text
     assert 'name="qty" value="3"' in page.text and "¥30.00" in page.text

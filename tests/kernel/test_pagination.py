@@ -27,6 +27,8 @@ def test_values_round_trip_and_times_come_back_in_utc() -> None:
         '[{"t": "2026-01-01T00:00:00"}]',  # naive
         '[{"u": "not-a-uuid"}]',
         "[[1]]",
+        '["\\ud800"]',  # a lone surrogate: no key or column can hold it
+        '["a\\u0000b"]',  # a NUL: PostgreSQL refuses it
     ],
 )
 def test_bad_cursors_are_a_400(raw: str) -> None:

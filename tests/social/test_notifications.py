@@ -337,6 +337,10 @@ async def test_mark_all_read_leaves_what_arrived_after_the_page_was_shown(client
     left = (await client.get("/api/v1/notifications?unread=true", headers=author.headers)).json()
     assert sorted(n["actor_handle"] for n in left["items"]) == sorted([late.handle, fan.handle])
     assert left["items"][-1]["kind"] == "new_follower"  # listed by when it happened, unread
+    for odd in ("0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"):  # no such time in UTC
+        r = await b.post("/notifications/read", data={**form, "shown_at": odd}, headers=HTML)
+        assert r.status_code == 303, odd  # as a form without it: everything
+    assert (await client.get("/api/v1/notifications?unread=true", headers=author.headers)).json()["items"] == []
     await b.aclose()
 
 

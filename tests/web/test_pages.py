@@ -87,6 +87,25 @@ async def test_posting_a_form_without_csrf_is_refused(client: httpx.AsyncClient)
     assert r.status_code == 403
 
 
+def utf7_form(fields: dict[str, str]) -> tuple[bytes, dict[str, str]]:
+    """A multipart form whose parts are declared UTF-7: ``+2AA-`` decodes to a lone surrogate."""
+    parts = b"".join(
+        b'--b\r\nContent-Disposition: form-data; name="%s"\r\n\r\n%s\r\n' % (k.encode(), v.encode())
+        for k, v in fields.items()
+    )
+    return parts + b"--b--\r\n", {**HTML, "content-type": "multipart/form-data; boundary=b; charset=utf-7"}
+
+
+async def test_a_form_field_that_decodes_to_no_text_is_refused_not_a_crash(client: httpx.AsyncClient) -> None:
+    body, headers = utf7_form({"csrf_token": "+2AA-"})
+    r = await client.post("/login", content=body, headers=headers)
+    assert r.status_code == 400 and "invalid_characters" in r.text
+    page = await client.get("/login", headers=HTML)
+    body, headers = utf7_form({"csrf_token": csrf_of(page.text), "email": "+2AA-@example.com", "password": "x"})
+    r = await client.post("/login", content=body, headers=headers)
+    assert r.status_code == 400 and "invalid_characters" in r.text
+
+
 @pytest.mark.parametrize(
     ("role", "text"),
     [

@@ -134,7 +134,7 @@ async def checkout(request: Request, shopper: Shopper, uow: UoW, sku: str = "", 
     except ValueError:
         return see_other("/products")
     # An emptied or odd quantity box ("", "1e1") buys one, as the checkout form's own field does.
-    quantity = max(1, min(99, int(qty) if qty.isascii() and qty.isdigit() else 1))
+    quantity = max(1, min(99, whole_number(qty, 10**12) or 1))
     ctx = await _checkout_context(uow, sku_id, quantity)
     if ctx is None:
         return see_other("/products")

@@ -86,8 +86,9 @@ def csrf_ok(request: Request, submitted: str | None) -> bool:
         return False
     secret: str = request.app.state.platform.secret_key
     expected = csrf_expected(secret, nonce, request.cookies.get(SESSION_COOKIE))
-    # Bytes, not str: compare_digest refuses non-ASCII strings, and any input must be a 403.
-    return hmac.compare_digest(expected.encode(), submitted.encode("utf-8", "surrogateescape"))
+    # Bytes, not str: compare_digest refuses non-ASCII strings, and any input (a lone
+    # surrogate from a form in another charset too) must be a 403.
+    return hmac.compare_digest(expected.encode(), submitted.encode("utf-8", "surrogatepass"))
 
 
 async def _authenticate(request: Request, uow: UnitOfWork) -> Principal | None:

@@ -74,7 +74,13 @@ def _decode_value(v: Any) -> Any:
             except OverflowError:
                 raise ValueError("cursor time out of range") from None
         raise ValueError("bad tagged cursor value")
-    if isinstance(v, str | int | float) or v is None:
+    if isinstance(v, str):
+        # No NUL and no lone surrogate: a cursor's text reaches SQL and shared-state keys.
+        if "\x00" in v:
+            raise ValueError("NUL in cursor")
+        v.encode()  # UnicodeEncodeError is a ValueError
+        return v
+    if isinstance(v, int | float) or v is None:
         return v
     raise ValueError("bad cursor value")
 

@@ -216,8 +216,9 @@ async def mark_read(request: Request, form: CsrfForm, user: CurrentUser, uow: Uo
     """Mark all read that had arrived when the page was shown (``shown_at``)."""
     try:
         seen_at: datetime | None = datetime.fromisoformat(text(form, "shown_at", 40))
-    except ValueError:
+        if seen_at is not None:
+            # Must exist in UTC too ("0001-01-01T00:00+14:00" does not), or the database refuses it.
+            seen_at = seen_at.replace(tzinfo=UTC) if seen_at.tzinfo is None else seen_at.astimezone(UTC)
+    except (ValueError, OverflowError):
         seen_at = None  # a form without it (an old page): everything, as the API's {} does
-    if seen_at is not None and seen_at.tzinfo is None:
-        seen_at = seen_at.replace(tzinfo=UTC)
     return await act(request, uow, service.mark_read(uow, user, None, seen_at=seen_at), redirect="/notifications")

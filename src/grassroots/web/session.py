@@ -15,7 +15,7 @@ from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from grassroots.kernel.auth import CSRF_FIELD, SESSION_COOKIE, cookie_secure, csrf_cookie, csrf_expected, csrf_ok
-from grassroots.kernel.errors import Forbidden
+from grassroots.kernel.errors import BadRequest, Forbidden
 from grassroots.kernel.platform import Platform
 
 FLASH_COOKIE = "gr_flash"
@@ -47,12 +47,26 @@ async def csrf_form(request: Request) -> FormData:
     """The posted form, after checking its CSRF token. Page handlers list this dependency
     *before* their policy and unit of work, so a slow body is read before any database lock."""
     form = await request.form()
+    if not _is_text(form):
+        raise BadRequest("The form holds characters that are not text.", code="invalid_characters")
     submitted = form.get(CSRF_FIELD)
     if not csrf_ok(request, submitted if isinstance(submitted, str) else None):
         raise Forbidden(
             "This form expired or came from another site. Reload the page and try again.", code="csrf_failed"
         )
     return form
+
+
+def _is_text(form: FormData) -> bool:
+    """False when a field holds what no page can show or store: a lone surrogate, which a
+    multipart part declared in another charset (UTF-7) can decode to."""
+    try:
+        for key, value in form.multi_items():
+            key.encode()
+            (value if isinstance(value, str) else value.filename or "").encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 CsrfForm = Annotated[FormData, Depends(csrf_form)]
