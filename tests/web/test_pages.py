@@ -106,6 +106,28 @@ async def test_a_form_field_that_decodes_to_no_text_is_refused_not_a_crash(clien
     assert r.status_code == 400 and "invalid_characters" in r.text
 
 
+async def test_no_form_route_crashes_on_a_field_that_decodes_to_no_text(client: httpx.AsyncClient) -> None:
+    from fastapi.routing import APIRoute
+
+    from grassroots.app import iter_routes
+
+    app = client._transport.app  # type: ignore[attr-defined]
+    posts = [
+        r.path
+        for r in iter_routes(app)
+        if isinstance(r.original_route, APIRoute)
+        and "POST" in (r.original_route.methods or ())
+        and r.path
+        and not r.path.startswith("/api/")
+    ]
+    assert len(posts) > 30
+    body, headers = utf7_form({"csrf_token": "+2AA-", "body": "+2AA-"})
+    for path in posts:
+        url = re.sub(r"\{[^}]+\}", "0190c0de-0000-7000-8000-000000000000", path)
+        r = await client.post(url, content=body, headers=headers)
+        assert r.status_code < 500, (path, r.status_code)
+
+
 @pytest.mark.parametrize(
     ("role", "text"),
     [
