@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.conftest import actor, drain, make_product
+from tests.conftest import actor, advance, drain, make_product
 from tests.flow.test_feed import post
 
 
@@ -155,3 +155,45 @@ async def test_a_product_off_sale_leaves_search_without_a_trace(client: httpx.As
     assert (await search(client, "oolong", limit="1"))["next_cursor"] is not None
     await flow.reindex(platform)
     assert (await search(client, "oolong", limit="1"))["next_cursor"] is None
+
+
+async def test_ties_go_to_the_newer_post_and_a_rebuild_keeps_that_order(client: httpx.AsyncClient, platform) -> None:  # type: ignore[no-untyped-def]
+    from grassroots.flow import service as flow
+
+    creator = await actor(client, "creator")
+    older = await post(client, creator, "Oolong first steep")
+    await advance(client, 60)
+    newer = await post(client, creator, "Oolong second steep")
+    await drain(client)
+    assert [p["id"] for p in (await search(client, "oolong", "posts"))["items"]] == [newer["id"], older["id"]]
+    await flow.reindex(platform)  # writes the newest first: its rows' order must not matter
+    assert [p["id"] for p in (await search(client, "oolong", "posts"))["items"]] == [newer["id"], older["id"]]
+
+
+async def test_the_hourly_refresh_ranks_posts_by_todays_engagement(client: httpx.AsyncClient, platform) -> None:  # type: ignore[no-untyped-def]
+    from grassroots.flow import service as flow
+
+    creator = await actor(client, "creator")
+    quiet = await post(client, creator, "Matcha whisking")
+    await advance(client, 60)
+    loud = await post(client, creator, "Matcha latte art")
+    await drain(client)
+    for _ in range(2):  # the older post is liked after it was indexed
+        fan = await actor(client, "consumer")
+        assert (await client.post(f"/api/v1/posts/{quiet['id']}/like", headers=fan.headers)).status_code in (200, 201)
+    await drain(client)
+    assert [p["id"] for p in (await search(client, "matcha", "posts"))["items"]] == [loud["id"], quiet["id"]]
+    async with platform.unit_of_work() as uow:
+        assert await flow.refresh_recent_posts(uow) == 2
+    assert [p["id"] for p in (await search(client, "matcha", "posts"))["items"]] == [quiet["id"], loud["id"]]
+    assert [p["id"] for p in (await search(client, "whisking", "posts"))["items"]] == [quiet["id"]]  # text kept
+
+
+async def test_operators_are_not_found_in_people_search(client: httpx.AsyncClient, platform) -> None:  # type: ignore[no-untyped-def]
+    from grassroots.flow import service as flow
+    from tests.conftest import make_admin
+
+    admin = await make_admin(client)
+    await drain(client)
+    await flow.reindex(platform)  # a rebuild leaves them out too
+    assert (await search(client, admin["handle"], "users"))["items"] == []

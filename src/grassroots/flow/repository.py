@@ -6,10 +6,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import Integer, Select, bindparam, case, column, delete, func, select, table, text
+from sqlalchemy import Integer, Select, bindparam, case, column, delete, func, select, table, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from grassroots.flow.models import FlowEvent, SearchDoc
+from grassroots.kernel.db import table as table_of
 
 TRIGRAM = 3  # the trigram index answers terms of 3+ characters; shorter ones scan
 
@@ -35,6 +36,17 @@ async def upsert_doc(
     if _dialect(session) == "sqlite":
         await session.execute(text("DELETE FROM search_fts WHERE rowid = :id"), {"id": doc.id})
         await session.execute(text("INSERT INTO search_fts(rowid, text) VALUES (:id, :t)"), {"id": doc.id, "t": body})
+
+
+async def set_popularity(session: AsyncSession, kind: str, popularity: dict[uuid.UUID, int]) -> None:
+    """Update the popularity of the docs indexed for these ref ids; the text is left alone."""
+    if popularity:
+        params = [{"b_ref": ref, "b_pop": pop} for ref, pop in popularity.items()]
+        await session.execute(_SET_POPULARITY.where(_DOCS.c.kind == kind), params)
+
+
+_DOCS = table_of(SearchDoc)
+_SET_POPULARITY = update(_DOCS).where(_DOCS.c.ref_id == bindparam("b_ref")).values(popularity=bindparam("b_pop"))
 
 
 async def delete_doc(session: AsyncSession, kind: str, ref_id: uuid.UUID) -> None:
@@ -79,6 +91,8 @@ async def search(
         stmt = stmt.where(SearchDoc.text.contains(t, autoescape=True))
     first = (long_terms or list(terms))[0]
     title_hit = case((func.lower(SearchDoc.title).contains(first, autoescape=True), 1), else_=0)
-    stmt = stmt.order_by(title_hit.desc(), SearchDoc.popularity.desc(), SearchDoc.id.desc()).offset(offset).limit(limit)
+    # Ties go to the newer source (not the newer index row: a re-index writes newest first).
+    order = (title_hit.desc(), SearchDoc.popularity.desc(), SearchDoc.created_at.desc(), SearchDoc.id.desc())
+    stmt = stmt.order_by(*order).offset(offset).limit(limit)
     rows = (await session.execute(stmt)).all()
     return [(row[0], int(row[1])) for row in rows]

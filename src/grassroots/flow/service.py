@@ -21,13 +21,14 @@ from typing import TYPE_CHECKING
 from grassroots.catalog import service as catalog
 from grassroots.catalog.models import Product, ProductStatus
 from grassroots.content import service as content
+from grassroots.content.models import Post
 from grassroots.content.service import PostView
 from grassroots.flow import repository
 from grassroots.flow.models import FlowEvent
 from grassroots.flow.ranking import Candidate, EngagementRanker, Ranker
 from grassroots.identity import service as identity
 from grassroots.identity.models import User
-from grassroots.kernel.auth import Principal
+from grassroots.kernel.auth import Principal, Role
 from grassroots.kernel.errors import BadRequest, Invalid, RateLimited
 from grassroots.kernel.pagination import PageParams, decode_cursor, encode_cursor
 from grassroots.kernel.uow import UnitOfWork
@@ -510,14 +511,19 @@ async def index_post(uow: UnitOfWork, post_id: uuid.UUID) -> None:
     v = found[0]
     p = v.post
     text = " ".join([p.title, p.body, *("#" + t for t in v.hashtags), v.author_handle]).lower()
-    popularity = p.like_count + 2 * p.comment_count + 2 * p.favorite_count + 5 * p.order_count
-    await repository.upsert_doc(uow.session, "post", p.id, p.title, text, popularity, p.created_at)
+    await repository.upsert_doc(uow.session, "post", p.id, p.title, text, _popularity(p), p.created_at)
+
+
+def _popularity(p: Post) -> int:
+    return p.like_count + 2 * p.comment_count + 2 * p.favorite_count + 5 * p.order_count
 
 
 async def index_user(uow: UnitOfWork, user_id: uuid.UUID) -> None:
     users = await identity.users_by_id(uow, [user_id])
     u = users.get(user_id)
-    if u is None or u.disabled_at is not None:
+    # Operators are staff, not people to find: their handles are not offered to anyone
+    # who might pose as one.
+    if u is None or u.disabled_at is not None or u.role == Role.admin:
         await repository.delete_doc(uow.session, "user", user_id)
         return
     await repository.upsert_doc(uow.session, "user", u.id, u.handle, u.handle.lower(), 0, u.created_at)
@@ -564,6 +570,6 @@ async def reindex(platform: Platform, progress: Callable[[str, int], None] | Non
 async def refresh_recent_posts(uow: UnitOfWork) -> int:
     """Re-index the posts of the discover window, so search ranks them by today's engagement."""
     posts = await content.recent_posts(uow, uow.now() - CANDIDATE_WINDOW, CANDIDATES)
-    for p in posts:
-        await index_post(uow, p.id)
+    # One statement for them all: on SQLite every write waits while this transaction runs.
+    await repository.set_popularity(uow.session, "post", {p.id: _popularity(p) for p in posts})
     return len(posts)
