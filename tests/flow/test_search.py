@@ -197,3 +197,20 @@ async def test_operators_are_not_found_in_people_search(client: httpx.AsyncClien
     await drain(client)
     await flow.reindex(platform)  # a rebuild leaves them out too
     assert (await search(client, admin["handle"], "users"))["items"] == []
+
+
+async def test_the_hourly_refresh_ranks_products_by_units_sold(client: httpx.AsyncClient, platform) -> None:  # type: ignore[no-untyped-def]
+    from grassroots.flow import tasks
+    from tests.conftest import pay_order, place_order
+
+    supplier, buyer = await actor(client, "supplier"), await actor(client, "consumer")
+    seller = await make_product(client, supplier, title="Jasmine pearls")
+    await advance(client, 60)
+    newer = await make_product(client, supplier, title="Jasmine silver needle")
+    await drain(client)
+    order = await place_order(client, buyer, seller["skus"][0]["id"], 3)
+    await pay_order(client, buyer, order["id"])
+    await drain(client)
+    assert [p["id"] for p in (await search(client, "jasmine"))["items"]] == [newer["id"], seller["id"]]
+    await tasks.refresh_search(platform)
+    assert [p["id"] for p in (await search(client, "jasmine"))["items"]] == [seller["id"], newer["id"]]

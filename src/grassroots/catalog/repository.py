@@ -202,6 +202,14 @@ def on_sale_ids() -> Select[uuid.UUID]:
     return select(Product.id).where(Product.status == ProductStatus.active)
 
 
+async def sales_after(session: AsyncSession, after: uuid.UUID | None, limit: int) -> list[tuple[uuid.UUID, int]]:
+    stmt = select(Product.id, Product.sold_units).where(Product.status == ProductStatus.active)
+    if after is not None:
+        stmt = stmt.where(Product.id > after)
+    rows = await session.execute(stmt.order_by(Product.id).limit(limit))
+    return [(r[0], int(r[1])) for r in rows]
+
+
 def listed_ids() -> Select[uuid.UUID]:
     return select(Product.id).where(Product.status != ProductStatus.draft)
 

@@ -361,6 +361,11 @@ def on_sale_ids() -> Select[uuid.UUID]:
     return repository.on_sale_ids()
 
 
+async def sales_page(uow: UnitOfWork, after: uuid.UUID | None, limit: int) -> list[tuple[uuid.UUID, int]]:
+    """(id, units sold) of products on sale, by id after ``after``: a light read for ranking."""
+    return await repository.sales_after(uow.session, after, limit)
+
+
 def listed_ids() -> Select[uuid.UUID]:
     """The ids of products that may be shown where others promote them (``listed_products``),
     as a subquery: filtering in SQL keeps every page of a list full."""

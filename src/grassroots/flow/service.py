@@ -567,6 +567,21 @@ async def reindex(platform: Platform, progress: Callable[[str, int], None] | Non
     return counts
 
 
+async def refresh_product_popularity(platform: Platform) -> int:
+    """Products on sale rank by units sold, which a sale changes without a product event:
+    set it from the catalog, a page per transaction (SQLite has one writer)."""
+    after: uuid.UUID | None = None
+    done = 0
+    while True:
+        async with platform.unit_of_work() as uow:
+            rows = await catalog.sales_page(uow, after, REINDEX_PAGE)
+            await repository.set_popularity(uow.session, "product", dict(rows))
+        done += len(rows)
+        if len(rows) < REINDEX_PAGE:
+            return done
+        after = rows[-1][0]
+
+
 async def refresh_recent_posts(uow: UnitOfWork) -> int:
     """Re-index the posts of the discover window, so search ranks them by today's engagement."""
     posts = await content.recent_posts(uow, uow.now() - CANDIDATE_WINDOW, CANDIDATES)

@@ -38,6 +38,7 @@ async def account_suspended_or_back(uow: UnitOfWork, event: Event) -> None:
 
 @periodic(3600, name="flow.refresh_search")
 async def refresh_search(platform: Platform) -> int:
-    """Hourly: recent posts' search popularity follows their engagement."""
+    """Hourly: search popularity follows recent posts' engagement and products' sales."""
     async with platform.unit_of_work() as uow:
-        return await service.refresh_recent_posts(uow)
+        posts = await service.refresh_recent_posts(uow)
+    return posts + await service.refresh_product_popularity(platform)
