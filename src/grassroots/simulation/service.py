@@ -41,6 +41,7 @@ from grassroots.commerce import service as commerce
 from grassroots.commerce.schemas import AddressIn, ItemIn, OrderIn, SourceIn
 from grassroots.content import service as content
 from grassroots.content.schemas import PostIn
+from grassroots.flow import service as flow
 from grassroots.identity import service as identity
 from grassroots.kernel import events
 from grassroots.kernel.auth import Principal, Role
@@ -196,6 +197,10 @@ async def seed_demo(platform: Platform, seed: int = 42, progress: Progress | Non
         await _orders(w)
         w.at(w.now)
         await w.drain()
+        # Search ranks by engagement and sales as the hourly job would have by now.
+        async with platform.unit_of_work() as uow:
+            await flow.refresh_recent_posts(uow)
+        await flow.refresh_product_popularity(platform)
     finally:
         painter.shutdown(cancel_futures=True)
         if w.drainer is not None and not w.drainer.done():
