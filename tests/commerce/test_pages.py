@@ -622,7 +622,7 @@ async def test_a_refund_with_the_provider_switched_off_is_refused_in_the_readers
         f"/orders/{order['id']}/refund", data={"csrf_token": csrf_of(page.text), "reason": "假货"}, headers=zh
     )
     shown = (await client.get(r.headers["location"], headers=zh)).text
-    assert "支付服务" in shown and "not available" not in shown
+    assert "支付机构在此未启用" in shown and "not available" not in shown
     assert (await client.get(f"/api/v1/orders/{order['id']}", headers=buyer.headers)).json()["status"] == "paid"
 
 

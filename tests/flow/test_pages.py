@@ -26,4 +26,4 @@ async def test_a_following_cursor_after_signing_out_gives_discover_from_the_top(
 async def test_a_search_for_punctuation_alone_says_so_in_the_readers_language(client: httpx.AsyncClient) -> None:
     page = await client.get("/search", params={"q": "@ @@"}, headers={**HTML, "accept-language": "zh-CN"})
     assert page.status_code == 200
-    assert "搜索" in page.text and "Type" not in page.text
+    assert "或在“@”后输入用户名" in page.text and "Type" not in page.text

@@ -330,3 +330,19 @@ async def test_0009_lets_the_purge_remove_media_of_posts_deleted_before(client, 
         assert await content.purge_unattached_media(uow) == 1
     assert (await client.get(gone["url"])).status_code == 404
     assert (await client.get(shared["url"])).status_code == 200  # the live post still shows it
+
+
+async def test_0012_takes_operators_out_of_people_search(client, platform: Platform) -> None:  # type: ignore[no-untyped-def]
+    from grassroots.flow.repository import upsert_doc
+    from tests.conftest import actor, drain, make_admin
+    from tests.flow.test_search import search
+
+    admin, person = await make_admin(client), await actor(client, "consumer")
+    await drain(client)
+    async with platform.unit_of_work() as uow:  # indexed as an older release did
+        await upsert_doc(uow.session, "user", parse_id(admin["id"]), admin["handle"], admin["handle"], 0, uow.now())
+    assert [u["id"] for u in (await search(client, admin["handle"], "users"))["items"]] == [admin["id"]]
+    await downgrade_to(platform, "0011")
+    await upgrade(platform.db)
+    assert (await search(client, admin["handle"], "users"))["items"] == []
+    assert [u["id"] for u in (await search(client, person.handle, "users"))["items"]] == [person.id]

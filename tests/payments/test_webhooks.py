@@ -276,6 +276,9 @@ async def test_a_signed_body_of_the_wrong_shape_is_malformed_not_a_crash(
     bodies = [
         provider_event("payment.failed", {**data, "reason": {"a": 1}}),
         provider_event("payment.failed", {**data, "reason": ["declined"]}),
+        provider_event("payment.failed", {**data, "reason": "card\x00declined"}),  # PostgreSQL refuses a NUL
+        provider_event("payment.failed", {**data, "reason": "\ud800"}),  # a lone surrogate
+        provider_event("payment.failed", data).replace(b'"id": "evt_', b'"id": "\\ud800evt_'),
         b"[" * 100_000 + b"]" * 100_000,  # deeper than the JSON parser goes
     ]
     for body in bodies:

@@ -90,7 +90,7 @@ ERRORS = {
     "already_reviewed": N_("You already reviewed this order."),
     "validation_error": N_("Please check the form."),
     "provider_unavailable": N_("This order's payment provider is switched off here, so no money can move now."),
-    "refund_not_possible": N_("This payment was never taken, so there is nothing to refund."),
+    "refund_not_possible": N_("The payment provider has nothing left to refund for this payment."),
 }
 
 

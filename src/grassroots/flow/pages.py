@@ -24,7 +24,7 @@ nav.register("/feed", N_("Feed"), None, order=1)
 nav.register("/search", N_("Search"), None, order=2)
 
 Tab = Literal["following", "discover"]
-SEARCH_ERRORS = {"empty_query": N_("Type a word to search for: punctuation alone finds nothing.")}
+SEARCH_ERRORS = {"empty_query": N_("Type a word or a name after “@” to search for.")}
 
 
 async def _page(uow: UoW, viewer: MaybeUser, tab: Tab, paging: Paging) -> tuple[list[object], str | None]:

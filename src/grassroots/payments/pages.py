@@ -26,7 +26,7 @@ nav.register("/admin/refunds", N_("Refunds"), (Role.admin,), order=30)
 RETRY_ERRORS = {
     "invalid_state": N_("This refund is no longer waiting to be sent again: it was sent already."),
     "provider_unavailable": N_("Its payment provider is switched off here; switch it on to send the refund."),
-    "refund_not_possible": N_("This payment was never taken, so there is nothing to refund."),
+    "refund_not_possible": N_("The payment provider has nothing left to refund for this payment."),
 }
 TABS = [("failed", N_("To send again")), ("pending", N_("Pending")), ("succeeded", N_("Succeeded"))]
 

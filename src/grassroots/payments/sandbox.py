@@ -122,20 +122,28 @@ class SandboxProvider:
             if type(amount) is not int or not 0 <= amount <= MAX_MINOR:  # not 5000.7, true, Infinity or 10**30
                 raise ValueError("amount_minor")
             reason = data.get("reason")
-            if reason is not None and not isinstance(reason, str):
-                raise ValueError("reason")
+            if reason is not None:
+                reason = _text(reason)
             return ProviderEvent(
-                id=str(payload["id"])[:100],
-                type=str(payload["type"]),
+                id=_text(str(payload["id"]))[:100],
+                type=_text(str(payload["type"])),
                 payment_id=uuid.UUID(data["payment_id"]) if data.get("payment_id") else None,
                 refund_id=uuid.UUID(data["refund_id"]) if data.get("refund_id") else None,
                 amount_minor=amount,
-                currency=str(data.get("currency", "")),
+                currency=_text(str(data.get("currency", ""))),
                 reason=reason,
             )
         # RecursionError: JSON nested too deep for the parser.
         except (ValueError, KeyError, TypeError, AttributeError, OverflowError, RecursionError):
             raise BadRequest("The webhook body is not a sandbox event.", code="webhook_malformed") from None
+
+
+def _text(value: object) -> str:
+    """A string a column can hold: no NUL (PostgreSQL refuses it), no lone surrogate."""
+    if not isinstance(value, str) or "\x00" in value:
+        raise ValueError("not storable text")
+    value.encode()  # UnicodeEncodeError is a ValueError
+    return value
 
 
 SANDBOX = SandboxProvider()
