@@ -113,3 +113,29 @@ async def test_a_contracted_creator_is_shown_the_rate_they_keep(client: httpx.As
     assert r.is_success
     page = await signed.get("/affiliate/pool", headers=HTML)
     assert "Earn 15%" in page.text and 'data-testid="mcn-note"' not in page.text
+
+
+async def test_a_lowered_commission_shows_the_rate_a_creator_is_still_paid(client: httpx.AsyncClient) -> None:
+    """For 30 days a creator who showcased goods before their commission was lowered is paid
+    the old rate: their pages say so, while a newcomer is shown the new one."""
+    from tests.conftest import advance
+
+    supplier = await actor(client, "supplier")
+    early, late = await actor(client, "creator"), await actor(client, "creator")
+    product = await make_product(client, supplier, commission_bps=3000)
+    assert (await client.post("/api/v1/showcase", headers=early.headers, json={"product_id": product["id"]})).is_success
+    link = await client.post("/api/v1/share-links", headers=early.headers, json={"product_id": product["id"]})
+    assert link.is_success, link.text
+    await advance(client, 60)
+    r = await client.patch(f"/api/v1/products/{product['id']}", headers=supplier.headers, json={"commission_bps": 1000})
+    assert r.is_success
+    assert (await client.post("/api/v1/showcase", headers=late.headers, json={"product_id": product["id"]})).is_success
+    kept, newcomer = await browser_for(client, early), await browser_for(client, late)
+    for path in ("/affiliate/pool", "/showcase", "/studio/new"):
+        page = await kept.get(path, headers=HTML)
+        assert "Earn 30%" in page.text and "Earn 10%" not in page.text, path
+        page = await newcomer.get(path, headers=HTML)
+        assert "Earn 10%" in page.text and "Earn 30%" not in page.text, path
+    r = await client.patch(f"/api/v1/products/{product['id']}", headers=supplier.headers, json={"commission_bps": 0})
+    assert r.is_success  # out of the pool, yet the early creator's link still pays 30% for now
+    assert "earns no commission" not in (await kept.get("/me/share-links", headers=HTML)).text

@@ -70,7 +70,7 @@ async def shares_of(client: httpx.AsyncClient, post_id: str) -> int:
 # ------------------------------------------------------------------ creating
 
 
-async def test_anyone_signed_in_creates_one_link_per_target(client: httpx.AsyncClient) -> None:
+async def test_anyone_signed_in_but_an_operator_creates_one_link_per_target(client: httpx.AsyncClient) -> None:
     supplier, creator = await actor(client, "supplier"), await actor(client, "creator")
     product = await make_product(client, supplier)
     r = await client.post("/api/v1/share-links", json={"product_id": product["id"]})
@@ -85,6 +85,12 @@ async def test_anyone_signed_in_creates_one_link_per_target(client: httpx.AsyncC
         again = await share(client, who, product["id"])
         assert again.status_code == 200
         assert again.json() == link
+    # An operator's link would earn commission no earnings page shows.
+    from tests.commerce.test_money import admin_headers
+
+    admin = await admin_headers(client)
+    r = await client.post("/api/v1/share-links", headers=admin, json={"product_id": product["id"]})
+    assert (r.status_code, r.json()["error"]["code"]) == (403, "forbidden_role")
     # Each sharer has a link of their own.
     consumer = await actor(client, "consumer")
     mine = (await share(client, consumer, product["id"])).json()

@@ -56,6 +56,8 @@ async def pool(
     products, next_cursor = await service.pool(uow, paging, category=category, sort=sort)
     mine = await service.showcased_product_ids(uow, creator.id)
     mcn_share = await mcn.share_taken(uow, creator)
+    # What this creator is paid: a rate lowered since they showcased it still pays the old one.
+    rates = await service.commission_rates(uow, creator.id, products, uow.now())
     base = f"/affiliate/pool?sort={sort}" + (f"&category={category}" if category else "")
     return render(
         request,
@@ -63,6 +65,7 @@ async def pool(
         {
             "products": products,
             "mine": mine,
+            "rates": rates,
             "mcn_share": mcn_share,
             "next_cursor": next_cursor,
             "sort": sort,
@@ -109,7 +112,13 @@ async def remove(request: Request, form: CsrfForm, creator: Creator, uow: UoW) -
 @router.get("/showcase")
 async def my_showcase(request: Request, creator: Creator, uow: UoW, paging: Paging) -> Response:
     entries, next_cursor = await service.showcase(uow, creator.id, paging, creator)
-    context = {"entries": entries, "next_cursor": next_cursor, "mcn_share": await mcn.share_taken(uow, creator)}
+    rates = await service.commission_rates(uow, creator.id, [e.product for e in entries], uow.now())
+    context = {
+        "entries": entries,
+        "next_cursor": next_cursor,
+        "rates": rates,
+        "mcn_share": await mcn.share_taken(uow, creator),
+    }
     return render(request, "affiliate/my_showcase.html", context)
 
 
@@ -219,6 +228,7 @@ async def my_share_links(
             "links": links,
             "products": products,
             "live_posts": live_posts,
+            "rates": await service.commission_rates(uow, user.id, list(products.values()), uow.now()),
             "mcn_share": await mcn.share_taken(uow, user),
             "next_cursor": next_cursor,
             "new": new,

@@ -23,7 +23,7 @@ from grassroots.content import service as content
 from grassroots.identity import service as identity
 from grassroots.identity.models import User
 from grassroots.kernel.auth import Principal, Role
-from grassroots.kernel.errors import Conflict, Invalid, NotFound
+from grassroots.kernel.errors import Conflict, Forbidden, Invalid, NotFound
 from grassroots.kernel.ids import new_id
 from grassroots.kernel.pagination import PageParams
 from grassroots.kernel.uow import UnitOfWork
@@ -144,6 +144,9 @@ async def create_share_link(
 ) -> tuple[ShareLink, bool]:
     """The owner's link to a product on sale (through a post that tags it, if given); the
     same target gives the same link back (second value False)."""
+    if owner.role == Role.admin:
+        # An operator's link would earn commission that no earnings page shows anyone.
+        raise Forbidden("Operators do not promote goods.", code="forbidden_role")
     products = await catalog.products_by_id(uow, [product_id])
     product = products.get(product_id)
     if product is None or product.status != ProductStatus.active:

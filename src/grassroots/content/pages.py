@@ -194,6 +194,9 @@ async def _post_form(
         "find": find,
         "matched": offer.matched,
         "mcn_share": await mcn.share_taken(uow, creator),  # the rates shown are what the creator keeps
+        "rates": await affiliate.commission_rates(
+            uow, creator.id, [*offer.chosen, *offer.found, *offer.showcase, *offer.pool], uow.now()
+        ),
         "files_dropped": files_dropped,
     }
     return render(request, "content/new_post.html", context, status=422 if error else 200)
