@@ -337,6 +337,10 @@ async def test_one_refusal_names_every_mistake_the_commission_range_among_them(c
     refused = await new_product(client, commission="81", sku0_price="¥12")
     assert refused.status_code == 422
     assert "between 1% and 80%" in refused.text and "Each SKU needs" in refused.text
+    for too_much in ("150", "-5"):  # a number, just out of range: the range is what to say
+        refused = await new_product(client, commission=too_much)
+        assert refused.status_code == 422 and "between 1% and 80%" in refused.text, too_much
+        assert "like 12.5" not in refused.text, too_much
 
 
 async def test_a_draft_is_announced_as_a_draft_and_an_emptied_title_is_refused(client: httpx.AsyncClient) -> None:

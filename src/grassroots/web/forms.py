@@ -88,10 +88,11 @@ def minor_to_amount(minor: int, currency: str) -> str:
 
 
 def percent_to_bps(raw: str) -> int | None:
-    """``"12.5"`` % → 1250 basis points (a Chinese keyboard's "30％" too)."""
+    """``"12.5"`` % → 1250 basis points (a Chinese keyboard's "30％" too). Any size a box
+    can hold is read (150 % too), so the caller's range check can say what is allowed."""
     try:
         value = Decimal(unicodedata.normalize("NFKC", raw).strip().rstrip("%").strip())
-        if not value.is_finite() or abs(value) > 100:
+        if not value.is_finite() or abs(value) > 1_000_000:
             return None
         bps = value * 100
         return int(bps) if bps == bps.to_integral_value() else None
