@@ -81,6 +81,18 @@ async def test_another_suppliers_product_page_refuses_in_the_readers_language(cl
     await c.aclose()
 
 
+async def test_a_product_on_sale_is_badged_on_sale_not_in_force(client: httpx.AsyncClient) -> None:
+    owner = await actor(client, "supplier")
+    product = await make_product(client, owner)
+    c = await browser_for(client, owner)
+    zh = {**HTML, "accept-language": "zh-CN"}
+    for path in ("/supplier/products", f"/supplier/products/{product['id']}"):
+        page = await c.get(path, headers=zh)
+        badge = re.search(r'data-testid="status">([^<]*)<', page.text)
+        assert badge and badge.group(1) == "在售", (path, badge)
+    await c.aclose()
+
+
 async def test_the_buy_button_picks_what_can_be_bought_and_only_shoppers_press_it(client: httpx.AsyncClient) -> None:
     supplier, creator, shopper = (
         await actor(client, "supplier"),
