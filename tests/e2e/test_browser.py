@@ -283,3 +283,44 @@ def test_supplier_lists_and_contract_rows_keep_their_text_readable_on_a_phone(
     shot(page, "contract-offer-phone")
     assert text_width(".line .grow") > 200  # the buttons go under the text, not beside it
     context.close()
+
+
+def test_a_phone_shows_the_current_tab_and_the_copy_button_answers(browser: Any, embedded_server: Server) -> None:
+    """The nav scrolls sideways on a phone: the page's own tab is brought into view. Copying a
+    share link says so for a moment. No request fails, not even the browser's icon."""
+    base = embedded_server.url
+    email = "tabs_creator@example.com"
+    with httpx.Client(base_url=base) as c:
+        body = {"email": email, "password": PASSWORD, "handle": "tabs_creator", "role": "creator"}
+        assert c.post("/api/v1/auth/signup", json=body).status_code == 201
+        token = c.post("/api/v1/auth/token", json={"email": email, "password": PASSWORD}).json()["access_token"]
+        who = {"Authorization": f"Bearer {token}"}
+        sup = {"email": "tabs_shop@example.com", "password": PASSWORD, "handle": "tabs_shop", "role": "supplier"}
+        assert c.post("/api/v1/auth/signup", json=sup).status_code == 201
+        stoken = c.post("/api/v1/auth/token", json={"email": sup["email"], "password": PASSWORD}).json()
+        sku = {"name": "one", "price_minor": 100, "currency": "CNY", "stock": 5}
+        product = {"title": "Tab tea", "category": "home", "commission_bps": 1000, "skus": [sku]}
+        made = c.post("/api/v1/products", headers={"Authorization": f"Bearer {stoken['access_token']}"}, json=product)
+        assert c.post("/api/v1/share-links", headers=who, json={"product_id": made.json()["id"]}).is_success
+    context = browser.new_context(viewport=PHONE, locale="zh-CN")
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base)
+    page = context.new_page()
+    failed: list[str] = []
+    page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    page.goto(base + "/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.locator("form button[type=submit]").last.click()
+    page.wait_for_url("**/home")
+    page.goto(base + "/me/share-links")
+    tab = page.locator(".nav-inner [aria-current=page]")
+    box = tab.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], box
+    copy = page.locator("[data-copy]").first
+    label = copy.inner_text()
+    copy.click()
+    page.wait_for_function("b => b.textContent === '已复制'", arg=copy.element_handle())
+    shot(page, "share-links-copied-phone")
+    page.wait_for_function("([b, l]) => b.textContent === l", arg=[copy.element_handle(), label], timeout=5000)
+    assert failed == []
+    context.close()

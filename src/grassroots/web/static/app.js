@@ -56,8 +56,21 @@
       field.select();
       if (navigator.clipboard) navigator.clipboard.writeText(field.value).catch(function () {});
       else document.execCommand("copy");
+      // Say it worked, for a moment (the button's own words come back).
+      if (!btn.dataset.label) btn.dataset.label = btn.textContent;
+      btn.textContent = btn.dataset.copied || btn.dataset.label;
+      clearTimeout(btn._copiedTimer);
+      btn._copiedTimer = setTimeout(function () { btn.textContent = btn.dataset.label; }, 2000);
     });
   });
+  // On a phone the nav scrolls sideways: bring the current page's tab into view.
+  var current = document.querySelector(".nav-inner [aria-current=page]");
+  if (current) {
+    var strip = current.closest(".nav-inner");
+    var offset = current.getBoundingClientRect().left - strip.getBoundingClientRect().left + strip.scrollLeft;
+    var left = offset - (strip.clientWidth - current.offsetWidth) / 2;
+    if (left > 0) strip.scrollLeft = left;
+  }
   // A post page counts as a view of the post.
   var viewed = document.querySelector("[data-view-post]");
   if (viewed && window.fetch) {
