@@ -45,3 +45,16 @@ async def test_each_contract_says_when_it_was_offered_in_force_and_ended_and_by_
     assert said[3].startswith("In force ") and " to " in said[3] and said[3].endswith(f"ended by @{creator.handle}")
     mine = dates((await (await browser_for(client, creator)).get("/mcn/contracts", headers=HTML)).text)
     assert mine[-1].endswith("ended by you")
+
+
+async def test_an_empty_tab_says_none_are_in_that_state_not_that_there_are_none(client: httpx.AsyncClient) -> None:
+    mcn, creator = await actor(client, "mcn"), await actor(client, "creator")
+    offer = {"creator_id": creator.id, "share_bps": 2000}
+    assert (await client.post("/api/v1/mcn/contracts", headers=mcn.headers, json=offer)).status_code == 201
+    c = await browser_for(client, mcn)
+    ended = await c.get("/mcn/contracts?status=terminated", headers=HTML)
+    assert "No contracts in this state" in ended.text and "No contracts yet" not in ended.text
+    await c.aclose()
+    c = await browser_for(client, await actor(client, "mcn"))
+    assert "No contracts yet" in (await c.get("/mcn/contracts", headers=HTML)).text
+    await c.aclose()
