@@ -67,7 +67,7 @@ async def test_a_refused_edit_keeps_what_was_typed(client: httpx.AsyncClient) ->
     assert r.status_code == 422
     assert 'value="New title"' in r.text and "New words" in r.text and 'value="x"' in r.text
     # the badge by the title says what is saved (active), not the draft the form asked for
-    assert re.findall(r'data-testid="status">([^<]*)<', r.text) == ["Active"]
+    assert re.findall(r'data-testid="status">([^<]*)<', r.text) == ["On sale"]
     await c.aclose()
 
 

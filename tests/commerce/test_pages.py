@@ -135,6 +135,8 @@ async def test_checkout_page_places_an_order_and_sends_the_buyer_to_the_provider
     assert "not enough stock" in (await client.get(sold_out.headers["location"], headers=HTML)).text
     hosted = await client.get(r.headers["location"], headers=HTML)
     assert hosted.status_code == 200 and "50.00" in hosted.text and "Sandbox Pay" in hosted.text
+    # the provider's own page: none of the shop's header (it read "Log in" to a signed-in buyer)
+    assert 'data-testid="provider-topbar"' in hosted.text and 'href="/login"' not in hosted.text
     orders = (await client.get("/api/v1/orders", headers=buyer.headers)).json()["items"]
     assert len(orders) == 1 and orders[0]["promoter_id"] == creator.id
 
@@ -266,12 +268,14 @@ async def test_a_declined_checkout_is_not_shown_as_confirming(client: httpx.Asyn
     payment_id = placed.headers["location"].rsplit("/", 1)[1]
     declined = await client.post(f"/sandbox/payments/{payment_id}/decline", headers=HTML)
     (order,) = (await client.get("/api/v1/orders", headers=buyer.headers)).json()["items"]
-    assert (declined.status_code, declined.headers["location"]) == (303, f"/orders/{order['id']}")
+    assert (declined.status_code, declined.headers["location"]) == (303, f"/orders/{order['id']}?unpaid=1")
     for _ in range(2):  # before the provider's webhook arrives, and after
         page = await client.get(declined.headers["location"], headers=HTML)
         assert 'data-testid="processing"' not in page.text and 'http-equiv="refresh"' not in page.text
-        assert "Pay now" in page.text
+        assert "Pay now" in page.text and "The payment did not go through." in page.text
         await drain(client)
+    # the failed payment says so on any later visit too
+    assert "The payment did not go through." in (await client.get(f"/orders/{order['id']}", headers=HTML)).text
 
 
 async def test_no_review_form_while_a_return_is_open_and_one_once_refunded(client: httpx.AsyncClient) -> None:
@@ -730,7 +734,7 @@ async def test_pay_again_right_after_a_decline_opens_a_new_checkout(client: http
     form = await checkout_form(client, product["skus"][0]["id"])
     pay_url = (await client.post("/checkout", data=form, headers=HTML)).headers["location"]
     monkeypatch.setattr(sandbox, "_event", lambda uow, type_, data: None)  # its webhook is on its way
-    order_url = (await client.post(pay_url + "/decline", headers=HTML)).headers["location"]
+    order_url = (await client.post(pay_url + "/decline", headers=HTML)).headers["location"].split("?")[0]
     declined = await client.get(pay_url, headers=HTML)
     back = re.search(r'<a class="btn btn-primary btn-block" href="([^"]+)"', declined.text).group(1)  # type: ignore[union-attr]
     assert "processing" not in back

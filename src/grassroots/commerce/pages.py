@@ -254,7 +254,7 @@ async def my_orders(request: Request, viewer: OrderViewer, uow: UoW, paging: Pag
 
 @router.get("/orders/{order_id}")
 async def order_page(
-    request: Request, order_id: uuid.UUID, viewer: OrderViewer, uow: UoW, processing: str = ""
+    request: Request, order_id: uuid.UUID, viewer: OrderViewer, uow: UoW, processing: str = "", unpaid: str = ""
 ) -> Response:
     order = await service.get_order(uow, order_id, viewer)
     pays = await payments.payments_for_order(uow, order.id)
@@ -296,6 +296,10 @@ async def order_page(
             and order.status == OrderStatus.pending_payment
             and bool(pays)
             and pays[-1].status == PaymentStatus.pending,
+            # Back from a declined checkout (its webhook may not be in yet), or one that failed.
+            "unpaid": order.status == OrderStatus.pending_payment
+            and bool(pays)
+            and (bool(unpaid) or pays[-1].status == PaymentStatus.failed),
         },
     )
 

@@ -54,13 +54,14 @@ async def retry_refund(refund_id: uuid.UUID, _admin: AdminUser, uow: UoW) -> Ref
 
 
 def shop_url(return_url: str, charge_status: str) -> str:
-    """Where the sandbox sends the buyer back: the return URL after a payment; after a
-    decline the same without ``processing`` (a provider's cancel URL: nothing to confirm)."""
+    """Where the sandbox sends the buyer back: the return URL after a payment; else (a
+    provider's cancel URL) the same without ``processing`` and with ``unpaid=1``: nothing
+    to confirm, and the shop says the payment did not go through."""
     if charge_status == "captured":
         return return_url
     path, _, query = return_url.partition("?")
-    kept = [(k, v) for k, v in parse_qsl(query) if k != "processing"]
-    return path + ("?" + urlencode(kept) if kept else "")
+    kept = [(k, v) for k, v in parse_qsl(query) if k not in ("processing", "unpaid")]
+    return path + "?" + urlencode([*kept, ("unpaid", "1")])
 
 
 def _sandbox_answer(request: Request, charge_status: str, payment_id: uuid.UUID, return_url: str) -> Response:
