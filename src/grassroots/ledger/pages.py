@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -13,6 +17,7 @@ from grassroots.kernel.deps import UoW
 from grassroots.kernel.i18n import N_
 from grassroots.kernel.pagination import Paging
 from grassroots.ledger import service
+from grassroots.ledger.models import LedgerEntry
 from grassroots.web import nav
 from grassroots.web.templating import register_global, render
 
@@ -45,6 +50,39 @@ register_global(
 )
 
 
+@dataclass
+class StatementLine:
+    """One line of a party's statement: an entry as the party sees it (what it owes them
+    grows: +), or a settlement's two entries as one move from pending to available."""
+
+    kind: str
+    account: str
+    created_at: datetime
+    order_id: uuid.UUID
+    amount_minor: int
+    transaction_id: uuid.UUID
+    moved: bool = False  # pending → available: the party's total did not change
+
+
+def statement(entries: Sequence[LedgerEntry]) -> list[StatementLine]:
+    lines: list[StatementLine] = []
+    for e in entries:
+        last = lines[-1] if lines else None
+        if (
+            e.kind == "settlement"
+            and last is not None
+            and last.kind == "settlement"
+            and not last.moved
+            and last.transaction_id == e.transaction_id
+            and last.amount_minor == e.amount_minor  # shown negated: one +X, the other -X
+        ):
+            last.amount_minor, last.moved = abs(last.amount_minor), True
+            continue
+        shown = -e.amount_minor
+        lines.append(StatementLine(e.kind, e.account, e.created_at, e.order_id, shown, e.transaction_id))
+    return lines
+
+
 @router.get("/earnings")
 async def earnings(request: Request, earner: Earner, uow: UoW, paging: Paging, currency: str = "") -> Response:
     balances = await service.balances(uow, earner.id)
@@ -56,7 +94,7 @@ async def earnings(request: Request, earner: Earner, uow: UoW, paging: Paging, c
         {
             "balance": balances.get(chosen, service.Balance(chosen)),
             "currencies": sorted(balances),
-            "entries": entries,
+            "entries": statement(entries),
             "next_cursor": next_cursor,
             "currency": chosen,
         },
