@@ -243,6 +243,33 @@ async def test_admin_user_list_pages_with_a_cursor(client: httpx.AsyncClient) ->
     assert len(r.json()["items"]) == 12 and r.json()["next_cursor"] is None
 
 
+async def test_an_operator_finds_accounts_by_part_of_a_handle_or_email(client: httpx.AsyncClient) -> None:
+    from tests.commerce.test_regressions import browser_for
+    from tests.conftest import Actor
+    from tests.web.test_pages import HTML
+
+    admin_user, admin = await user_with_token(client, "admin")
+    mei = await signup(client, handle="Mei_Shops", email="MEI.Lin@Example.com")
+    other = await signup(client, handle="tea_fan", email="tea@example.com")
+    await signup(client, handle="plain_100", email="plain100@example.com")
+    for q, found in (
+        ("mei", [mei]),
+        ("@mei_", [mei]),
+        ("MEI.LIN@", [mei]),
+        ("tea", [other]),
+        ("%", []),
+        ("a_n", []),
+    ):  # "_" is no wildcard ("plain")
+        r = await client.get("/api/v1/admin/users", params={"q": q}, headers=admin)
+        assert r.status_code == 200 and [u["id"] for u in r.json()["items"]] == [u["id"] for u in found], q
+    r = await client.get("/api/v1/admin/users", params={"q": "tea", "role": "creator"}, headers=admin)
+    assert r.json()["items"] == []  # with a role, both hold
+    page = await (
+        await browser_for(client, Actor(admin_user["id"], admin_user["email"], admin_user["handle"], "admin", {}))
+    ).get("/admin/users", params={"q": "mei"}, headers=HTML)
+    assert page.text.count('data-testid="user"') == 1 and "@Mei_Shops" in page.text and 'value="mei"' in page.text
+
+
 @pytest.mark.parametrize(
     "cursor",
     [

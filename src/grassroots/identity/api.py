@@ -80,8 +80,9 @@ async def admin_users(
     paging: Paging,
     role: Annotated[Role | None, Query()] = None,
     suspended: Annotated[bool | None, Query(description="true: only suspended accounts; false: none")] = None,
+    q: Annotated[str | None, Query(max_length=100, description="part of a handle or an email")] = None,
 ) -> Page[AdminUserOut]:
-    users, next_cursor = await service.list_users(uow, paging, role, suspended=suspended)
+    users, next_cursor = await service.list_users(uow, paging, role, suspended=suspended, q=q)
     return Page(items=[admin_user_out(u) for u in users], next_cursor=next_cursor)
 
 

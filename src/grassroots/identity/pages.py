@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
@@ -191,16 +192,19 @@ async def admin_users(
     paging: Paging,
     role: Annotated[Role | None, Query()] = None,
     suspended: str = "",
+    q: Annotated[str, Query(max_length=100)] = "",
 ) -> Response:
     only_suspended = suspended in ("1", "true")  # the "Suspended" tab; anything else is no filter
     if only_suspended:
         role = None
-    users, next_cursor = await service.list_users(uow, paging, role, suspended=True if only_suspended else None)
+    users, next_cursor = await service.list_users(uow, paging, role, suspended=True if only_suspended else None, q=q)
     counts = await service.role_counts(uow)
     if only_suspended:
         base = "/admin/users?suspended=1"
     else:
         base = f"/admin/users?role={role.value}" if role else "/admin/users"
+    if q.strip():  # the next page keeps the search
+        base += ("&" if "?" in base else "?") + urlencode({"q": q.strip()})
     return render(
         request,
         "identity/admin_users.html",
@@ -213,6 +217,7 @@ async def admin_users(
             "base": base,
             "only_suspended": only_suspended,
             "suspended_count": await service.suspended_count(uow),
+            "q": q.strip(),
         },
     )
 

@@ -56,9 +56,19 @@ async def add(session: AsyncSession, user: User) -> str | None:
 
 
 async def page(
-    session: AsyncSession, params: PageParams, role: Role | None = None, *, suspended: bool | None = None
+    session: AsyncSession,
+    params: PageParams,
+    role: Role | None = None,
+    *,
+    suspended: bool | None = None,
+    q: str | None = None,
 ) -> tuple[list[User], str | None]:
     stmt = select(User)
+    if q:
+        # An operator looking someone up: part of a handle or an email, any case.
+        stmt = stmt.where(
+            func.lower(User.handle).contains(q, autoescape=True) | func.lower(User.email).contains(q, autoescape=True)
+        )
     if role is not None:
         stmt = stmt.where(User.role == role)
     if suspended is not None:

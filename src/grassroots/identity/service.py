@@ -366,9 +366,16 @@ async def users_by_id(uow: UnitOfWork, ids: list[uuid.UUID]) -> dict[uuid.UUID, 
 
 
 async def list_users(
-    uow: UnitOfWork, params: PageParams, role: Role | None = None, *, suspended: bool | None = None
+    uow: UnitOfWork,
+    params: PageParams,
+    role: Role | None = None,
+    *,
+    suspended: bool | None = None,
+    q: str | None = None,
 ) -> tuple[list[User], str | None]:
-    return await repository.page(uow.session, params, role, suspended=suspended)
+    """Accounts by id; ``q`` keeps those whose handle or email holds it ("@mei" finds mei)."""
+    wanted = (q or "").strip().lstrip("@").lower() or None
+    return await repository.page(uow.session, params, role, suspended=suspended, q=wanted)
 
 
 async def suspended_count(uow: UnitOfWork) -> int:
