@@ -170,6 +170,16 @@ async def test_admin_home_and_nav(client: httpx.AsyncClient) -> None:
     assert offset(await client.get("/admin/test-clock", headers=HTML)) == "2 days, 2 hours, 1 minute, 1 second"
     zh = await client.get("/admin/test-clock", headers={**HTML, "Accept-Language": "zh-CN"})
     assert offset(zh) == "2 天，2 小时，1 分钟，1 秒"
+    # platform time in the time zone every other page uses, named
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    platform = client._transport.app.state.platform  # type: ignore[attr-defined]
+    local = platform.clock.now().astimezone(ZoneInfo(platform.settings.display_timezone))
+    shown = re.search(r'data-testid="clock-now">([^<]*)<', zh.text).group(1)  # type: ignore[union-attr]
+    gap = datetime.strptime(shown.strip(), "%Y-%m-%d %H:%M:%S") - local.replace(tzinfo=None)
+    assert abs(gap.total_seconds()) < 60
+    assert platform.settings.display_timezone in zh.text
 
 
 async def test_pages_need_login_and_the_right_role(client: httpx.AsyncClient) -> None:

@@ -33,7 +33,9 @@ PRESETS = [
 async def clock_page(request: Request, _admin: AdminUser, platform: PlatformDep) -> Response:
     clock = service.test_clock(platform)
     await clock.refresh()
-    return render(request, "ops/test_clock.html", {"now": clock.now(), "offset": clock.offset, "presets": PRESETS})
+    # Shown in the zone every page shows times in, named (the stored time is UTC).
+    context = {"now": clock.now(), "offset": clock.offset, "presets": PRESETS}
+    return render(request, "ops/test_clock.html", {**context, "display_timezone": platform.settings.display_timezone})
 
 
 @router.post("/admin/test-clock")
