@@ -52,6 +52,22 @@ async def test_signup_rejects_bad_input_with_clear_codes(
     assert r.json()["error"]["message"]
 
 
+@pytest.mark.parametrize(
+    "handle", ["ADMlN", "adm1n_cn", "SUPP0RT", "Support.Team", "Grassr00ts", "my_grassroots_shop", "0fficial_news"]
+)
+async def test_handles_that_pass_for_the_platforms_people_are_refused(client: httpx.AsyncClient, handle: str) -> None:
+    body = {"email": "ok@example.com", "password": PASSWORD, "handle": handle, "role": "consumer"}
+    r = await client.post("/api/v1/auth/signup", json=body)
+    assert (r.status_code, err(r)) == (409, "handle_taken"), handle
+
+
+async def test_handles_that_merely_contain_such_letters_are_fine(client: httpx.AsyncClient) -> None:
+    for n, handle in enumerate(("admiral_li", "rooted_tea", "my_support_group", "staying_home")):
+        body = {"email": f"ok{n}@example.com", "password": PASSWORD, "handle": handle, "role": "consumer"}
+        r = await client.post("/api/v1/auth/signup", json=body)
+        assert r.status_code == 201, (handle, r.text)
+
+
 async def test_password_equal_to_handle_is_weak(client: httpx.AsyncClient) -> None:
     r = await client.post(
         "/api/v1/auth/signup",

@@ -278,6 +278,27 @@ async def test_over_https_a_planted_nonce_cannot_log_a_browser_in(client: httpx.
     await victim.aclose()
 
 
+async def test_over_https_a_planted_session_is_not_a_session(client: httpx.AsyncClient) -> None:
+    """A session cookie planted by a sibling subdomain or a plain-http page would sign the
+    browser in as the attacker, its forms working. Over HTTPS it is a ``__Host-`` cookie."""
+    attacker = await signup(client)
+    own = httpx.AsyncClient(transport=client._transport, base_url="https://testserver")
+    page = await own.get("/login", headers=HTML)
+    form = {"csrf_token": csrf_of(page.text), "email": attacker["email"], "password": PASSWORD, "next": "/home"}
+    r = await own.post("/login", data=form, headers=HTML)
+    assert r.status_code == 303 and "__Host-gr_session=" in r.headers["set-cookie"]
+    assert "Secure" in r.headers["set-cookie"] and "Path=/" in r.headers["set-cookie"]
+    victim = httpx.AsyncClient(transport=client._transport, base_url="https://testserver")
+    victim.cookies.set("gr_session", own.cookies["__Host-gr_session"])  # what they can plant
+    assert (await victim.get("/account", headers=HTML)).status_code == 303  # not signed in: to the login page
+    assert (await own.get("/account", headers=HTML)).status_code == 200
+    page = await own.get("/account", headers=HTML)
+    out = await own.post("/logout", data={"csrf_token": csrf_of(page.text)}, headers=HTML)
+    assert out.status_code == 303 and (await own.get("/account", headers=HTML)).status_code == 303
+    await own.aclose()
+    await victim.aclose()
+
+
 @pytest.mark.parametrize("token", ["é", "\x00", "🌱" * 10])
 async def test_odd_csrf_values_are_a_403_not_a_500(client: httpx.AsyncClient, token: str) -> None:
     await client.get("/login", headers=HTML)

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from grassroots.identity import service
 from grassroots.identity.models import User
 from grassroots.identity.schemas import AdminUserOut, MeOut, SignupIn, SuspendIn, TokenIn, TokenOut, UserOut
-from grassroots.kernel.auth import SESSION_COOKIE, AdminUser, CurrentUser, Principal, Role, public
+from grassroots.kernel.auth import AdminUser, CurrentUser, Principal, Role, public, session_cookie
 from grassroots.kernel.deps import UoW, read_only
 from grassroots.kernel.errors import Unauthorized
 from grassroots.kernel.pagination import Page, Paging
@@ -37,7 +37,7 @@ class BearerOrCookieAuthenticator:
             if principal is None:
                 raise Unauthorized("The token is invalid, expired or revoked.", code="invalid_token")
             return principal
-        cookie = request.cookies.get(SESSION_COOKIE)
+        cookie = request.cookies.get(session_cookie(request))
         if cookie:
             return await service.principal_from_token(uow, cookie, service.SESSION)
         return None

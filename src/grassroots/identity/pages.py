@@ -156,7 +156,7 @@ async def login_submit(request: Request, form: CsrfForm, _visitor: MaybeUser, uo
 @router.post("/logout", dependencies=[Depends(open_access)])
 async def logout(request: Request, _form: CsrfForm) -> Response:
     response = see_other("/")
-    clear_session(response)
+    clear_session(request, response)
     _ = gettext(request)
     flash(request, response, _("You are logged out."), "info")
     return response
@@ -175,7 +175,7 @@ async def account(request: Request, principal: CurrentUser, uow: UoW) -> Respons
 async def revoke_sessions(request: Request, _form: CsrfForm, principal: CurrentUser, uow: UoW) -> Response:
     await service.revoke_sessions(uow, principal.id)
     response = see_other("/login")
-    clear_session(response)
+    clear_session(request, response)
     _ = gettext(request)
     flash(request, response, _("You are logged out on every device."), "info")
     return response

@@ -57,6 +57,32 @@ RESERVED_HANDLES = frozenset(
         "security",
     }
 )
+# Handles that would pass for the platform's own people are refused however they are spelt:
+# from the start ("admin_cn", "Support.Team"), and anywhere for the platform's name.
+RESERVED_PREFIXES = ("admin", "support", "official", "staff", "security", "system")
+RESERVED_ANYWHERE = ("grassroots",)
+# Letters and digits that read alike in a sans-serif face, and separators a glance skips.
+_LOOKALIKE = str.maketrans({"0": "o", "1": "l", "i": "l", "|": "l", "5": "s", "_": None, ".": None})
+
+
+def _skeleton(key: str) -> str:
+    """How a case-folded handle reads: "ADMlN", "adm1n" and "admin" read alike."""
+    return key.translate(_LOOKALIKE).replace("rn", "m").replace("vv", "w")
+
+
+_RESERVED_SKELETONS = frozenset(_skeleton(h) for h in RESERVED_HANDLES)
+
+
+def _reserved(key: str) -> bool:
+    look = _skeleton(key)
+    return (
+        key in RESERVED_HANDLES
+        or look in _RESERVED_SKELETONS
+        or any(look.startswith(_skeleton(p)) for p in RESERVED_PREFIXES)
+        or any(_skeleton(w) in look for w in RESERVED_ANYWHERE)
+    )
+
+
 COMMON_PASSWORDS = frozenset(
     {
         "password",
@@ -112,7 +138,8 @@ def handle_key(handle: str) -> str:
     return unicodedata.normalize("NFKC", handle).casefold()
 
 
-def validate_handle(raw: str) -> tuple[str, str]:
+def validate_handle(raw: str, *, staff: bool = False) -> tuple[str, str]:
+    """The handle and its key; ``staff`` (an operator's account) may take the reserved names."""
     handle = raw.strip()
     if not HANDLE_RE.match(handle) or ".." in handle:
         raise Invalid(
@@ -121,7 +148,7 @@ def validate_handle(raw: str) -> tuple[str, str]:
             fields={"handle": "invalid"},
         )
     key = handle_key(handle)
-    if key in RESERVED_HANDLES:
+    if not staff and _reserved(key):
         raise Conflict("That handle is not available.", code="handle_taken", fields={"handle": "taken"})
     return handle, key
 
@@ -269,7 +296,7 @@ async def signup(
                 "Too many sign-ups from this address; try later.", retry_after=int(decision.retry_after) + 1
             )
     email_n = normalize_email(email)
-    handle_n, key = validate_handle(handle)
+    handle_n, key = validate_handle(handle, staff=role == Role.admin)
     check_password(password, email=email_n, handle=handle_n)
     if await repository.email_exists(uow.session, email_n):
         raise Conflict("An account with that email already exists.", code="email_taken", fields={"email": "taken"})

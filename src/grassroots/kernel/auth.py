@@ -80,12 +80,19 @@ def csrf_cookie(request: Request) -> str:
     return "__Host-" + CSRF_COOKIE if cookie_secure(request) else CSRF_COOKIE
 
 
+def session_cookie(request: Request) -> str:
+    """The session cookie's name: ``__Host-`` with Secure cookies, as the nonce's, so no
+    sibling subdomain or plain-http page can plant a session of the attacker's (the browser
+    would then be signed in as them, its forms working)."""
+    return "__Host-" + SESSION_COOKIE if cookie_secure(request) else SESSION_COOKIE
+
+
 def csrf_ok(request: Request, submitted: str | None) -> bool:
     nonce = request.cookies.get(csrf_cookie(request))
     if not nonce or not submitted:
         return False
     secret: str = request.app.state.platform.secret_key
-    expected = csrf_expected(secret, nonce, request.cookies.get(SESSION_COOKIE))
+    expected = csrf_expected(secret, nonce, request.cookies.get(session_cookie(request)))
     # Bytes, not str: compare_digest refuses non-ASCII strings, and any input (a lone
     # surrogate from a form in another charset too) must be a 403.
     return hmac.compare_digest(expected.encode(), submitted.encode("utf-8", "surrogatepass"))

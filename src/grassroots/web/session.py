@@ -14,7 +14,15 @@ from fastapi import Depends, Request
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
-from grassroots.kernel.auth import CSRF_FIELD, SESSION_COOKIE, cookie_secure, csrf_cookie, csrf_expected, csrf_ok
+from grassroots.kernel.auth import (
+    CSRF_FIELD,
+    SESSION_COOKIE,
+    cookie_secure,
+    csrf_cookie,
+    csrf_expected,
+    csrf_ok,
+    session_cookie,
+)
 from grassroots.kernel.errors import BadRequest, Forbidden
 from grassroots.kernel.platform import Platform
 
@@ -33,7 +41,7 @@ def csrf_token(request: Request) -> str:
     if not nonce:
         nonce = secrets.token_urlsafe(32)
         request.state.new_csrf = nonce
-    return csrf_expected(platform_of(request).secret_key, nonce, request.cookies.get(SESSION_COOKIE))
+    return csrf_expected(platform_of(request).secret_key, nonce, request.cookies.get(session_cookie(request)))
 
 
 def persist_csrf(request: Request, response: Response) -> None:
@@ -74,12 +82,21 @@ CsrfForm = Annotated[FormData, Depends(csrf_form)]
 
 def set_session(request: Request, response: Response, token: str, max_age: int) -> None:
     response.set_cookie(
-        SESSION_COOKIE, token, max_age=max_age, httponly=True, samesite="lax", secure=cookie_secure(request), path="/"
+        session_cookie(request),
+        token,
+        max_age=max_age,
+        httponly=True,
+        samesite="lax",
+        secure=cookie_secure(request),
+        path="/",
     )
 
 
-def clear_session(response: Response) -> None:
-    response.delete_cookie(SESSION_COOKIE, path="/")
+def clear_session(request: Request, response: Response) -> None:
+    secure = cookie_secure(request)
+    response.delete_cookie(session_cookie(request), path="/", secure=secure, httponly=True, samesite="lax")
+    if secure:  # one set before sessions took the prefix
+        response.delete_cookie(SESSION_COOKIE, path="/")
 
 
 def _sign(secret: str, data: bytes) -> str:
