@@ -114,6 +114,34 @@ async def test_token_and_me(client: httpx.AsyncClient) -> None:
     assert me.json()["id"] == user["id"] and me.json()["role"] == "supplier"
 
 
+async def test_a_password_is_the_same_however_its_accents_are_typed(
+    client: httpx.AsyncClient, platform: Platform
+) -> None:
+    import unicodedata
+
+    from grassroots.identity import repository
+
+    composed = unicodedata.normalize("NFC", "café-crème-brûlée")
+    decomposed = unicodedata.normalize("NFD", composed)  # what some phones send
+    assert composed != decomposed
+    user = await signup(client, password=composed)
+    for typed in (composed, decomposed):
+        r = await client.post("/api/v1/auth/token", json={"email": user["email"], "password": typed})
+        assert r.status_code == 200, typed
+    # an account whose hash was made from the decomposed form, before passwords were normalised
+    older = await signup(client, password=composed)
+    from grassroots.identity.service import _hasher
+
+    async with platform.unit_of_work() as uow:
+        stored = await repository.get_by_email(uow.session, older["email"])
+        assert stored is not None
+        stored.password_hash = _hasher(platform.settings.env).hash(decomposed)
+    r = await client.post("/api/v1/auth/token", json={"email": older["email"], "password": decomposed})
+    assert r.status_code == 200  # logs in as it always did, and the hash is made anew from the NFC form
+    r = await client.post("/api/v1/auth/token", json={"email": older["email"], "password": composed})
+    assert r.status_code == 200
+
+
 async def test_unknown_email_and_wrong_password_get_the_same_answer(client: httpx.AsyncClient) -> None:
     user = await signup(client)
     wrong = await client.post("/api/v1/auth/token", json={"email": user["email"], "password": "wrong-password"})

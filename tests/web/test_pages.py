@@ -278,6 +278,24 @@ async def test_over_https_a_planted_nonce_cannot_log_a_browser_in(client: httpx.
     await victim.aclose()
 
 
+async def test_a_long_address_still_leads_to_a_login_form(client: httpx.AsyncClient) -> None:
+    r = await client.get("/account", params={"x": "y" * 600}, headers=HTML)
+    assert (r.status_code, r.headers["location"]) == (303, "/login?next=/account")  # the page, not its query
+    assert (await client.get(r.headers["location"], headers=HTML)).status_code == 200
+    page = await client.get("/login", params={"next": "/home?" + "y" * 600}, headers=HTML)
+    assert page.status_code == 200 and 'name="next" value="/home"' in page.text
+
+
+async def test_a_proxys_basic_auth_header_does_not_hide_the_session(client: httpx.AsyncClient) -> None:
+    """A staging site behind nginx auth_basic: every request carries "Authorization: Basic"."""
+    user = await signup(client)
+    await web_login(client, user["email"])
+    basic = {**HTML, "Authorization": "Basic dXNlcjpwYXNz"}
+    assert (await client.get("/account", headers=basic)).status_code == 200
+    r = await client.post("/api/v1/me/revoke-sessions", headers={"Authorization": "Basic dXNlcjpwYXNz"})
+    assert (r.status_code, r.json()["error"]["code"]) == (403, "csrf_failed")  # still a cookie's request
+
+
 async def test_over_https_a_planted_session_is_not_a_session(client: httpx.AsyncClient) -> None:
     """A session cookie planted by a sibling subdomain or a plain-http page would sign the
     browser in as the attacker, its forms working. Over HTTPS it is a ``__Host-`` cookie."""

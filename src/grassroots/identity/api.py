@@ -29,15 +29,17 @@ class BearerOrCookieAuthenticator:
 
     async def authenticate(self, request: Request, uow: UnitOfWork) -> Principal | None:
         header = request.headers.get("authorization", "")
-        if header:
-            scheme, _, token = header.partition(" ")
+        cookie = request.cookies.get(session_cookie(request))
+        scheme, _, token = header.partition(" ")
+        if header and not (cookie and scheme.lower() != "bearer"):
+            # Another scheme beside a session cookie is a proxy's (nginx auth_basic in front
+            # of a staging site): the cookie signs the browser in, as without the proxy.
             if scheme.lower() != "bearer" or not token:
                 raise Unauthorized("Use 'Authorization: Bearer <token>'.", code="invalid_token")
             principal = await service.principal_from_token(uow, token.strip(), service.ACCESS)
             if principal is None:
                 raise Unauthorized("The token is invalid, expired or revoked.", code="invalid_token")
             return principal
-        cookie = request.cookies.get(session_cookie(request))
         if cookie:
             return await service.principal_from_token(uow, cookie, service.SESSION)
         return None

@@ -119,7 +119,7 @@ async def signup_submit(request: Request, form: CsrfForm, _visitor: MaybeUser, u
 
 @router.get("/login")
 async def login_form(
-    request: Request, user: MaybeUser, next: Annotated[str | None, Query(max_length=500)] = None
+    request: Request, user: MaybeUser, next: Annotated[str | None, Query(max_length=4000)] = None
 ) -> Response:
     if user is not None:
         return see_other(safe_next(next, "/home"))

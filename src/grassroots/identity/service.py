@@ -182,16 +182,27 @@ def _dummy_hash(env: Env) -> str:
     return _hasher(env).hash("not-a-real-password-" + env.value)
 
 
+def _nfc(password: str) -> str:
+    # "é" typed as one character or as e + accent (some phones send the second) is one password.
+    return unicodedata.normalize("NFC", password)
+
+
 async def hash_password(env: Env, password: str) -> str:
-    return await anyio.to_thread.run_sync(_hasher(env).hash, password)
+    return await anyio.to_thread.run_sync(_hasher(env).hash, _nfc(password))
 
 
 async def verify_password(env: Env, stored: str, password: str) -> bool:
+    # As typed too: a hash made before passwords were normalised (login then rehashes it).
+    tries = list(dict.fromkeys((_nfc(password), password)))
+
     def check() -> bool:
-        try:
-            return _hasher(env).verify(stored, password)
-        except (VerifyMismatchError, VerificationError, InvalidHashError):
-            return False
+        for attempt in tries:
+            try:
+                if _hasher(env).verify(stored, attempt):
+                    return True
+            except (VerifyMismatchError, VerificationError, InvalidHashError):
+                continue
+        return False
 
     return await anyio.to_thread.run_sync(check)
 
@@ -355,7 +366,7 @@ async def login(uow: UnitOfWork, *, email: str, password: str, ip: str) -> User:
     if user.disabled_at is not None:  # told only to whoever knows the password
         raise Forbidden("This account is suspended; contact the platform's operators.", code="account_suspended")
     await limiter.reset(account_key)
-    if _hasher(s.env).check_needs_rehash(user.password_hash):
+    if _hasher(s.env).check_needs_rehash(user.password_hash) or password != _nfc(password):
         user_id, platform = user.id, uow.platform
 
         async def rehash() -> None:

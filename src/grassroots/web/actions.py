@@ -66,9 +66,15 @@ def error_text(request: Request, exc: DomainError, messages: Mapping[str, str] |
     return str(gettext(request)(msgid))
 
 
+MAX_NEXT = 500  # the longest "next" address a login form carries back
+
+
 def safe_next(target: str | None, default: str = "/") -> str:
-    """Only same-site paths: no scheme, no host, no protocol-relative ``//``."""
+    """Only same-site paths: no scheme, no host, no protocol-relative ``//``; none longer
+    than a login form carries."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    if len(target) > MAX_NEXT:
         return default
     return target
 

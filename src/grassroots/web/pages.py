@@ -11,7 +11,7 @@ from starlette.status import HTTP_303_SEE_OTHER
 from grassroots.kernel.auth import CurrentUser, MaybeUser, cookie_secure, open_access
 from grassroots.kernel.i18n import N_
 from grassroots.web import i18n
-from grassroots.web.actions import PAGE_MESSAGES, form_page, safe_next
+from grassroots.web.actions import MAX_NEXT, PAGE_MESSAGES, form_page, safe_next
 from grassroots.web.templating import gettext, render
 
 router = APIRouter(include_in_schema=False)
@@ -60,7 +60,11 @@ async def html_error(request: Request, status: int, code: str, message: str) -> 
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         if request.method not in ("GET", "HEAD"):
             target = form_page(request, "/home")
-        return RedirectResponse(f"/login?next={quote(target, safe='/')}", status_code=HTTP_303_SEE_OTHER)
+        back = quote(target, safe="/")
+        if len(back) > MAX_NEXT:  # a long query: back to the page itself, not a login page that refuses it
+            back = quote(request.url.path, safe="/")
+        login = f"/login?next={back}" if len(back) <= MAX_NEXT else "/login"
+        return RedirectResponse(login, status_code=HTTP_303_SEE_OTHER)
     _ = gettext(request)
     title = _(ERROR_TITLES.get(status, SOMETHING_WRONG))
     shown = _(PAGE_MESSAGES[code]) if code in PAGE_MESSAGES else message
