@@ -238,6 +238,28 @@ async def test_a_successful_login_clears_the_account_count(client: httpx.AsyncCl
         await login(client, user["email"])
 
 
+async def test_the_signup_page_says_too_many_with_429_and_when_to_try_again(stack: Stack) -> None:
+    from grassroots.app import create_app
+    from tests.web.test_pages import HTML, csrf_of
+
+    settings = Settings(**{**stack.settings.model_dump(), "signup_ip_limit": 1})
+    app = create_app(settings, platform=stack.platform)
+    stack.platform.settings = settings
+    try:
+        transport = httpx.ASGITransport(app=app, client=("10.4.5.6", 5))
+        codes = []
+        for i in range(2):  # two browsers at one address
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+                page = await c.get("/signup", headers=HTML)
+                form = {"csrf_token": csrf_of(page.text), "email": f"s{i}@example.com", "handle": f"signs_{i}"}
+                form |= {"password": PASSWORD, "role": "consumer"}
+                r = await c.post("/signup", data=form, headers=HTML)
+                codes.append(r.status_code)
+        assert codes == [303, 429] and int(r.headers["retry-after"]) > 0
+    finally:
+        stack.platform.settings = stack.settings
+
+
 async def test_login_is_rate_limited_per_ip(stack: Stack) -> None:
     from grassroots.app import create_app
 

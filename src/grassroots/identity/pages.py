@@ -101,17 +101,25 @@ async def signup_submit(request: Request, form: CsrfForm, _visitor: MaybeUser, u
             flash(request, response, _("Welcome to Grassroots, %(handle)s!", handle="@" + user.handle))
             return response
     except DomainError as exc:
+        refused: DomainError | None = exc
         if exc.code in FIELD_MESSAGES:
             field, message = FIELD_MESSAGES[exc.code]
             errors[field] = _(message)
         else:
             form_error = _(FORM_MESSAGES.get(exc.code, exc.message))
-    return render(
+    else:
+        refused = None
+    # Too many sign-ups from here is 429 with when to try again, as on the login page.
+    limited = refused is not None and refused.status == 429
+    page = render(
         request,
         "identity/signup.html",
         {"values": values, "errors": errors, "form_error": form_error, "roles": SIGNUP_ROLES},
-        status=422,
+        status=429 if limited else 422,
     )
+    if limited and refused is not None and refused.headers:
+        page.headers.update(refused.headers)
+    return page
 
 
 # ------------------------------------------------------------------- log in / out
