@@ -9,11 +9,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
+from sqlalchemy import update
 
 from grassroots.kernel.platform import Platform
 from grassroots.payments import repository as payments_repository
 from grassroots.social import service as social
-from grassroots.social.models import NotificationKind
+from grassroots.social.models import Notification, NotificationKind
 from tests.conftest import Actor, actor, advance, drain, make_admin, make_product, pay_order, place_order
 from tests.content.test_posts import make_post
 from tests.social.test_comments import say
@@ -329,14 +330,24 @@ async def test_mark_all_read_leaves_what_arrived_after_the_page_was_shown(client
         await social.notify(
             uow, uuid.UUID(author.id), NotificationKind.new_follower, "late", actor_id=uuid.UUID(fan.id), at=earlier
         )
+    # and one stamped a moment before the page was shown whose delivery committed after it
+    shown_at = datetime.fromisoformat(re.search(r'name="shown_at" value="([^"]*)"', page.text).group(1))  # type: ignore[union-attr]
+    async with platform.unit_of_work() as uow:
+        kind, key = NotificationKind.new_follower, "slow-to-commit"
+        await social.notify(uow, uuid.UUID(author.id), kind, key, actor_id=uuid.UUID(late.id))
+    async with platform.db.engine.begin() as conn:
+        slow = update(Notification).where(Notification.dedupe_key == "slow-to-commit")
+        await conn.execute(slow.values(arrived_at=shown_at - timedelta(seconds=1)))
     form = {
         "csrf_token": csrf_of(page.text),
-        "shown_at": re.search(r'name="shown_at" value="([^"]*)"', page.text).group(1),
-    }  # type: ignore[union-attr]
+        "shown_at": shown_at.isoformat(),
+        "shown_ids": re.search(r'name="shown_ids" value="([^"]*)"', page.text).group(1),  # type: ignore[union-attr]
+    }
     assert (await b.post("/notifications/read", data=form, headers=HTML)).status_code == 303
     left = (await client.get("/api/v1/notifications?unread=true", headers=author.headers)).json()
-    assert sorted(n["actor_handle"] for n in left["items"]) == sorted([late.handle, fan.handle])
+    assert sorted(n["actor_handle"] for n in left["items"]) == sorted([late.handle, late.handle, fan.handle])
     assert left["items"][-1]["kind"] == "new_follower"  # listed by when it happened, unread
+    assert "first" not in str(left) and len(left["items"]) == 3  # what the page showed is read
     for odd in ("0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"):  # no such time in UTC
         r = await b.post("/notifications/read", data={**form, "shown_at": odd}, headers=HTML)
         assert r.status_code == 303, odd  # as a form without it: everything

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 from urllib.parse import parse_qsl, urlencode
 
@@ -197,6 +197,7 @@ async def thread(
 async def notifications(
     request: Request, user: CurrentUser, uow: UoW, paging: Paging, unread: Annotated[bool, Query()] = False
 ) -> Response:
+    shown_at = uow.now()  # before the read: what arrives meanwhile is not covered by it
     rows, next_cursor = await service.notifications(uow, user, paging, unread)
     return render(
         request,
@@ -206,19 +207,41 @@ async def notifications(
             "next_cursor": next_cursor,
             "unread": unread,
             "unread_count": await service.unread_count(uow, user),
-            "shown_at": uow.now().isoformat(),  # "mark all read" marks what had arrived by then
+            # "Mark all read" marks what this page shows, and what had arrived a while before.
+            "shown_at": shown_at.isoformat(),
+            "shown_ids": ",".join(str(r.notification.id) for r in rows if not r.notification.read_at),
         },
     )
 
 
+# A notification is stamped when its delivery writes it but seen once that commits: one
+# stamped just before a page was shown may not have been on it. Those stay unread.
+SEEN_GRACE = timedelta(seconds=2)
+
+
 @router.post("/notifications/read")
 async def mark_read(request: Request, form: CsrfForm, user: CurrentUser, uow: UoW) -> Response:
-    """Mark all read that had arrived when the page was shown (``shown_at``)."""
+    """Mark all read that the page showed (``shown_ids``) or that had arrived a while before
+    it was shown (``shown_at``)."""
+    shown: list[uuid.UUID] = []
+    for raw in text(form, "shown_ids", 40 * 101).split(","):
+        try:
+            shown.append(uuid.UUID(raw))
+        except ValueError:
+            continue
     try:
         seen_at: datetime | None = datetime.fromisoformat(text(form, "shown_at", 40))
         if seen_at is not None:
             # Must exist in UTC too ("0001-01-01T00:00+14:00" does not), or the database refuses it.
             seen_at = seen_at.replace(tzinfo=UTC) if seen_at.tzinfo is None else seen_at.astimezone(UTC)
+        if seen_at is not None:
+            seen_at -= SEEN_GRACE
     except (ValueError, OverflowError):
         seen_at = None  # a form without it (an old page): everything, as the API's {} does
-    return await act(request, uow, service.mark_read(uow, user, None, seen_at=seen_at), redirect="/notifications")
+
+    async def go() -> None:
+        if shown:
+            await service.mark_read(uow, user, shown[:100])
+        await service.mark_read(uow, user, None, seen_at=seen_at)
+
+    return await act(request, uow, go(), redirect="/notifications")
