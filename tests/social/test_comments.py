@@ -301,6 +301,11 @@ async def test_a_refused_comment_stays_in_its_box(
     assert long.strip() not in (await others.get(f"/posts/{post['id']}", headers=HTML)).text
     planted = await browser.get(f"/posts/{post['id']}?draft=send+money+to+x", headers=HTML)
     assert "send money to x" not in planted.text and long.strip() in planted.text
+    # a reply meanwhile, refused or not, leaves the comment box's draft where it was
+    first = (await client.get(f"/api/v1/posts/{post['id']}/comments", headers=a.headers)).json()["items"][0]
+    reply = {**form, "body": "a reply", "reply_to": first["id"]}
+    await browser.post(f"/posts/{post['id']}/comments", data=reply, headers=referer)
+    assert long.strip() in (await browser.get(f"/posts/{post['id']}", headers=HTML)).text
 
     monkeypatch.setattr(stack.settings, "comment_limit", 100)
     sent = await browser.post(f"/posts/{post['id']}/comments", data={**form, "body": long}, headers=referer)

@@ -129,7 +129,8 @@ async def comment(request: Request, post_id: uuid.UUID, form: CsrfForm, user: Cu
     path, _, query = form_page(request, f"/posts/{post_id}").split("#")[0].partition("?")
     kept = [(k, v) for k, v in parse_qsl(query) if k != "draft"]  # older pages carried the draft here
     back = path + ("?" + urlencode(kept) if kept else "")
-    await service.forget_draft(uow, user, post_id)
+    if reply_to is None and not malformed_reply:  # a reply leaves the comment box's draft alone
+        await service.forget_draft(uow, user, post_id)
 
     async def keep() -> None:  # refused (too fast, or blank): the comment waits in its box, not lost
         if body and reply_to is None and not malformed_reply:
