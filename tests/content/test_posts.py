@@ -344,3 +344,22 @@ async def test_an_authors_posts_page_newest_first(client: httpx.AsyncClient) -> 
 async def test_the_posts_of_no_such_account_are_404(client: httpx.AsyncClient) -> None:
     r = await client.get(f"/api/v1/users/{uuid.uuid4()}/posts")
     assert (r.status_code, code(r)) == (404, "user_not_found")
+
+
+async def test_deletes_at_once_delete_once(client: httpx.AsyncClient) -> None:
+    import asyncio
+
+    from sqlalchemy import func, select
+
+    from grassroots.kernel.models import OutboxEvent
+
+    creator = await actor(client, "creator")
+    post = await make_post(client, creator)
+    answers = await asyncio.gather(
+        *(client.delete(f"/api/v1/posts/{post['id']}", headers=creator.headers) for _ in range(5))
+    )
+    assert sorted(r.status_code for r in answers) == [204, 404, 404, 404, 404]
+    platform = client._transport.app.state.platform  # type: ignore[attr-defined]
+    async with platform.unit_of_work(write=False) as uow:
+        told = select(func.count()).select_from(OutboxEvent).where(OutboxEvent.name == "content.post_deleted")
+        assert await uow.session.scalar(told) == 1  # the others were told once

@@ -291,7 +291,8 @@ async def get_post(uow: UnitOfWork, post_id: uuid.UUID) -> PostView:
 
 
 async def delete_post(uow: UnitOfWork, author: Principal, post_id: uuid.UUID) -> None:
-    post = await repository.get_post(uow.session, post_id)
+    # Locked: of two deletes at once one deletes (and tells the others); the other is a 404.
+    post = await repository.get_post(uow.session, post_id, lock=True)
     if post is None or post.deleted_at is not None:
         raise NotFound("No such post.", code="post_not_found")
     if post.author_id != author.id and author.role != Role.admin:
