@@ -4,6 +4,7 @@ the per-user rate limit."""
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from typing import Any
 
@@ -516,3 +517,30 @@ async def test_the_comment_form_refuses_an_invisible_comment_and_a_broken_reply_
     )
     assert r.status_code == 303 and (await listing(client, post["id"]))["items"][0]["body"] == family
     await browser.aclose()
+
+
+async def test_a_comment_sent_twice_with_one_key_is_posted_once(client: httpx.AsyncClient) -> None:
+    import asyncio
+
+    from tests.commerce.test_regressions import browser_for
+    from tests.web.test_pages import HTML, csrf_of
+
+    _, a, _, post = await world(client)
+    url = f"/api/v1/posts/{post['id']}/comments"
+    key = {**a.headers, "Idempotency-Key": "c-1"}
+    answers = await asyncio.gather(*(client.post(url, headers=key, json={"body": "once"}) for _ in range(3)))
+    assert sorted(r.status_code for r in answers) == [200, 200, 201]
+    assert len({r.json()["id"] for r in answers}) == 1
+    r = await client.post(url, headers=key, json={"body": "something else"})
+    assert (r.status_code, r.json()["error"]["code"]) == (409, "idempotency_key_reused")
+    # the page's form carries a key of its own: a double submit is one comment
+    browser = await browser_for(client, a)
+    page = await browser.get(f"/posts/{post['id']}", headers=HTML)
+    send_key = re.search(r'name="send_key" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    form = {"csrf_token": csrf_of(page.text), "body": "from the page", "send_key": send_key}
+    for _ in range(2):
+        assert (await browser.post(f"/posts/{post['id']}/comments", data=form, headers=HTML)).status_code == 303
+    listed = (await client.get(url, headers=a.headers)).json()["items"]
+    assert [c["body"] for c in listed].count("from the page") == 1 and [c["body"] for c in listed].count("once") == 1
+    got = (await client.get(f"/api/v1/posts/{post['id']}")).json()
+    assert got["counters"]["comments"] == 2

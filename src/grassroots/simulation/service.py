@@ -503,7 +503,7 @@ async def _comment(
     if w.comments_left.get(who.id, 0) <= 0:
         return None
     w.comments_left[who.id] -= 1
-    record = await social.comment(uow, who, post.id, text, reply_to)
+    record, _ = await social.comment(uow, who, post.id, text, reply_to)
     return record.id
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Header, Query, Response
 
 from grassroots.content import service as content
 from grassroots.content.api import post_out
@@ -171,10 +171,24 @@ async def my_favorites(user: CurrentUser, uow: UoW, paging: Paging) -> Page[Post
 # ------------------------------------------------------------------ comments
 
 
-@router.post("/posts/{post_id}/comments", status_code=201, response_model=CommentOut)
-async def add_comment(post_id: uuid.UUID, body: CommentIn, user: CurrentUser, uow: UoW) -> CommentOut:
-    """Comment on a post, or reply to a comment on it (one level of replies)."""
-    record = await service.comment(uow, user, post_id, body.body, body.reply_to)
+@router.post(
+    "/posts/{post_id}/comments", status_code=201, response_model=CommentOut, responses={200: {"model": CommentOut}}
+)
+async def add_comment(
+    post_id: uuid.UUID,
+    body: CommentIn,
+    user: CurrentUser,
+    uow: UoW,
+    response: Response,
+    idempotency_key: Annotated[str | None, Header(description="optional: a retry with it posts nothing twice")] = None,
+) -> CommentOut:
+    """Comment on a post, or reply to a comment on it (one level of replies). With an
+    ``Idempotency-Key`` a retry of the same comment answers 200 with the one it made."""
+    record, created = await service.comment(
+        uow, user, post_id, body.body, body.reply_to, idempotency_key=idempotency_key
+    )
+    if not created:
+        response.status_code = 200
     reply_to = None
     if record.reply_to_user_id:
         reply_to = (await identity.handles(uow, [record.reply_to_user_id])).get(record.reply_to_user_id)

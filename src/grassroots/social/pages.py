@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
@@ -35,6 +36,8 @@ ERRORS = {
     "validation_error": N_("Write something before you send it."),
     "invalid_reply_to": N_("You cannot reply to that comment; reply to another one."),  # deleted, hidden or malformed
 }
+# A fresh key in every comment form: its double submit is one comment.
+register_global("form_key", lambda: secrets.token_urlsafe(12))
 register_global(
     "notification_labels",
     {
@@ -139,6 +142,13 @@ async def comment(request: Request, post_id: uuid.UUID, form: CsrfForm, user: Cu
     async def refuse_malformed() -> Comment:
         raise Invalid("Reply to a comment on this post.", code="invalid_reply_to", fields={"reply_to": "malformed"})
 
+    async def post_it() -> Comment:
+        # The form's key: the same form sent twice (a double tap, a resend) posts once.
+        made, _ = await service.comment(
+            uow, user, post_id, body, reply_to, idempotency_key=text(form, "send_key", 64) or None
+        )
+        return made
+
     def shown(made: Comment) -> str:
         # From a thread's page, to the page of that thread that starts with the new reply
         # (a long thread's first page does not hold it); elsewhere back to the comments.
@@ -149,7 +159,7 @@ async def comment(request: Request, post_id: uuid.UUID, form: CsrfForm, user: Cu
     return await act(
         request,
         uow,
-        refuse_malformed() if malformed_reply else service.comment(uow, user, post_id, body, reply_to),
+        refuse_malformed() if malformed_reply else post_it(),
         redirect=shown,
         on_error=back + "#comments",
         done=N_("Comment posted."),

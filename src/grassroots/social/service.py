@@ -19,6 +19,7 @@ from uuid_utils import compat as uuid_compat
 from grassroots.content import service as content
 from grassroots.identity import service as identity
 from grassroots.identity.models import User
+from grassroots.kernel import idempotency
 from grassroots.kernel.auth import Principal, Role
 from grassroots.kernel.db import insert_if_absent
 from grassroots.kernel.errors import Forbidden, Invalid, NotFound, RateLimited
@@ -220,9 +221,30 @@ async def forget_draft(uow: UnitOfWork, author: Principal, post_id: uuid.UUID) -
     await uow.state.kv.delete(_draft_key(author.id, post_id))
 
 
+COMMENT_SCOPE = "comment"
+
+
 async def comment(
-    uow: UnitOfWork, author: Principal, post_id: uuid.UUID, body: str, reply_to: uuid.UUID | None = None
-) -> Comment:
+    uow: UnitOfWork,
+    author: Principal,
+    post_id: uuid.UUID,
+    body: str,
+    reply_to: uuid.UUID | None = None,
+    *,
+    idempotency_key: str | None = None,
+) -> tuple[Comment, bool]:
+    """The new comment, and True; with an ``idempotency_key`` already used for the same
+    comment, the one it made, and False (a retry after a lost answer posts nothing twice)."""
+    record_id = new_id()
+    if idempotency_key is not None:
+        key = idempotency.check_key(idempotency_key)
+        digest = idempotency.request_hash({"post_id": post_id, "body": body.strip(), "reply_to": reply_to})
+        earlier = await idempotency.claim(uow, COMMENT_SCOPE, author.id, key, digest, record_id)
+        if earlier is not None:
+            made = await repository.get_comment(uow.session, earlier)
+            if made is None or made.deleted_at is not None:
+                raise NotFound("That comment was deleted.", code="comment_not_found")
+            return made, False
     s = uow.settings
     decision = await uow.state.limiter.hit(f"comment:user:{author.id}", s.comment_limit, s.comment_window_seconds)
     if not decision.allowed:
@@ -248,7 +270,7 @@ async def comment(
         reply_to_user_id = target.author_id
         parent_author_id = target.author_id
     record = Comment(
-        id=new_id(),
+        id=record_id,
         post_id=post_id,
         author_id=author.id,
         parent_id=parent_id,
@@ -269,7 +291,7 @@ async def comment(
             "reply_to_user_id": parent_author_id,
         },
     )
-    return record
+    return record, True
 
 
 @dataclass
