@@ -284,6 +284,10 @@ async def test_a_long_address_still_leads_to_a_login_form(client: httpx.AsyncCli
     assert (await client.get(r.headers["location"], headers=HTML)).status_code == 200
     page = await client.get("/login", params={"next": "/home?" + "y" * 600}, headers=HTML)
     assert page.status_code == 200 and 'name="next" value="/home"' in page.text
+    # elsewhere a long way back is kept: a long search's language switch returns to it
+    search = "/search?q=" + "%E9%9D%A2" * 80
+    r = await client.get("/lang/zh_Hans", params={"next": search})
+    assert r.headers["location"] == search
 
 
 async def test_a_proxys_basic_auth_header_does_not_hide_the_session(client: httpx.AsyncClient) -> None:

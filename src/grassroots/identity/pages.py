@@ -20,7 +20,7 @@ from grassroots.kernel.errors import DomainError
 from grassroots.kernel.i18n import N_
 from grassroots.kernel.pagination import Paging
 from grassroots.web import nav
-from grassroots.web.actions import safe_next, see_other
+from grassroots.web.actions import MAX_NEXT, safe_next, see_other
 from grassroots.web.forms import text
 from grassroots.web.session import CsrfForm, clear_session, flash, set_session
 from grassroots.web.templating import gettext, render
@@ -130,8 +130,8 @@ async def login_form(
     request: Request, user: MaybeUser, next: Annotated[str | None, Query(max_length=4000)] = None
 ) -> Response:
     if user is not None:
-        return see_other(safe_next(next, "/home"))
-    return render(request, "identity/login.html", {"values": {}, "next": safe_next(next, "/home")})
+        return see_other(safe_next(next, "/home", longest=MAX_NEXT))
+    return render(request, "identity/login.html", {"values": {}, "next": safe_next(next, "/home", longest=MAX_NEXT)})
 
 
 @router.post("/login")

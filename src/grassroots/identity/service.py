@@ -58,29 +58,26 @@ RESERVED_HANDLES = frozenset(
     }
 )
 # Handles that would pass for the platform's own people are refused however they are spelt:
-# from the start ("admin_cn", "Support.Team"), and anywhere for the platform's name.
+# the word alone or followed by a separator or digits ("admin_cn", "Support.Team",
+# "ADMlN"), and the platform's name anywhere. "stafford" and "supporter_amy" are people.
 RESERVED_PREFIXES = ("admin", "support", "official", "staff", "security", "system")
 RESERVED_ANYWHERE = ("grassroots",)
-# Letters and digits that read alike in a sans-serif face, and separators a glance skips.
-_LOOKALIKE = str.maketrans({"0": "o", "1": "l", "i": "l", "|": "l", "5": "s", "_": None, ".": None})
+# Letters and digits that read alike in a sans-serif face, one for one.
+_LOOKALIKE = str.maketrans({"0": "o", "1": "l", "i": "l", "|": "l", "5": "s"})
 
 
-def _skeleton(key: str) -> str:
+def _look(key: str) -> str:
     """How a case-folded handle reads: "ADMlN", "adm1n" and "admin" read alike."""
-    return key.translate(_LOOKALIKE).replace("rn", "m").replace("vv", "w")
-
-
-_RESERVED_SKELETONS = frozenset(_skeleton(h) for h in RESERVED_HANDLES)
+    return key.translate(_LOOKALIKE)
 
 
 def _reserved(key: str) -> bool:
-    look = _skeleton(key)
-    return (
-        key in RESERVED_HANDLES
-        or look in _RESERVED_SKELETONS
-        or any(look.startswith(_skeleton(p)) for p in RESERVED_PREFIXES)
-        or any(_skeleton(w) in look for w in RESERVED_ANYWHERE)
-    )
+    look = _look(key)
+    for word in RESERVED_PREFIXES:
+        w = _look(word)
+        if look.startswith(w) and (len(key) == len(w) or key[len(w)] in "_.0123456789"):
+            return True
+    return key in RESERVED_HANDLES or any(_look(w) in look.replace("_", "").replace(".", "") for w in RESERVED_ANYWHERE)
 
 
 COMMON_PASSWORDS = frozenset(
@@ -192,17 +189,23 @@ async def hash_password(env: Env, password: str) -> str:
 
 
 async def verify_password(env: Env, stored: str, password: str) -> bool:
-    # As typed too: a hash made before passwords were normalised (login then rehashes it).
-    tries = list(dict.fromkeys((_nfc(password), password)))
+    return await _matching_form(env, stored, password) is not None
 
-    def check() -> bool:
+
+async def _matching_form(env: Env, stored: str, password: str) -> str | None:
+    """Which form of the password the hash was made from: NFC, or (a hash made before
+    passwords were normalised) as typed or decomposed; None: none of them."""
+    nfc = _nfc(password)
+    tries = list(dict.fromkeys((nfc, password, unicodedata.normalize("NFD", password))))
+
+    def check() -> str | None:
         for attempt in tries:
             try:
                 if _hasher(env).verify(stored, attempt):
-                    return True
+                    return attempt
             except (VerifyMismatchError, VerificationError, InvalidHashError):
                 continue
-        return False
+        return None
 
     return await anyio.to_thread.run_sync(check)
 
@@ -360,13 +363,14 @@ async def login(uow: UnitOfWork, *, email: str, password: str, ip: str) -> User:
             "Too many login attempts for this account; try later.", retry_after=int(decision.retry_after) + 1
         )
     user = await repository.get_by_email(uow.session, email_n)
-    ok = await verify_password(s.env, user.password_hash if user else _dummy_hash(s.env), password)
-    if user is None or not ok:
+    matched = await _matching_form(s.env, user.password_hash if user else _dummy_hash(s.env), password)
+    if user is None or matched is None:
         raise _invalid_credentials()
     if user.disabled_at is not None:  # told only to whoever knows the password
         raise Forbidden("This account is suspended; contact the platform's operators.", code="account_suspended")
     await limiter.reset(account_key)
-    if _hasher(s.env).check_needs_rehash(user.password_hash) or password != _nfc(password):
+    # Remade from the NFC form when it was made from another (or with weaker settings).
+    if _hasher(s.env).check_needs_rehash(user.password_hash) or matched != _nfc(password):
         user_id, platform = user.id, uow.platform
 
         async def rehash() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -143,9 +144,12 @@ async def comment(request: Request, post_id: uuid.UUID, form: CsrfForm, user: Cu
         raise Invalid("Reply to a comment on this post.", code="invalid_reply_to", fields={"reply_to": "malformed"})
 
     async def post_it() -> Comment:
-        # The form's key: the same form sent twice (a double tap, a resend) posts once.
+        # The form's key and what it says: the same form sent twice (a double tap, a resend)
+        # posts once; the same form sent again with other words is another comment.
+        send_key = text(form, "send_key", 64)
+        said = hashlib.sha256(f"{reply_to}:{body}".encode()).hexdigest()[:16]
         made, _ = await service.comment(
-            uow, user, post_id, body, reply_to, idempotency_key=text(form, "send_key", 64) or None
+            uow, user, post_id, body, reply_to, idempotency_key=f"{send_key}:{said}" if send_key else None
         )
         return made
 

@@ -69,12 +69,12 @@ def error_text(request: Request, exc: DomainError, messages: Mapping[str, str] |
 MAX_NEXT = 500  # the longest "next" address a login form carries back
 
 
-def safe_next(target: str | None, default: str = "/") -> str:
-    """Only same-site paths: no scheme, no host, no protocol-relative ``//``; none longer
-    than a login form carries."""
+def safe_next(target: str | None, default: str = "/", *, longest: int | None = None) -> str:
+    """Only same-site paths: no scheme, no host, no protocol-relative ``//`` (nor, with
+    ``longest``, one longer than that)."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return default
-    if len(target) > MAX_NEXT:
+    if longest is not None and len(target) > longest:
         return default
     return target
 

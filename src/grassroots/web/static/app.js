@@ -54,13 +54,16 @@
       var field = document.getElementById(btn.dataset.copy);
       if (!field) return;
       field.select();
-      if (navigator.clipboard) navigator.clipboard.writeText(field.value).catch(function () {});
-      else document.execCommand("copy");
-      // Say it worked, for a moment (the button's own words come back).
-      if (!btn.dataset.label) btn.dataset.label = btn.textContent;
-      btn.textContent = btn.dataset.copied || btn.dataset.label;
-      clearTimeout(btn._copiedTimer);
-      btn._copiedTimer = setTimeout(function () { btn.textContent = btn.dataset.label; }, 2000);
+      // Say it worked, for a moment (the button's own words come back); if it did not, the
+      // link stays selected for the phone's own Copy.
+      function copied() {
+        if (!btn.dataset.label) btn.dataset.label = btn.textContent;
+        btn.textContent = btn.dataset.copied || btn.dataset.label;
+        clearTimeout(btn._copiedTimer);
+        btn._copiedTimer = setTimeout(function () { btn.textContent = btn.dataset.label; }, 2000);
+      }
+      if (navigator.clipboard) navigator.clipboard.writeText(field.value).then(copied, function () {});
+      else if (document.execCommand("copy")) copied();
     });
   });
   // On a phone the nav scrolls sideways: bring the current page's tab into view.
