@@ -23,3 +23,10 @@ def test_anything_visible_shows(text: str) -> None:
 @given(st.text(alphabet=st.characters(categories=["L", "N", "P", "S"]), min_size=1), st.text(" \u200b\u2060"))
 def test_a_visible_character_among_invisible_ones_shows(visible: str, padding: str) -> None:
     assert not shows_nothing(padding + visible + padding)
+
+
+def test_storable_text_has_no_nul_and_no_lone_surrogate() -> None:
+    from grassroots.kernel.text import storable
+
+    assert storable("面膜 mask 🍵") and storable("")
+    assert not storable("a\x00b") and not storable("\ud800")

@@ -24,6 +24,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from grassroots.kernel.errors import BadRequest
+from grassroots.kernel.text import storable
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -75,10 +76,8 @@ def _decode_value(v: Any) -> Any:
                 raise ValueError("cursor time out of range") from None
         raise ValueError("bad tagged cursor value")
     if isinstance(v, str):
-        # No NUL and no lone surrogate: a cursor's text reaches SQL and shared-state keys.
-        if "\x00" in v:
-            raise ValueError("NUL in cursor")
-        v.encode()  # UnicodeEncodeError is a ValueError
+        if not storable(v):  # a cursor's text reaches SQL and shared-state keys
+            raise ValueError("cursor text no column can hold")
         return v
     if isinstance(v, int | float) or v is None:
         return v

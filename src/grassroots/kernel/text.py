@@ -11,6 +11,18 @@ import unicodedata
 _INVISIBLE = frozenset("\u115f\u1160\u3164\uffa0\u2800\u034f") | frozenset(map(chr, range(0xFE00, 0xFE10)))
 
 
+def storable(text: str) -> bool:
+    """Whether a column or a shared-state key can hold ``text``: no NUL (PostgreSQL refuses
+    it) and no lone surrogate (UTF-8 has none)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def shows_nothing(text: str) -> bool:
     """Whether ``text`` would show nothing: spaces and invisible characters are as empty as
     no text (a zero-width joiner inside an emoji is fine: the emoji shows)."""

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from grassroots.kernel.db import insert_new
 from grassroots.kernel.errors import BadRequest, Conflict, NotFound
+from grassroots.kernel.text import storable
 from grassroots.kernel.uow import UnitOfWork
 from grassroots.payments import repository
 from grassroots.payments.models import Payment, Refund, SandboxCharge, SandboxChargeStatus, SandboxRefund
@@ -139,10 +140,9 @@ class SandboxProvider:
 
 
 def _text(value: object) -> str:
-    """A string a column can hold: no NUL (PostgreSQL refuses it), no lone surrogate."""
-    if not isinstance(value, str) or "\x00" in value:
+    """A string a column can hold."""
+    if not isinstance(value, str) or not storable(value):
         raise ValueError("not storable text")
-    value.encode()  # UnicodeEncodeError is a ValueError
     return value
 
 
